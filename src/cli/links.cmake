@@ -1,0 +1,1 @@
+# Subcommand libraries linked into the loadlab executable (one line per library).

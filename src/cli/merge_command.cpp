@@ -1,0 +1,12 @@
+// `loadlab merge`: not built yet (see the open issues); fails with a clear message.
+#include "cli/commands.hpp"
+
+namespace loadlab::cli {
+
+void add_merge_command(CLI::App& app) {
+  auto* command = app.add_subcommand("merge", "(not implemented yet)");
+  command->allow_extras();
+  command->callback([] { throw CommandFailed(2, "'merge' is not implemented yet"); });
+}
+
+}  // namespace loadlab::cli
