@@ -87,7 +87,6 @@ class HdrHistogram {
   std::int64_t clamped_ = 0;
   std::int64_t min_nonzero_ = INT64_MAX;
   std::int64_t max_ = 0;
-  std::int64_t zero_count_guard_ = 0;
 };
 
 }  // namespace loadlab::core
