@@ -25,5 +25,6 @@ void add_merge_command(CLI::App& app);
 void add_lab_command(CLI::App& app);
 void add_report_command(CLI::App& app);
 void add_compare_command(CLI::App& app);
+void add_probe_command(CLI::App& app);
 
 }  // namespace loadlab::cli

@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   loadlab::cli::add_lab_command(app);
   loadlab::cli::add_report_command(app);
   loadlab::cli::add_compare_command(app);
+  loadlab::cli::add_probe_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
