@@ -1,0 +1,72 @@
+// Open-model dispatch: intended start times, VU pool, dropped or queued iterations.
+#include "load/engine/arrival_runner.hpp"
+
+#include <algorithm>
+
+namespace loadlab::load::engine {
+
+ArrivalRunner::ArrivalRunner(WorkerContext& worker, const PreparedScenario& scenario)
+    : ScenarioRunner(worker, scenario),
+      schedule_(*scenario.scenario, worker.placement.arrival_shard()) {
+  const VuPool pool = arrival_vu_pool(*scenario.scenario, worker.placement.shard);
+  pre_allocated_ = worker.placement.split(pool.pre_allocated);
+  max_vus_ = std::max(worker.placement.split(pool.max), pre_allocated_);
+  // A worker with iterations to run needs at least one VU even when the pool split gave none.
+  if (max_vus_ == 0 && schedule_.total() > 0) max_vus_ = 1;
+}
+
+void ArrivalRunner::on_start(core::TimePoint now) {
+  while (static_cast<std::int64_t>(vus_.size()) < pre_allocated_) idle_.push_back(&add_vu());
+  dispatch(now);
+}
+
+void ArrivalRunner::dispatch(core::TimePoint now) {
+  std::int64_t dropped = 0;
+  for (;;) {
+    const auto due = schedule_.due(next_);
+    if (!due) {
+      schedule_done_ = true;
+      break;
+    }
+    const core::TimePoint intended = start_at_ + *due;
+    if (intended > now) {
+      arm(intended);
+      break;
+    }
+    Vu* vu = nullptr;
+    if (!idle_.empty()) {
+      vu = idle_.back();
+      idle_.pop_back();
+    } else if (static_cast<std::int64_t>(vus_.size()) < max_vus_) {
+      vu = &add_vu();
+    } else if (worker_.queue_when_busy) {
+      waiting_for_vu_ = true;  // the next free VU resumes dispatching
+      break;
+    } else {
+      ++dropped;
+      ++next_;
+      continue;
+    }
+    ++next_;
+    start(*vu, intended, true);
+  }
+  worker_.recorder.record_dropped_iterations(scenario_.index, dropped, now);
+}
+
+void ArrivalRunner::on_vu_free(Vu& vu, core::TimePoint now) {
+  idle_.push_back(&vu);
+  if (waiting_for_vu_) {
+    waiting_for_vu_ = false;
+    dispatch(now);
+  }
+}
+
+void ArrivalRunner::on_active_end(core::TimePoint now) {
+  // Queued iterations that never found a connection before the end were not sent: count them.
+  if (!worker_.queue_when_busy) return;
+  const std::int64_t unsent = schedule_.total() - next_;
+  worker_.recorder.record_dropped_iterations(scenario_.index, unsent, now);
+  next_ = schedule_.total();
+}
+
+}  // namespace loadlab::load::engine

@@ -1,0 +1,255 @@
+// Client connection state machine: connect -> write (synchronous, non-blocking) -> read (one
+// async read into the connection's small inbox, then synchronous reads while data keeps
+// coming) -> report. Writes rarely block for small requests, so an exchange usually costs one
+// send, one recv and a share of epoll_wait.
+#include "load/engine/connection.hpp"
+
+#include <boost/asio/post.hpp>
+#include <cassert>
+
+namespace loadlab::load::engine {
+namespace asio = boost::asio;
+using boost::system::error_code;
+
+namespace {
+bool would_block(const error_code& ec) noexcept {
+  return ec == asio::error::would_block || ec == asio::error::try_again;
+}
+}  // namespace
+
+std::string_view to_string(ExchangeError error) noexcept {
+  switch (error) {
+    case ExchangeError::none: return "none";
+    case ExchangeError::connect_failed: return "connect failed";
+    case ExchangeError::connect_timeout: return "connect timeout";
+    case ExchangeError::request_timeout: return "request timeout";
+    case ExchangeError::write_failed: return "write failed";
+    case ExchangeError::read_failed: return "read failed";
+    case ExchangeError::closed: return "connection closed early";
+    case ExchangeError::protocol: return "bad response";
+    case ExchangeError::no_endpoint: return "request could not be built";
+    case ExchangeError::interrupted: return "interrupted";
+  }
+  return "unknown";
+}
+
+Connection::Connection(ConnectionContext& context, ExchangeObserver& observer)
+    : context_(context),
+      observer_(observer),
+      socket_(context.io),
+      parser_({.max_header_bytes = context.max_header_bytes, .max_body_capture = 0}) {}
+
+void Connection::start(const ExchangeRequest& request) {
+  assert(state_ == State::idle);
+  request_ = request;
+  report_ = ExchangeReport{};
+  pending_abort_ = ExchangeError::none;
+  retried_ = false;
+  first_byte_seen_ = false;
+  written_ = 0;
+  parser_.set_limits({.max_header_bytes = context_.max_header_bytes,
+                      .max_body_capture = request.body_capture});
+  parser_.reset(request.head);
+  const auto now = context_.clock.now();
+  report_.started = now;
+  report_.send_start = now;
+  if (request.endpoint == nullptr) {
+    // Reported from the event loop, never re-entrantly from start().
+    state_ = State::connecting;
+    asio::post(context_.io, [this] {
+      finish(pending_abort_ != ExchangeError::none ? pending_abort_ : ExchangeError::no_endpoint,
+             context_.clock.now());
+    });
+    return;
+  }
+  if (socket_.is_open() && connected_to_ == request.endpoint) {
+    reused_ = true;
+    state_ = State::writing;
+    write();
+    return;
+  }
+  close();
+  reused_ = false;
+  connect();
+}
+
+void Connection::connect() {
+  state_ = State::connecting;
+  connect_deadline_ = context_.clock.now() + context_.connect_timeout;
+  error_code ec;
+  const auto& address = request_.endpoint->address;
+  socket_.open(address.protocol(), ec);
+  if (!ec) socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  if (!ec) socket_.non_blocking(true, ec);
+  if (ec) {  // e.g. out of file descriptors: a failed connect, reported from the loop
+    close();
+    asio::post(context_.io, [this] {
+      finish(pending_abort_ != ExchangeError::none ? pending_abort_
+                                                   : ExchangeError::connect_failed,
+             context_.clock.now());
+    });
+    return;
+  }
+  connected_to_ = request_.endpoint;
+  socket_.async_connect(address, [this](const error_code& result) { on_connected(result); });
+}
+
+void Connection::on_connected(const error_code& ec) {
+  const auto now = context_.clock.now();
+  if (pending_abort_ != ExchangeError::none) return finish(pending_abort_, now);
+  if (ec) {
+    close();
+    return finish(ExchangeError::connect_failed, now);
+  }
+  report_.connecting = now - report_.started;
+  report_.send_start = now;
+  state_ = State::writing;
+  write();
+}
+
+void Connection::write() {
+  const auto bytes = request_.bytes;
+  while (written_ < bytes.size()) {
+    error_code ec;
+    const auto n = socket_.write_some(asio::buffer(bytes.data() + written_, bytes.size() - written_), ec);
+    if (would_block(ec)) {
+      socket_.async_wait(asio::socket_base::wait_write, [this](const error_code& result) {
+        if (pending_abort_ != ExchangeError::none) return finish(pending_abort_, context_.clock.now());
+        if (result) {
+          close();
+          return finish(ExchangeError::write_failed, context_.clock.now());
+        }
+        write();
+      });
+      return;
+    }
+    if (ec) {
+      if (retry_on_fresh_connection()) return;
+      close();
+      return finish(ExchangeError::write_failed, context_.clock.now());
+    }
+    written_ += n;
+    report_.bytes_sent += static_cast<std::int64_t>(n);
+  }
+  const auto now = context_.clock.now();
+  report_.sending = now - report_.send_start;
+  state_ = State::reading;
+  read();
+}
+
+void Connection::read() {
+  socket_.async_read_some(asio::buffer(inbox_), [this](const error_code& ec, std::size_t n) {
+    on_read(ec, n);
+  });
+}
+
+void Connection::on_read(const error_code& ec, std::size_t bytes) {
+  auto now = context_.clock.now();
+  if (pending_abort_ != ExchangeError::none) return finish(pending_abort_, now);
+  error_code error = ec;
+  const char* data = inbox_.data();
+  std::size_t size = bytes;
+  for (;;) {
+    if (error == asio::error::eof) {
+      if (parser_.finish_on_eof() == ResponseParser::Progress::complete) {
+        close();
+        return finish(ExchangeError::none, now);
+      }
+      if (retry_on_fresh_connection()) return;
+      close();
+      return finish(ExchangeError::closed, now);
+    }
+    if (error) {
+      if (retry_on_fresh_connection()) return;
+      close();
+      return finish(ExchangeError::read_failed, now);
+    }
+    if (!first_byte_seen_) {
+      first_byte_seen_ = true;
+      report_.waiting = now - (report_.send_start + report_.sending);
+      first_byte_at_ = now;
+    }
+    report_.bytes_received += static_cast<std::int64_t>(size);
+    if (consume(data, size, now)) return;
+    // A full buffer means the kernel may hold more: drain it now through the shared scratch
+    // buffer (synchronously, so no other connection can overwrite it meanwhile).
+    const std::size_t capacity = data == inbox_.data() ? inbox_.size() : context_.scratch.size();
+    if (size < capacity) break;
+    size = socket_.read_some(asio::buffer(context_.scratch.data(), context_.scratch.size()), error);
+    if (would_block(error)) break;
+    data = context_.scratch.data();
+    now = context_.clock.now();
+  }
+  read();
+}
+
+bool Connection::consume(const char* data, std::size_t size, core::TimePoint now) {
+  const auto step = parser_.feed(std::string_view(data, size));
+  if (step.progress == ResponseParser::Progress::need_more) return false;
+  if (step.progress == ResponseParser::Progress::failed) {
+    close();
+    finish(ExchangeError::protocol, now);
+    return true;
+  }
+  // Bytes after the response would be a response nobody asked for: the stream is not trusted.
+  if (step.consumed != size || !parser_.keep_alive()) close();
+  finish(ExchangeError::none, now);
+  return true;
+}
+
+bool Connection::retry_on_fresh_connection() {
+  // A keep-alive connection the server closed while idle: resend once on a new connection, as
+  // browsers and HTTP client libraries do, instead of reporting the server's idle timeout.
+  if (!reused_ || retried_ || parser_.started()) return false;
+  retried_ = true;
+  reused_ = false;
+  written_ = 0;
+  parser_.reset(request_.head);
+  close();
+  connect();
+  return true;
+}
+
+void Connection::expire_if_due(core::TimePoint now) {
+  if (state_ == State::idle || pending_abort_ != ExchangeError::none) return;
+  if (state_ == State::connecting && now >= connect_deadline_) {
+    abort_pending(ExchangeError::connect_timeout);
+  } else if (now >= request_.deadline) {
+    abort_pending(ExchangeError::request_timeout);
+  }
+}
+
+void Connection::interrupt() {
+  if (state_ == State::idle) return close();
+  if (pending_abort_ == ExchangeError::none) abort_pending(ExchangeError::interrupted);
+}
+
+void Connection::abort_pending(ExchangeError reason) {
+  // The pending operation completes with operation_aborted and reports `reason`.
+  pending_abort_ = reason;
+  close();
+}
+
+void Connection::close() noexcept {
+  if (!socket_.is_open()) return;
+  error_code ignored;
+  socket_.close(ignored);
+  connected_to_ = nullptr;
+}
+
+void Connection::finish(ExchangeError error, core::TimePoint now) {
+  report_.error = error;
+  report_.status = error == ExchangeError::none ? parser_.status() : 0;
+  report_.end = now;
+  if (first_byte_seen_) {
+    report_.receiving = now - first_byte_at_;
+  } else if (state_ == State::reading) {
+    report_.waiting = now - (report_.send_start + report_.sending);
+    report_.receiving = core::Duration{0};
+  }
+  state_ = State::idle;
+  pending_abort_ = ExchangeError::none;
+  observer_.on_exchange_done(report_, parser_);
+}
+
+}  // namespace loadlab::load::engine

@@ -1,0 +1,127 @@
+// One client connection of the load generator: connect (with its own deadline), write the
+// request, read and parse the response, keep the socket alive for the next one, reconnect after
+// a close or an error. Callback-driven on the worker's single-threaded io_context; exactly one
+// socket operation is pending while an exchange runs, none between exchanges. Deadlines are
+// enforced by the worker's sweeper (expire_if_due), not by a timer per request.
+#pragma once
+
+#include <array>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "core/clock.hpp"
+#include "load/engine/endpoints.hpp"
+#include "load/engine/response_parser.hpp"
+
+namespace loadlab::load::engine {
+
+enum class ExchangeError : std::uint8_t {
+  none,
+  connect_failed,   // refused, unreachable
+  connect_timeout,
+  request_timeout,  // the exchange's deadline passed
+  write_failed,
+  read_failed,      // reset and other socket errors while reading
+  closed,           // the peer closed before the response ended
+  protocol,         // the response could not be parsed
+  no_endpoint,      // the request could not be built or its host is unknown
+  interrupted,      // ended by the engine (gracefulStop, abort)
+};
+[[nodiscard]] std::string_view to_string(ExchangeError error) noexcept;
+
+// What an exchange measured. Phases follow k6: connecting (when a connection was opened),
+// sending, waiting (to the first byte) and receiving; duration = sending+waiting+receiving.
+struct ExchangeReport {
+  ExchangeError error = ExchangeError::none;
+  int status = 0;
+  core::TimePoint started;     // when the exchange began (connect or send)
+  core::TimePoint send_start;  // when the request's first byte went out (or would have)
+  core::TimePoint end;
+  core::Duration connecting{-1};
+  core::Duration sending{0};
+  core::Duration waiting{0};
+  core::Duration receiving{0};
+  std::int64_t bytes_sent = 0;
+  std::int64_t bytes_received = 0;
+};
+
+class ExchangeObserver {
+ public:
+  // Called once per exchange, from the worker's thread; the parser holds status and body.
+  virtual void on_exchange_done(const ExchangeReport& report, const ResponseParser& parser) = 0;
+
+ protected:
+  ~ExchangeObserver() = default;
+};
+
+// What every connection of a worker shares.
+struct ConnectionContext {
+  boost::asio::io_context& io;
+  core::Clock& clock;
+  std::span<char> scratch;  // synchronous follow-up reads (never held across a wait)
+  core::Duration connect_timeout;
+  std::size_t max_header_bytes;
+};
+
+struct ExchangeRequest {
+  const Endpoint* endpoint = nullptr;
+  std::string_view bytes;  // valid until the report
+  bool head = false;
+  std::size_t body_capture = 0;
+  core::TimePoint deadline;
+};
+
+class Connection {
+ public:
+  Connection(ConnectionContext& context, ExchangeObserver& observer);
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  void start(const ExchangeRequest& request);
+  // Ends the running exchange as a timeout when now is past its deadline.
+  void expire_if_due(core::TimePoint now);
+  // Ends the running exchange (reported as interrupted) and closes the socket.
+  void interrupt();
+  // Closes an idle socket (no report).
+  void close() noexcept;
+  [[nodiscard]] bool busy() const noexcept { return state_ != State::idle; }
+  [[nodiscard]] bool open() const noexcept { return socket_.is_open(); }
+
+ private:
+  enum class State : std::uint8_t { idle, connecting, writing, reading };
+
+  void connect();
+  void on_connected(const boost::system::error_code& ec);
+  void write();
+  void read();
+  void on_read(const boost::system::error_code& ec, std::size_t bytes);
+  // Feeds bytes to the parser; true when the exchange ended (reported).
+  bool consume(const char* data, std::size_t size, core::TimePoint now);
+  bool retry_on_fresh_connection();
+  void abort_pending(ExchangeError reason);
+  void finish(ExchangeError error, core::TimePoint now);
+
+  ConnectionContext& context_;
+  ExchangeObserver& observer_;
+  boost::asio::ip::tcp::socket socket_;
+  const Endpoint* connected_to_ = nullptr;
+  ResponseParser parser_;
+  ExchangeRequest request_;
+  ExchangeReport report_;
+  State state_ = State::idle;
+  ExchangeError pending_abort_ = ExchangeError::none;  // set before closing a pending operation
+  bool reused_ = false;   // this exchange runs on a connection that served earlier ones
+  bool retried_ = false;  // already resent once after a stale keep-alive close
+  bool first_byte_seen_ = false;
+  std::size_t written_ = 0;
+  core::TimePoint connect_deadline_;
+  core::TimePoint first_byte_at_;
+  // Small on purpose: 10,000 connections must fit in tens of MB. Larger responses continue
+  // through the worker's scratch buffer with synchronous non-blocking reads.
+  std::array<char, 1024> inbox_{};
+};
+
+}  // namespace loadlab::load::engine

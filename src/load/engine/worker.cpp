@@ -1,0 +1,82 @@
+// Worker thread: runs its runners on its own event loop, with a 100 ms housekeeping pass for
+// deadlines, VU gauges, stop requests and snapshots.
+#include "load/engine/worker.hpp"
+
+namespace loadlab::load::engine {
+
+namespace {
+constexpr auto kHousekeepingPeriod = std::chrono::milliseconds{100};
+constexpr std::size_t kScratchBytes = 64 * 1024;
+}  // namespace
+
+Worker::Worker(const std::vector<PreparedScenario>& scenarios, std::vector<ScenarioNames> names,
+               const WorkerConfig& config, core::Clock& clock)
+    // One thread runs this context and nothing else posts to it: no locks inside Asio.
+    : io_(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE),
+      clock_(clock),
+      config_(config),
+      recorder_(std::move(names), config.run_start),
+      random_(config.seed),
+      scratch_(kScratchBytes),
+      connection_context_{io_, clock, std::span<char>(scratch_), config.connect_timeout,
+                          config.max_response_header_bytes},
+      context_{io_,       clock,
+               recorder_, live_,
+               random_,   connection_context_,
+               config.placement, config.run_start,
+               config.queue_when_busy},
+      housekeeping_timer_(io_),
+      next_snapshot_(config.run_start + std::chrono::seconds{1}) {
+  for (const auto& scenario : scenarios) runners_.push_back(make_runner(context_, scenario));
+}
+
+Worker::~Worker() {
+  // Runners (and their sockets) go before the io_context member.
+  runners_.clear();
+}
+
+void Worker::run() {
+  for (auto& runner : runners_) runner->begin();
+  arm_housekeeping();
+  io_.run();
+  recorder_.flush();
+  done_.store(true, std::memory_order_release);
+}
+
+void Worker::arm_housekeeping() {
+  housekeeping_timer_.expires_after(kHousekeepingPeriod);
+  housekeeping_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) housekeeping();
+  });
+}
+
+void Worker::housekeeping() {
+  const auto now = clock_.now();
+  const bool stop = stop_requested_.load(std::memory_order_relaxed);
+  std::int64_t active = 0;
+  std::int64_t allocated = 0;
+  bool all_finished = true;
+  for (auto& runner : runners_) {
+    if (stop) runner->stop_now();
+    runner->tick(now);
+    active += runner->active_vus();
+    allocated += runner->allocated_vus();
+    all_finished = all_finished && runner->finished();
+  }
+  if (now >= config_.run_start) recorder_.record_vus(active, allocated, now);
+  live_.set_vus(active, allocated);
+  if (config_.publish_snapshots && now >= next_snapshot_) {
+    next_snapshot_ = now + std::chrono::seconds{1};
+    MetricsData copy = recorder_.data();
+    const std::lock_guard lock(snapshot_mutex_);
+    snapshot_ = std::move(copy);
+  }
+  if (!all_finished) arm_housekeeping();  // else the loop runs dry and run() returns
+}
+
+std::optional<MetricsData> Worker::latest_snapshot() {
+  const std::lock_guard lock(snapshot_mutex_);
+  return snapshot_;
+}
+
+}  // namespace loadlab::load::engine

@@ -1,0 +1,77 @@
+// One load-generating thread: an io_context of its own (no locking: nothing else touches it),
+// the worker's share of every scenario, a recorder and live counters. Cross-thread contact is
+// limited to atomics (stop request, done flag, live counters) and, once a second when the plan
+// has abortOnFail thresholds, a copy of the recorder's data handed over under a mutex.
+#pragma once
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include "load/engine/live_stats.hpp"
+#include "load/engine/scenario_runner.hpp"
+#include "load/engine/worker_context.hpp"
+#include "load/metrics_data.hpp"
+#include "load/recorder.hpp"
+
+namespace loadlab::load::engine {
+
+struct WorkerConfig {
+  WorkerPlacement placement;
+  core::TimePoint run_start;
+  bool queue_when_busy = false;
+  core::Duration connect_timeout = std::chrono::seconds{10};
+  std::size_t max_response_header_bytes = 64 * 1024;
+  bool publish_snapshots = false;  // a copy of the metrics every second (abortOnFail)
+  std::uint64_t seed = 1;
+};
+
+class Worker {
+ public:
+  Worker(const std::vector<PreparedScenario>& scenarios, std::vector<ScenarioNames> names,
+         const WorkerConfig& config, core::Clock& clock);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // The thread body: returns when every scenario of this worker has finished.
+  void run();
+
+  // Any thread: interrupt everything at the next housekeeping pass.
+  void request_stop() noexcept { stop_requested_.store(true, std::memory_order_relaxed); }
+  [[nodiscard]] bool done() const noexcept { return done_.load(std::memory_order_acquire); }
+  [[nodiscard]] const LiveStats& live() const noexcept { return live_; }
+  // The latest published copy of the metrics (publish_snapshots), if any.
+  [[nodiscard]] std::optional<MetricsData> latest_snapshot();
+  // After run() returned: the worker's metrics.
+  [[nodiscard]] MetricsData take_metrics() { return recorder_.take(); }
+
+ private:
+  void housekeeping();
+  void arm_housekeeping();
+
+  // Destroyed last: sockets and timers below belong to it.
+  boost::asio::io_context io_;
+  core::Clock& clock_;
+  WorkerConfig config_;
+  Recorder recorder_;
+  LiveStats live_;
+  Random random_;
+  std::vector<char> scratch_;
+  ConnectionContext connection_context_;
+  WorkerContext context_;
+  std::vector<std::unique_ptr<ScenarioRunner>> runners_;
+  boost::asio::steady_timer housekeeping_timer_;
+  core::TimePoint next_snapshot_;
+
+  std::atomic<bool> stop_requested_{false};
+  std::atomic<bool> done_{false};
+  std::mutex snapshot_mutex_;
+  std::optional<MetricsData> snapshot_;
+};
+
+}  // namespace loadlab::load::engine

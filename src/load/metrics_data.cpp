@@ -1,0 +1,430 @@
+// Merging, querying and serialising the metrics state of a run.
+#include "load/metrics_data.hpp"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+
+#include "load/scenario.hpp"
+
+namespace loadlab::load {
+
+namespace {
+
+using Json = nlohmann::json;
+
+[[noreturn]] void fail(const std::string& path, const std::string& message) {
+  throw std::invalid_argument(path + ": " + message);
+}
+
+const Json& field(const Json& object, const char* name, const std::string& path) {
+  if (!object.is_object()) fail(path, "expected an object");
+  auto it = object.find(name);
+  if (it == object.end()) fail(path + "." + name, "missing");
+  return *it;
+}
+
+std::int64_t int_field(const Json& object, const char* name, const std::string& path) {
+  const Json& value = field(object, name, path);
+  if (!value.is_number_integer() || value.get<std::int64_t>() < 0) {
+    fail(path + "." + name, "expected a non-negative integer");
+  }
+  return value.get<std::int64_t>();
+}
+
+std::string string_field(const Json& object, const char* name, const std::string& path) {
+  const Json& value = field(object, name, path);
+  if (!value.is_string()) fail(path + "." + name, "expected a string");
+  return value.get<std::string>();
+}
+
+core::HdrHistogram histogram_field(const Json& object, const char* name, const std::string& path) {
+  try {
+    return core::HdrHistogram::from_json(field(object, name, path));
+  } catch (const std::invalid_argument& e) {
+    fail(path + "." + name, e.what());
+  }
+}
+
+SparseHistogram sparse_field(const Json& object, const char* name, const std::string& path) {
+  try {
+    return SparseHistogram::from_json(field(object, name, path));
+  } catch (const std::invalid_argument& e) {
+    fail(path + "." + name, e.what());
+  }
+}
+
+const Json& array_field(const Json& object, const char* name, const std::string& path) {
+  const Json& value = field(object, name, path);
+  if (!value.is_array()) fail(path + "." + name, "expected an array");
+  return value;
+}
+
+// Shares a histogram without copying it (aliasing: the owner outlives the MetricValues use).
+std::shared_ptr<const core::HdrHistogram> alias(const core::HdrHistogram& h) {
+  return std::shared_ptr<const core::HdrHistogram>(std::shared_ptr<void>{}, &h);
+}
+
+// Merges a list of histograms; aliases when there is only one.
+std::shared_ptr<const core::HdrHistogram> combined(std::vector<const core::HdrHistogram*> parts) {
+  if (parts.empty()) return nullptr;
+  if (parts.size() == 1) return alias(*parts.front());
+  auto merged = std::make_shared<core::HdrHistogram>(*parts.front());
+  for (std::size_t i = 1; i < parts.size(); ++i) merged->merge(*parts[i]);
+  return merged;
+}
+
+double per_second(double count, core::Duration elapsed) {
+  const double seconds = std::chrono::duration<double>(elapsed).count();
+  return seconds > 0 ? count / seconds : 0.0;
+}
+
+}  // namespace
+
+std::vector<ScenarioNames> names_of(const TestPlan& plan) {
+  std::vector<ScenarioNames> names;
+  for (const auto& scenario : plan.scenarios) {
+    ScenarioNames entry{scenario.name, {}};
+    for (const auto& request : scenario.requests) {
+      entry.requests.push_back(RequestName{request.name, request.method});
+    }
+    names.push_back(std::move(entry));
+  }
+  return names;
+}
+
+void RequestStats::merge(const RequestStats& other) {
+  requests += other.requests;
+  failed += other.failed;
+  bytes_sent += other.bytes_sent;
+  bytes_received += other.bytes_received;
+  checks_passed += other.checks_passed;
+  checks_failed += other.checks_failed;
+  duration.merge(other.duration);
+  latency.merge(other.latency);
+}
+
+void ScenarioStats::merge(const ScenarioStats& other) {
+  iterations += other.iterations;
+  interrupted += other.interrupted;
+  dropped_iterations += other.dropped_iterations;
+  iteration_duration.merge(other.iteration_duration);
+}
+
+void SeriesPoint::merge(const SeriesPoint& other) {
+  requests += other.requests;
+  failed += other.failed;
+  iterations += other.iterations;
+  dropped_iterations += other.dropped_iterations;
+  bytes_sent += other.bytes_sent;
+  bytes_received += other.bytes_received;
+  checks_passed += other.checks_passed;
+  checks_failed += other.checks_failed;
+  vus += other.vus;
+  vus_max += other.vus_max;
+  duration.merge(other.duration);
+  latency.merge(other.latency);
+}
+
+MetricsData::MetricsData(std::vector<ScenarioNames> scenario_names)
+    : names(std::move(scenario_names)), scenarios(names.size()) {}
+
+void MetricsData::merge(const MetricsData& other) {
+  if (names != other.names) {
+    throw std::invalid_argument("cannot merge metrics of different plans (scenario or request names differ)");
+  }
+  for (const auto& [key, stats] : other.requests) {
+    auto [it, inserted] = requests.try_emplace(key, stats);
+    if (!inserted) it->second.merge(stats);
+  }
+  if (scenarios.size() < other.scenarios.size()) scenarios.resize(other.scenarios.size());
+  for (std::size_t i = 0; i < other.scenarios.size(); ++i) scenarios[i].merge(other.scenarios[i]);
+  connecting.merge(other.connecting);
+  sending.merge(other.sending);
+  waiting.merge(other.waiting);
+  receiving.merge(other.receiving);
+
+  const std::int64_t interval = std::max(series_interval_seconds, other.series_interval_seconds);
+  coarsen_series_to(interval);
+  MetricsData coarse_other;
+  const std::vector<SeriesPoint>* other_series = &other.series;
+  if (other.series_interval_seconds < interval) {
+    coarse_other.series = other.series;
+    coarse_other.series_interval_seconds = other.series_interval_seconds;
+    coarse_other.coarsen_series_to(interval);
+    other_series = &coarse_other.series;
+  }
+  if (series.size() < other_series->size()) series.resize(other_series->size());
+  for (std::size_t i = 0; i < other_series->size(); ++i) series[i].merge((*other_series)[i]);
+  while (series.size() > kMaxSeriesPoints) coarsen_series_to(series_interval_seconds * 2);
+}
+
+void MetricsData::coarsen_series_to(std::int64_t seconds) {
+  while (series_interval_seconds < seconds) {
+    std::vector<SeriesPoint> coarse((series.size() + 1) / 2);
+    for (std::size_t i = 0; i < series.size(); ++i) coarse[i / 2].merge(series[i]);
+    // Gauges are sampled, not summed over time: keep the later sample of the pair.
+    for (std::size_t i = 0; i < coarse.size(); ++i) {
+      const SeriesPoint& last = series[std::min(series.size() - 1, 2 * i + 1)];
+      coarse[i].vus = last.vus;
+      coarse[i].vus_max = last.vus_max;
+    }
+    series = std::move(coarse);
+    series_interval_seconds *= 2;
+  }
+}
+
+std::int64_t MetricsData::total_requests() const noexcept {
+  std::int64_t total = 0;
+  for (const auto& [key, stats] : requests) total += stats.requests;
+  return total;
+}
+
+std::int64_t MetricsData::total_failed() const noexcept {
+  std::int64_t total = 0;
+  for (const auto& [key, stats] : requests) total += stats.failed;
+  return total;
+}
+
+std::optional<MetricValues> MetricsData::resolve(const MetricSelector& selector,
+                                                 core::Duration elapsed) const {
+  const MetricInfo* info = find_metric(selector.metric);
+  if (info == nullptr) return std::nullopt;
+  MetricValues values;
+  values.kind = info->kind;
+  const std::string& metric = selector.metric;
+
+  auto scenario_matches = [&](std::size_t scenario) {
+    for (const auto& [tag, value] : selector.tags) {
+      if (tag == "scenario" && (scenario >= names.size() || names[scenario].name != value)) return false;
+    }
+    return true;
+  };
+  auto key_matches = [&](const RequestKey& key, const RequestStats& stats) {
+    if (!scenario_matches(key.scenario)) return false;
+    const RequestName* request = key.scenario < names.size() &&
+                                         key.request < names[key.scenario].requests.size()
+                                     ? &names[key.scenario].requests[key.request]
+                                     : nullptr;
+    for (const auto& [tag, value] : selector.tags) {
+      if (tag == "name" && (request == nullptr || request->name != value)) return false;
+      if (tag == "method" && (request == nullptr || request->method != value)) return false;
+      if (tag == "status" && std::to_string(key.status) != value) return false;
+      if (tag == "expected_response" && (stats.failed == 0 ? "true" : "false") != value) return false;
+    }
+    return true;
+  };
+
+  if (metric == "http_reqs" || metric == "http_req_failed" || metric == "http_req_duration" ||
+      metric == "http_req_latency" || metric == "data_sent" || metric == "data_received" ||
+      metric == "checks") {
+    std::vector<const core::HdrHistogram*> parts;
+    bool any = false;
+    for (const auto& [key, stats] : requests) {
+      if (!key_matches(key, stats)) continue;
+      any = true;
+      if (metric == "http_reqs") {
+        values.count += static_cast<double>(stats.requests);
+      } else if (metric == "http_req_failed") {
+        values.count += static_cast<double>(stats.requests);
+        values.nonzero += stats.failed;
+      } else if (metric == "data_sent") {
+        values.count += static_cast<double>(stats.bytes_sent);
+      } else if (metric == "data_received") {
+        values.count += static_cast<double>(stats.bytes_received);
+      } else if (metric == "checks") {
+        values.count += static_cast<double>(stats.checks_passed + stats.checks_failed);
+        values.nonzero += stats.checks_passed;
+      } else {
+        parts.push_back(metric == "http_req_duration" ? &stats.duration : &stats.latency);
+      }
+    }
+    if (!any) return std::nullopt;
+    if (metric == "checks" && values.count == 0) return std::nullopt;
+    values.histogram = combined(std::move(parts));
+    if (values.histogram) values.count = static_cast<double>(values.histogram->total_count());
+    values.per_second = per_second(values.count, elapsed);
+    return values;
+  }
+
+  if (metric == "iterations" || metric == "dropped_iterations" ||
+      metric == "iterations_interrupted" || metric == "iteration_duration") {
+    std::vector<const core::HdrHistogram*> parts;
+    bool any = false;
+    for (std::size_t i = 0; i < scenarios.size(); ++i) {
+      if (!scenario_matches(i)) continue;
+      any = true;
+      const ScenarioStats& stats = scenarios[i];
+      if (metric == "iterations") values.count += static_cast<double>(stats.iterations);
+      if (metric == "dropped_iterations") values.count += static_cast<double>(stats.dropped_iterations);
+      if (metric == "iterations_interrupted") values.count += static_cast<double>(stats.interrupted);
+      if (metric == "iteration_duration") parts.push_back(&stats.iteration_duration);
+    }
+    if (!any) return std::nullopt;
+    values.histogram = combined(std::move(parts));
+    if (values.histogram) values.count = static_cast<double>(values.histogram->total_count());
+    values.per_second = per_second(values.count, elapsed);
+    return values;
+  }
+
+  if (metric == "vus" || metric == "vus_max") {
+    if (series.empty()) return std::nullopt;
+    bool first = true;
+    for (const auto& point : series) {
+      const auto v = static_cast<double>(metric == "vus" ? point.vus : point.vus_max);
+      values.min = first ? v : std::min(values.min, v);
+      values.max = first ? v : std::max(values.max, v);
+      values.value = v;
+      first = false;
+    }
+    return values;
+  }
+
+  const core::HdrHistogram* phase = metric == "http_req_connecting" ? &connecting
+                                    : metric == "http_req_sending"  ? &sending
+                                    : metric == "http_req_waiting"  ? &waiting
+                                    : metric == "http_req_receiving" ? &receiving
+                                                                     : nullptr;
+  if (phase == nullptr || phase->total_count() == 0) return std::nullopt;
+  values.histogram = alias(*phase);
+  values.count = static_cast<double>(phase->total_count());
+  return values;
+}
+
+MetricResolver MetricsData::resolver(core::Duration elapsed) const {
+  return [this, elapsed](const MetricSelector& selector) { return resolve(selector, elapsed); };
+}
+
+nlohmann::json MetricsData::to_json() const {
+  Json names_json = Json::array();
+  for (const auto& scenario : names) {
+    Json requests_json = Json::array();
+    for (const auto& request : scenario.requests) {
+      requests_json.push_back({{"name", request.name}, {"method", request.method}});
+    }
+    names_json.push_back({{"name", scenario.name}, {"requests", std::move(requests_json)}});
+  }
+  Json requests_json = Json::array();
+  for (const auto& [key, stats] : requests) {
+    requests_json.push_back({{"scenario", key.scenario}, {"request", key.request},
+                             {"status", key.status}, {"requests", stats.requests},
+                             {"failed", stats.failed}, {"bytes_sent", stats.bytes_sent},
+                             {"bytes_received", stats.bytes_received},
+                             {"checks_passed", stats.checks_passed},
+                             {"checks_failed", stats.checks_failed},
+                             {"duration", stats.duration.to_json()},
+                             {"latency", stats.latency.to_json()}});
+  }
+  Json scenarios_json = Json::array();
+  for (const auto& stats : scenarios) {
+    scenarios_json.push_back({{"iterations", stats.iterations}, {"interrupted", stats.interrupted},
+                              {"dropped_iterations", stats.dropped_iterations},
+                              {"iteration_duration", stats.iteration_duration.to_json()}});
+  }
+  Json points = Json::array();
+  for (const auto& point : series) {
+    points.push_back({{"requests", point.requests}, {"failed", point.failed},
+                      {"iterations", point.iterations},
+                      {"dropped_iterations", point.dropped_iterations},
+                      {"bytes_sent", point.bytes_sent}, {"bytes_received", point.bytes_received},
+                      {"checks_passed", point.checks_passed}, {"checks_failed", point.checks_failed},
+                      {"vus", point.vus}, {"vus_max", point.vus_max},
+                      {"duration", point.duration.to_json()}, {"latency", point.latency.to_json()}});
+  }
+  return {{"names", std::move(names_json)},
+          {"requests", std::move(requests_json)},
+          {"scenarios", std::move(scenarios_json)},
+          {"phases", {{"connecting", connecting.to_json()}, {"sending", sending.to_json()},
+                      {"waiting", waiting.to_json()}, {"receiving", receiving.to_json()}}},
+          {"series", {{"interval_s", series_interval_seconds}, {"points", std::move(points)}}}};
+}
+
+MetricsData MetricsData::from_json(const nlohmann::json& json) {
+  const std::string root = "metrics";
+  std::vector<ScenarioNames> scenario_names;
+  const Json& names_json = array_field(json, "names", root);
+  for (std::size_t i = 0; i < names_json.size(); ++i) {
+    const std::string path = root + ".names[" + std::to_string(i) + "]";
+    ScenarioNames entry{string_field(names_json[i], "name", path), {}};
+    const Json& requests_json = array_field(names_json[i], "requests", path);
+    for (std::size_t j = 0; j < requests_json.size(); ++j) {
+      const std::string request_path = path + ".requests[" + std::to_string(j) + "]";
+      entry.requests.push_back(RequestName{string_field(requests_json[j], "name", request_path),
+                                           string_field(requests_json[j], "method", request_path)});
+    }
+    scenario_names.push_back(std::move(entry));
+  }
+  MetricsData data(std::move(scenario_names));
+
+  const Json& requests_json = array_field(json, "requests", root);
+  for (std::size_t i = 0; i < requests_json.size(); ++i) {
+    const std::string path = root + ".requests[" + std::to_string(i) + "]";
+    const Json& entry = requests_json[i];
+    RequestKey key;
+    key.scenario = static_cast<std::uint32_t>(int_field(entry, "scenario", path));
+    key.request = static_cast<std::uint32_t>(int_field(entry, "request", path));
+    key.status = static_cast<int>(int_field(entry, "status", path));
+    if (key.scenario >= data.names.size() || key.request >= data.names[key.scenario].requests.size()) {
+      fail(path, "scenario/request index out of range of metrics.names");
+    }
+    RequestStats stats;
+    stats.requests = int_field(entry, "requests", path);
+    stats.failed = int_field(entry, "failed", path);
+    stats.bytes_sent = int_field(entry, "bytes_sent", path);
+    stats.bytes_received = int_field(entry, "bytes_received", path);
+    stats.checks_passed = int_field(entry, "checks_passed", path);
+    stats.checks_failed = int_field(entry, "checks_failed", path);
+    stats.duration = histogram_field(entry, "duration", path);
+    stats.latency = histogram_field(entry, "latency", path);
+    if (!data.requests.try_emplace(key, std::move(stats)).second) fail(path, "duplicate key");
+  }
+
+  const Json& scenarios_json = array_field(json, "scenarios", root);
+  if (scenarios_json.size() != data.names.size()) {
+    fail(root + ".scenarios", "expected one entry per scenario of metrics.names");
+  }
+  for (std::size_t i = 0; i < scenarios_json.size(); ++i) {
+    const std::string path = root + ".scenarios[" + std::to_string(i) + "]";
+    ScenarioStats& stats = data.scenarios[i];
+    stats.iterations = int_field(scenarios_json[i], "iterations", path);
+    stats.interrupted = int_field(scenarios_json[i], "interrupted", path);
+    stats.dropped_iterations = int_field(scenarios_json[i], "dropped_iterations", path);
+    stats.iteration_duration = histogram_field(scenarios_json[i], "iteration_duration", path);
+  }
+
+  const Json& phases = field(json, "phases", root);
+  data.connecting = histogram_field(phases, "connecting", root + ".phases");
+  data.sending = histogram_field(phases, "sending", root + ".phases");
+  data.waiting = histogram_field(phases, "waiting", root + ".phases");
+  data.receiving = histogram_field(phases, "receiving", root + ".phases");
+
+  const Json& series = field(json, "series", root);
+  data.series_interval_seconds = int_field(series, "interval_s", root + ".series");
+  const std::int64_t interval = data.series_interval_seconds;
+  if (interval < 1 || (interval & (interval - 1)) != 0) {
+    fail(root + ".series.interval_s", "expected a power of two");
+  }
+  const Json& points = array_field(series, "points", root + ".series");
+  if (points.size() > kMaxSeriesPoints) fail(root + ".series.points", "too many points");
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    const std::string path = root + ".series.points[" + std::to_string(i) + "]";
+    const Json& p = points[i];
+    SeriesPoint point;
+    point.requests = int_field(p, "requests", path);
+    point.failed = int_field(p, "failed", path);
+    point.iterations = int_field(p, "iterations", path);
+    point.dropped_iterations = int_field(p, "dropped_iterations", path);
+    point.bytes_sent = int_field(p, "bytes_sent", path);
+    point.bytes_received = int_field(p, "bytes_received", path);
+    point.checks_passed = int_field(p, "checks_passed", path);
+    point.checks_failed = int_field(p, "checks_failed", path);
+    point.vus = int_field(p, "vus", path);
+    point.vus_max = int_field(p, "vus_max", path);
+    point.duration = sparse_field(p, "duration", path);
+    point.latency = sparse_field(p, "latency", path);
+    data.series.push_back(std::move(point));
+  }
+  return data;
+}
+
+}  // namespace loadlab::load

@@ -1,0 +1,87 @@
+// Converting yaml-cpp nodes into nlohmann::json values.
+#include "load/yaml_json.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <charconv>
+#include <stdexcept>
+
+namespace loadlab::load {
+
+namespace {
+
+class ConversionError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+std::string position(const YAML::Node& node) {
+  const YAML::Mark mark = node.Mark();
+  if (mark.is_null()) return "";
+  return "line " + std::to_string(mark.line + 1) + ", column " + std::to_string(mark.column + 1) + ": ";
+}
+
+nlohmann::json plain_scalar(const std::string& text) {
+  if (text.empty() || text == "~" || text == "null" || text == "Null" || text == "NULL") return nullptr;
+  if (text == "true" || text == "True" || text == "TRUE") return true;
+  if (text == "false" || text == "False" || text == "FALSE") return false;
+  const char* begin = text.data();
+  const char* end = text.data() + text.size();
+  if (*begin == '+') ++begin;
+  std::int64_t integer = 0;
+  if (auto [ptr, ec] = std::from_chars(begin, end, integer); ec == std::errc{} && ptr == end) {
+    return integer;
+  }
+  double number = 0;
+  if (auto [ptr, ec] = std::from_chars(begin, end, number); ec == std::errc{} && ptr == end) {
+    return number;
+  }
+  return text;
+}
+
+// budget bounds the output size: YAML aliases can otherwise expand a small file enormously.
+nlohmann::json convert(const YAML::Node& node, int depth, std::size_t& budget) {
+  if (depth > 64) throw ConversionError(position(node) + "nesting deeper than 64 levels");
+  if (budget == 0) throw ConversionError(position(node) + "document too large (more than 100000 values)");
+  --budget;
+  switch (node.Type()) {
+    case YAML::NodeType::Undefined:
+    case YAML::NodeType::Null:
+      return nullptr;
+    case YAML::NodeType::Scalar:
+      return node.Tag() == "!" ? nlohmann::json(node.Scalar()) : plain_scalar(node.Scalar());
+    case YAML::NodeType::Sequence: {
+      nlohmann::json array = nlohmann::json::array();
+      for (const auto& item : node) array.push_back(convert(item, depth + 1, budget));
+      return array;
+    }
+    case YAML::NodeType::Map: {
+      nlohmann::json object = nlohmann::json::object();
+      for (const auto& entry : node) {
+        if (!entry.first.IsScalar()) throw ConversionError(position(entry.first) + "keys must be scalars");
+        const std::string key = entry.first.Scalar();
+        if (object.contains(key)) throw ConversionError(position(entry.first) + "duplicate key '" + key + "'");
+        object[key] = convert(entry.second, depth + 1, budget);
+      }
+      return object;
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+core::Expected<nlohmann::json, std::string> yaml_to_json(std::string_view text) {
+  try {
+    const YAML::Node root = YAML::Load(std::string(text));
+    std::size_t budget = 100000;
+    return convert(root, 0, budget);
+  } catch (const YAML::Exception& e) {
+    return core::unexpected("line " + std::to_string(e.mark.line + 1) + ", column " +
+                            std::to_string(e.mark.column + 1) + ": " + e.msg);
+  } catch (const ConversionError& e) {
+    return core::unexpected(std::string(e.what()));
+  }
+}
+
+}  // namespace loadlab::load
