@@ -11,7 +11,7 @@ DEB_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev clang-format clang-tidy
   postgresql prometheus wrk nginx-light hey
-  chromium kubectl nodejs npm procps iproute2
+  chromium kubectl nodejs npm procps iproute2 python3-yaml
 )
 
 SUDO=""
