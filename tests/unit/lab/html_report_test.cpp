@@ -1,0 +1,113 @@
+// The HTML report: self-contained (uPlot inlined, no network), data embedded safely, Markdown;
+// and a run result read into exact percentiles.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "core/hdr_histogram.hpp"
+#include "report/html_assets.hpp"
+#include "report/html_report.hpp"
+#include "report/html_run_document.hpp"
+
+namespace loadlab::report {
+namespace {
+
+ReportDocument sample_document() {
+  ReportDocument document;
+  document.title = "Lab </script><b>";
+  document.notes = {"limits: cgroup v1"};
+  Section section;
+  section.title = "cpu-stress";
+  section.tables.push_back({{"expectation", "verdict"}, {{"p99 bounded", "confirmed: 80 ms < 500 ms"}}});
+  Panel naked{"naked", {{"p99", "900 ms"}}, {}};
+  naked.charts.push_back({"Latency", "ms", {0, 1, 2}, {{"p99", {1, std::nan(""), 3}}}, {{1.0, "restart"}}, false});
+  section.panels = {naked, naked};
+  section.panels[1].title = "protected";
+  document.sections.push_back(section);
+  return document;
+}
+
+TEST(HtmlReport, IsSelfContainedWithUplotInlinedAndNoExternalReferences) {
+  const auto html = render_html(sample_document());
+  EXPECT_GT(uplot_js().size(), 10000u);
+  EXPECT_NE(html.find(std::string(uplot_js().substr(0, 200))), std::string::npos);
+  EXPECT_EQ(html.find("<script src"), std::string::npos);
+  EXPECT_EQ(html.find("<link"), std::string::npos);
+  // uPlot's licence comment names its repository; nothing may be fetched from anywhere.
+  for (const char* fetch : {"src=\"http", "href=\"http", "url(http", "import(", "fetch("}) {
+    EXPECT_EQ(html.find(fetch), std::string::npos) << fetch;
+  }
+}
+
+TEST(HtmlReport, EmbedsTheDocumentWithoutClosingItsScriptEarly) {
+  const auto html = render_html(sample_document());
+  const auto start = html.find("id=\"report-data\">") + 17;
+  const auto end = html.find("</script>", start);
+  const auto parsed = nlohmann::json::parse(html.substr(start, end - start));
+  EXPECT_EQ(parsed["title"], "Lab </script><b>");
+  EXPECT_TRUE(parsed["sections"][0]["panels"][0]["charts"][0]["lines"][0]["values"][1].is_null());
+  EXPECT_EQ(chart_count(sample_document()), 2u);
+}
+
+TEST(HtmlReport, MarkdownHasTablesAndFacts) {
+  const auto markdown = render_markdown(sample_document());
+  EXPECT_NE(markdown.find("| expectation | verdict |"), std::string::npos);
+  EXPECT_NE(markdown.find("| p99 bounded | confirmed: 80 ms < 500 ms |"), std::string::npos);
+  EXPECT_NE(markdown.find("**naked**: p99 900 ms"), std::string::npos);
+}
+
+nlohmann::json run_result() {
+  core::HdrHistogram ok;
+  for (int i = 1; i <= 100; ++i) ok.record(i * 1000);  // 1..100 ms
+  core::HdrHistogram failed;
+  failed.record(500'000, 10);
+  return {{"info", {{"elapsed_s", 10.0}, {"target", "http://127.0.0.1:1"}}},
+          {"metrics",
+           {{"names", {{{"name", "api"}}}},
+            {"requests", {{{"scenario", 0}, {"request", 0}, {"status", 200}, {"requests", 100}, {"failed", 0},
+                           {"latency", ok.to_json()}},
+                          {{"scenario", 0}, {"request", 0}, {"status", 503}, {"requests", 10}, {"failed", 10},
+                           {"latency", failed.to_json()}}}},
+            {"scenarios", {{{"dropped_iterations", 3}}}}}},
+          {"series", {{"interval_s", 1},
+                      {"points", {{{"t", 0}, {"http_reqs", 60}, {"http_req_failed", 5},
+                                   {"http_req_latency", {{"count", 60}, {"p50", 10}, {"p90", 20}, {"p99", 30}, {"max", 40}}}},
+                                  {{"t", 1}, {"http_reqs", 0}, {"http_req_failed", 0},
+                                   {"http_req_latency", {{"count", 0}}}}}}}}};
+}
+
+TEST(RunDigest, ReadsTotalsExactPercentilesStatusesAndSeries) {
+  const auto digest = digest_run_result(run_result());
+  ASSERT_TRUE(digest.has_value()) << digest.error();
+  EXPECT_EQ(digest->total.requests, 110);
+  EXPECT_EQ(digest->total.failed, 10);
+  EXPECT_DOUBLE_EQ(digest->total.throughput, 11);
+  EXPECT_DOUBLE_EQ(digest->total.goodput, 10);
+  EXPECT_NEAR(digest->scenarios[0].p50_ms, 55, 0.1);
+  EXPECT_NEAR(digest->scenarios[0].p99_ms, 500, 1);
+  EXPECT_EQ(digest->total.statuses.at(503), 10);
+  EXPECT_EQ(digest->total.dropped_iterations, 3);
+  ASSERT_EQ(digest->series.t.size(), 2u);
+  EXPECT_EQ(digest->series.ok_per_s[0], 55);
+  EXPECT_TRUE(std::isnan(digest->series.p99_ms[1])) << "an empty second is a gap, not 0 ms";
+  EXPECT_EQ(format_statuses(digest->total.statuses), "200: 100, 503: 10");
+}
+
+TEST(RunDigest, RejectsWhatIsNotARunResult) {
+  EXPECT_FALSE(digest_run_result(nlohmann::json::array()).has_value());
+  EXPECT_FALSE(digest_run_result(nlohmann::json{{"metrics", 1}}).has_value());
+  auto broken = run_result();
+  broken["metrics"]["requests"][0]["scenario"] = 7;
+  EXPECT_FALSE(digest_run_result(broken).has_value());
+}
+
+TEST(RunDocument, HasOneChartPerSeriesKindAndAScenarioTable) {
+  const auto digest = digest_run_result(run_result());
+  ASSERT_TRUE(digest.has_value());
+  const auto document = document_from_run(*digest, "run");
+  EXPECT_EQ(chart_count(document), 4u);
+  EXPECT_EQ(document.sections[0].tables[0].rows.size(), 1u);
+}
+
+}  // namespace
+}  // namespace loadlab::report
