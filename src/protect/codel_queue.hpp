@@ -1,0 +1,78 @@
+// Admission for a bounded work queue: capacity at enqueue, CoDel-style sojourn limit at dequeue.
+#pragma once
+
+#include <cstddef>
+#include <mutex>
+#include <string>
+
+#include "core/clock.hpp"
+#include "core/expected.hpp"
+#include "protect/rejection.hpp"
+
+namespace loadlab::metrics {
+class Registry;
+class Counter;
+class Gauge;
+class Histogram;
+}  // namespace loadlab::metrics
+
+namespace loadlab::protect {
+
+struct CodelQueueConfig {
+  std::size_t capacity = 128;                            // items waiting, not running
+  core::Duration target = std::chrono::milliseconds{5};  // acceptable standing queue delay
+  core::Duration interval = std::chrono::milliseconds{100};
+  std::chrono::seconds retry_after{1};
+  bool operator==(const CodelQueueConfig&) const = default;
+};
+std::string validate(const CodelQueueConfig& config);
+
+// Stamped at enqueue; hand it back exactly once to on_dequeue() or on_abandon().
+struct QueueTicket {
+  core::TimePoint enqueued_at;
+};
+
+// Pure decisions; the executor that owns the actual queue (src/target) asks before pushing and
+// after popping. The CoDel rule (Nichols & Jacobson, as in Facebook's wangle executor): at the end
+// of every interval the queue is "overloaded" when the smallest sojourn seen during that interval
+// exceeded target, i.e. a standing queue that never drained. While overloaded, a dequeued item
+// that waited longer than target is dropped (503 queue_timeout) instead of run. A burst that
+// drains within one interval is never dropped; an interval with no dequeues is not overloaded.
+//
+// Thread-safe: one small mutex (the executor usually calls it under its own queue lock anyway).
+class CodelQueue {
+ public:
+  CodelQueue(std::string name, const CodelQueueConfig& config, core::Clock& clock,
+             metrics::Registry& registry);
+
+  // Rejected with queue_full when `capacity` items are waiting.
+  core::Expected<QueueTicket, Rejection> try_enqueue();
+
+  // Ok: run the item now (the value is its sojourn). Rejected: queue_timeout, do not run it.
+  core::Expected<core::Duration, Rejection> on_dequeue(const QueueTicket& ticket);
+
+  // The item left the queue without a verdict (its request was cancelled).
+  void on_abandon(const QueueTicket& ticket);
+
+  [[nodiscard]] std::size_t depth();
+  [[nodiscard]] bool overloaded();
+  void reconfigure(const CodelQueueConfig& config);
+
+ private:
+  void leave_locked();
+
+  core::Clock& clock_;
+  metrics::Counter& full_total_;
+  metrics::Counter& timeout_total_;
+  metrics::Gauge& depth_gauge_;
+  metrics::Histogram& sojourn_seconds_;
+
+  std::mutex mutex_;
+  CodelQueueConfig config_;
+  std::size_t depth_ = 0;
+  core::TimePoint interval_end_;
+  core::Duration min_sojourn_ = core::Duration::max();  // in the current interval
+  bool overloaded_ = false;
+};
+
+}  // namespace loadlab::protect

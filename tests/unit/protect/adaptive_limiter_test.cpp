@@ -1,0 +1,217 @@
+// Adaptive concurrency limiter: the control law exactly, then a closed-loop simulation against a
+// service with a hidden capacity (fake clock, discrete events, no threads).
+#include "protect/adaptive_limiter.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <queue>
+#include <vector>
+
+#include "metrics/registry.hpp"
+
+namespace loadlab::protect {
+namespace {
+
+using namespace std::chrono_literals;
+
+class AdaptiveLimiterTest : public ::testing::Test {
+ protected:
+  core::ManualClock clock;
+  metrics::Registry registry;
+
+  // Runs `count` requests of `rtt` each, `count` at a time.
+  static void run_batch(AdaptiveLimiter& limiter, core::ManualClock& clock, int count,
+                        core::Duration rtt) {
+    std::vector<AdaptivePermit> permits;
+    for (int i = 0; i < count; ++i) {
+      auto permit = limiter.try_acquire();
+      ASSERT_TRUE(permit) << "request " << i;
+      permits.push_back(std::move(permit).value());
+    }
+    clock.advance(rtt);
+    for (auto& permit : permits) permit.complete(CallOutcome::success);
+  }
+};
+
+TEST_F(AdaptiveLimiterTest, StartsPinnedToTheMinimumWhileMeasuringMinRtt) {
+  AdaptiveLimiter limiter(AdaptiveLimiterConfig{}, clock, registry);
+  EXPECT_TRUE(limiter.measuring_min_rtt());
+  EXPECT_EQ(limiter.admission_limit(), 3);
+  std::vector<AdaptivePermit> held;
+  for (int i = 0; i < 3; ++i) held.push_back(std::move(limiter.try_acquire()).value());
+  auto rejected = limiter.try_acquire();
+  ASSERT_FALSE(rejected);
+  EXPECT_EQ(rejected.error().reason, RejectReason::adaptive_limit);
+  EXPECT_EQ(rejected.error().status(), 503);
+  EXPECT_EQ(registry.counter("load_shed_total", "", {"reason"}).with({"adaptive_limit"}).value(), 1);
+}
+
+TEST_F(AdaptiveLimiterTest, MinRttComesFromRequestsStartedDuringTheMeasurement) {
+  AdaptiveLimiterConfig config;
+  config.min_rtt_samples = 3;
+  config.min_rtt_interval = 100ms;  // re-measure after every window
+  AdaptiveLimiter limiter(config, clock, registry);
+  run_batch(limiter, clock, 3, 10ms);
+  EXPECT_FALSE(limiter.measuring_min_rtt());
+  EXPECT_EQ(limiter.min_rtt(), 10ms);
+  EXPECT_EQ(limiter.admission_limit(), 20);
+
+  std::vector<AdaptivePermit> old;  // started before the next measurement
+  for (int i = 0; i < 5; ++i) old.push_back(std::move(limiter.try_acquire()).value());
+  clock.advance(100ms);
+  run_batch(limiter, clock, 1, 10ms);  // ends the window: a new measurement starts
+  EXPECT_TRUE(limiter.measuring_min_rtt());
+  EXPECT_EQ(limiter.admission_limit(), 3);
+  clock.advance(500ms);
+  for (auto& permit : old) permit.complete(CallOutcome::success);  // 610 ms, not measured
+  EXPECT_TRUE(limiter.measuring_min_rtt());
+  run_batch(limiter, clock, 3, 20ms);
+  EXPECT_FALSE(limiter.measuring_min_rtt());
+  EXPECT_EQ(limiter.min_rtt(), 20ms);
+  EXPECT_DOUBLE_EQ(
+      registry.gauge("adaptive_concurrency_min_rtt_seconds", "").with({}).value(), 0.020);
+}
+
+TEST_F(AdaptiveLimiterTest, OneWindowFollowsTheGradientLawExactly) {
+  AdaptiveLimiterConfig config;
+  config.min_rtt_samples = 1;
+  AdaptiveLimiter limiter(config, clock, registry);
+  run_batch(limiter, clock, 1, 10ms);  // min RTT 10 ms; the window starts now
+  ASSERT_EQ(limiter.min_rtt(), 10ms);
+  clock.advance(80ms);
+  run_batch(limiter, clock, 20, 20ms);  // completes at 100 ms: the window ends, p50 = 20 ms
+  // gradient = 10 * 1.1 / 20 = 0.55; new = 20 * 0.55 + sqrt(20); limit = 20 + 0.5 * (new - 20)
+  const double expected = 20 + 0.5 * (20 * 0.55 + std::sqrt(20.0) - 20);
+  EXPECT_NEAR(limiter.limit(), expected, 1e-9);
+  EXPECT_EQ(limiter.admission_limit(), static_cast<int>(expected));
+  EXPECT_NEAR(registry.gauge("adaptive_concurrency_limit", "").with({}).value(), expected, 1e-9);
+}
+
+TEST_F(AdaptiveLimiterTest, TheLimitStaysWithinItsBounds) {
+  AdaptiveLimiterConfig config;
+  config.min_rtt_samples = 1;
+  config.max_limit = 25;
+  config.min_limit = 10;  // at gradient 0.5 the law alone would settle near 4 (0.5 L = sqrt L)
+  config.min_rtt_interval = 1h;  // keep the first min RTT throughout
+  AdaptiveLimiter limiter(config, clock, registry);
+  run_batch(limiter, clock, 1, 10ms);
+  for (int window = 0; window < 20; ++window) {
+    clock.advance(100ms);
+    run_batch(limiter, clock, 1, 1ms);  // faster than min RTT: gradient 2
+  }
+  EXPECT_EQ(limiter.limit(), 25);
+  for (int window = 0; window < 20; ++window) {
+    clock.advance(100ms);
+    run_batch(limiter, clock, 1, 10s);  // far slower: gradient 0.5
+  }
+  EXPECT_EQ(limiter.limit(), 10);
+}
+
+// Closed-loop clients against a service with a hidden capacity: up to `capacity` requests in
+// flight see the base latency; above it, queueing stretches latency to base * inflight / capacity
+// (so throughput never exceeds capacity / base). Each client sends its next request as soon as the
+// previous one completes, or 1 ms after a rejection; there are 3x more clients than capacity.
+class HiddenCapacitySimulation {
+ public:
+  HiddenCapacitySimulation(AdaptiveLimiter& limiter, core::ManualClock& clock, int capacity,
+                           int clients)
+      : limiter_(limiter), clock_(clock), capacity_(capacity), permits_(clients) {
+    for (int client = 0; client < clients; ++client) schedule(clock_.now(), client, false);
+  }
+
+  void set_capacity(int capacity) { capacity_ = capacity; }
+
+  void run_until(core::TimePoint end) {
+    while (!events_.empty() && events_.top().at <= end) {
+      const auto event = events_.top();
+      events_.pop();
+      clock_.set(event.at);
+      if (event.completion) {
+        --inflight_;
+        permits_[event.client].complete(CallOutcome::success);
+        schedule(event.at, event.client, false);
+        continue;
+      }
+      auto permit = limiter_.try_acquire();
+      if (!permit) {
+        schedule(event.at + 1ms, event.client, false);
+        continue;
+      }
+      ++inflight_;
+      permits_[event.client] = std::move(permit).value();
+      const double stretch = std::max(1.0, static_cast<double>(inflight_) / capacity_);
+      const auto latency = core::Duration{static_cast<core::Duration::rep>(
+          static_cast<double>(kBaseLatency.count()) * stretch)};
+      schedule(event.at + latency, event.client, true);
+    }
+    clock_.set(end);
+  }
+
+  static constexpr core::Duration kBaseLatency = 10ms;
+
+ private:
+  struct Event {
+    core::TimePoint at;
+    std::uint64_t sequence;
+    int client;
+    bool completion;
+    bool operator>(const Event& other) const {
+      return at != other.at ? at > other.at : sequence > other.sequence;
+    }
+  };
+  void schedule(core::TimePoint at, int client, bool completion) {
+    events_.push(Event{at, next_sequence_++, client, completion});
+  }
+
+  AdaptiveLimiter& limiter_;
+  core::ManualClock& clock_;
+  int capacity_;
+  int inflight_ = 0;
+  std::vector<AdaptivePermit> permits_;
+  std::priority_queue<Event, std::vector<Event>, std::greater<>> events_;
+  std::uint64_t next_sequence_ = 0;
+};
+
+class AdaptiveLimiterSimulation : public ::testing::TestWithParam<int> {};
+
+TEST_P(AdaptiveLimiterSimulation, FindsTheHiddenCapacityAndFollowsItsDrop) {
+  const int capacity = GetParam();
+  core::ManualClock clock;
+  metrics::Registry registry;
+  AdaptiveLimiterConfig config;                // library defaults: 100 ms windows, ...
+  config.min_rtt_interval = 2s;                // ... but re-measure min RTT a few times here
+  AdaptiveLimiter limiter(config, clock, registry);
+  HiddenCapacitySimulation simulation(limiter, clock, capacity, 3 * capacity);
+
+  const auto start = clock.now();
+  const auto window = config.update_interval;
+  std::vector<double> limits;  // the estimate at the end of each window
+  for (int w = 1; w <= 90; ++w) {
+    if (w == 61) simulation.set_capacity(capacity / 2);
+    simulation.run_until(start + w * window);
+    limits.push_back(limiter.limit());
+  }
+
+  std::string trace;
+  for (double limit : limits) trace += std::to_string(static_cast<int>(limit)) + " ";
+  RecordProperty("limits", trace);
+  // Settled within 30 windows and stays there.
+  for (int w = 30; w < 60; ++w) {
+    EXPECT_GE(limits[w], 0.8 * capacity) << "window " << w + 1 << ": " << trace;
+    EXPECT_LE(limits[w], 1.5 * capacity) << "window " << w + 1 << ": " << trace;
+  }
+  // Follows the drop to capacity / 2 within 10 windows.
+  const double half = capacity / 2.0;
+  for (int w = 70; w < 90; ++w) {
+    EXPECT_GE(limits[w], 0.8 * half) << "window " << w + 1 << ": " << trace;
+    EXPECT_LE(limits[w], 1.5 * half) << "window " << w + 1 << ": " << trace;
+  }
+  EXPECT_EQ(limiter.min_rtt(), HiddenCapacitySimulation::kBaseLatency);
+}
+
+INSTANTIATE_TEST_SUITE_P(HiddenCapacity, AdaptiveLimiterSimulation, ::testing::Values(40, 100, 200));
+
+}  // namespace
+}  // namespace loadlab::protect
