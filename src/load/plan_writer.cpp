@@ -26,9 +26,11 @@ Json request_json(const RequestSpec& request) {
     out["headers"] = std::move(headers);
   }
   if (!request.body.empty()) out["body"] = request.body.source();
-  if (!request.expect.statuses.empty() || !request.expect.body_contains.empty()) {
+  if (!request.expect.statuses.empty() || !request.expect.excluded_statuses.empty() ||
+      !request.expect.body_contains.empty()) {
     Json expect = Json::object();
     if (!request.expect.statuses.empty()) expect["status"] = request.expect.statuses;
+    if (!request.expect.excluded_statuses.empty()) expect["statusNot"] = request.expect.excluded_statuses;
     if (!request.expect.body_contains.empty()) expect["bodyContains"] = request.expect.body_contains;
     out["expect"] = std::move(expect);
   }

@@ -49,11 +49,13 @@ struct ThinkTime {
   friend bool operator==(const ThinkTime&, const ThinkTime&) = default;
 };
 
-// What counts as a good response. Statuses empty = k6's default expected range 200..399.
-// A response outside `statuses` is counted in http_req_failed; each listed condition is also a
-// check (the `checks` rate metric): "status is 200", "body contains 'x'".
+// What counts as a good response. Statuses empty = k6's default expected range 200..399, or,
+// when only excluded_statuses is given, any status but those (k6: `r.status !== 500`).
+// A response that is not expected is counted in http_req_failed; each listed condition is also
+// a check (the `checks` rate metric): "status is 200", "status is not 500", "body contains 'x'".
 struct Expectation {
   std::vector<int> statuses;
+  std::vector<int> excluded_statuses;
   std::vector<std::string> body_contains;
   [[nodiscard]] bool status_expected(int status) const noexcept;
   friend bool operator==(const Expectation&, const Expectation&) = default;

@@ -211,15 +211,16 @@ class PlanReader {
   }
 
   Expectation read_expect(const Json& value, const std::string& path) {
-    check_keys(value, path, {"status", "bodyContains"});
+    check_keys(value, path, {"status", "statusNot", "bodyContains"});
     Expectation expect;
-    if (value.contains("status")) {
-      const Json& status = value.at("status");
-      const std::string status_path = sub(path, "status");
+    auto read_statuses = [&](const char* key, std::vector<int>& out) {
+      if (!value.contains(key)) return;
+      const Json& status = value.at(key);
+      const std::string status_path = sub(path, key);
       auto one = [&](const Json& item, const std::string& item_path) {
         const std::int64_t code = as_count(item, item_path);
         if (code < 100 || code > 599) fail(item_path, "expected an HTTP status between 100 and 599");
-        expect.statuses.push_back(static_cast<int>(code));
+        out.push_back(static_cast<int>(code));
       };
       if (status.is_array()) {
         if (status.empty()) fail(status_path, "expected at least one status");
@@ -227,7 +228,9 @@ class PlanReader {
       } else {
         one(status, status_path);
       }
-    }
+    };
+    read_statuses("status", expect.statuses);
+    read_statuses("statusNot", expect.excluded_statuses);
     if (value.contains("bodyContains")) {
       const Json& body = value.at("bodyContains");
       const std::string body_path = sub(path, "bodyContains");
@@ -267,7 +270,16 @@ class PlanReader {
     if (value.contains("headers")) {
       for (auto& [k, v] : as_string_map(value.at("headers"), sub(path, "headers"))) headers[k] = v;
     }
-    bool has_content_type = false;
+    const bool structured_body = value.contains("body") && (value.at("body").is_object() || value.at("body").is_array());
+    if (structured_body) {
+      // A structured body is sent as JSON, as k6's JSON.stringify(...) would.
+      const bool has_content_type = std::any_of(headers.begin(), headers.end(), [](const auto& h) {
+        std::string lower = h.first;
+        std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+        return lower == "content-type";
+      });
+      if (!has_content_type) headers["Content-Type"] = "application/json";
+    }
     for (const auto& [name, text] : headers) {
       if (name.empty() || name.find_first_of(" :\r\n") != std::string::npos) {
         fail(sub(path, "headers") + "." + name, "not a valid header name");
@@ -275,21 +287,14 @@ class PlanReader {
       if (text.find_first_of("\r\n") != std::string::npos) {
         fail(sub(path, "headers") + "." + name, "header values must not contain line breaks");
       }
-      std::string lower = name;
-      std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
-      has_content_type |= lower == "content-type";
       request.headers.push_back(Header{name, compile(text, sub(path, "headers") + "." + name)});
     }
     if (value.contains("body")) {
       const Json& body = value.at("body");
       if (body.is_string()) {
         request.body = compile(body.get<std::string>(), sub(path, "body"));
-      } else if (body.is_object() || body.is_array()) {
-        // A structured body is sent as JSON, as k6's JSON.stringify(...) would.
+      } else if (structured_body) {
         request.body = compile(body.dump(), sub(path, "body"));
-        if (!has_content_type) {
-          request.headers.push_back(Header{"Content-Type", Template::literal("application/json")});
-        }
       } else {
         fail(sub(path, "body"), "expected a string, a mapping or a list");
       }

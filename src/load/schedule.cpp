@@ -22,7 +22,6 @@ core::Duration from_seconds(long double s) {
 
 // Global iteration numbers are tiny compared with long double's 64-bit mantissa, so the
 // inversion below is exact to well under a nanosecond for any realistic run.
-constexpr std::int64_t kNever = INT64_MAX;
 
 }  // namespace
 
@@ -56,13 +55,6 @@ ArrivalSchedule::ArrivalSchedule(const Scenario& scenario, Shard shard) : shard_
       duration_ += stage.duration;
     }
   }
-  first_due_ = core::Duration{kNever};
-  for (const auto& segment : segments_) {
-    if (segment.rate0 > 0 || segment.rate1 > 0) {
-      first_due_ = from_seconds(segment.start_s);
-      break;
-    }
-  }
 }
 
 long double ArrivalSchedule::cumulative(long double t_s) const noexcept {
@@ -75,18 +67,15 @@ long double ArrivalSchedule::cumulative(long double t_s) const noexcept {
   return total;
 }
 
-// When global iteration g is due, without the end-of-scenario cut (kNever past the last one).
+// When global iteration g is due, without the end-of-scenario cut (nullopt past the last one).
 std::optional<core::Duration> ArrivalSchedule::global_due(std::int64_t g) const {
   if (g < 0) return std::nullopt;
-  if (g == 0) {
-    if (first_due_.count() == kNever) return std::nullopt;
-    return first_due_;
-  }
   const auto target = static_cast<long double>(g);
   for (const auto& s : segments_) {
     const long double after = s.before + (s.rate0 + s.rate1) / 2 * s.length_s;
-    if (after <= s.before || target > after) continue;
-    const long double x = target - s.before;  // iterations into this segment, > 0
+    if (after <= s.before || target >= after) continue;
+    const long double x = target - s.before;  // iterations into this segment, >= 0
+    if (x <= 0) return from_seconds(s.start_s);
     const long double slope2 = 2 * (s.rate1 - s.rate0) / s.length_s;
     const long double disc = std::max<long double>(0, s.rate0 * s.rate0 + slope2 * x);
     const long double root = std::sqrt(disc);

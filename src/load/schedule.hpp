@@ -16,8 +16,9 @@ namespace loadlab::load {
 // Open model (constant-arrival-rate, ramping-arrival-rate). The rate r(t) is piecewise linear
 // (constant: `rate`; ramping: from startRate through the stages) in iterations per timeUnit;
 // N(t) is its integral, the number of iterations the whole run should have started by t.
-// Global iteration g (0-based) is due at the earliest t with N(t) >= g; iteration 0 is due when
-// the rate first becomes positive. So exactly ceil(N(t)) iterations are due in [0, t): at
+// Global iteration g (0-based) is due at the instant N starts to exceed g (inf{t : N(t) > g});
+// iteration 0 is due when the rate first becomes positive. So exactly ceil(N(t)) iterations are
+// due in [0, t), and a trailing zero-rate stage adds none: at
 // 2.5/s the seconds get 3, 2, 3, 2, ... and ten seconds exactly 25. With a shard, this
 // schedule yields only the shard's iterations (global g = local*n + i - 1), so n shard
 // schedules together are exactly the whole one.
@@ -52,7 +53,6 @@ class ArrivalSchedule {
 
   std::vector<Segment> segments_;
   core::Duration duration_{0};
-  core::Duration first_due_{0};
   Shard shard_;
 };
 

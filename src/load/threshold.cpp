@@ -109,7 +109,7 @@ core::Expected<Threshold, std::string> Threshold::parse(std::string_view express
   std::string_view rest = trim(expression);
 
   std::size_t name_end = 0;
-  while (name_end < rest.size() && std::isalpha(static_cast<unsigned char>(rest[name_end]))) ++name_end;
+  while (name_end < rest.size() && std::isalnum(static_cast<unsigned char>(rest[name_end]))) ++name_end;
   const std::string_view name = rest.substr(0, name_end);
   rest = trim(rest.substr(name_end));
   if (name == "p") {
