@@ -44,7 +44,8 @@ struct PoolOptions {
 };
 
 struct PoolStats {
-  int size = 0;
+  int size = 0;  // connections open now (in use + idle)
+  int max = 0;   // size + overflow: the most that may be open
   int in_use = 0;
   int idle = 0;
   int waiting = 0;
