@@ -63,5 +63,7 @@ using Handler = std::function<asio::awaitable<Response>(RequestContext&)>;
 Response json_response(Status status, const nlohmann::json& body, unsigned version = 11);
 Response error_response(Status status, std::string_view message, unsigned version = 11);
 Response error_response(Status status, const nlohmann::json& body, unsigned version = 11);
+// A string literal is a message, not a JSON value (resolves the literal's ambiguity above).
+Response error_response(Status status, const char* message, unsigned version = 11);
 
 }  // namespace loadlab::http

@@ -1,0 +1,28 @@
+// Response helpers shared by the server and every route: JSON bodies, errors included.
+#include "http/message.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace loadlab::http {
+
+Response json_response(Status status, const nlohmann::json& body, unsigned version) {
+  Response response{status, version};
+  response.set(beast::http::field::content_type, "application/json");
+  response.body() = body.dump();
+  response.prepare_payload();
+  return response;
+}
+
+Response error_response(Status status, std::string_view message, unsigned version) {
+  return json_response(status, nlohmann::json{{"error", message}}, version);
+}
+
+Response error_response(Status status, const nlohmann::json& body, unsigned version) {
+  return json_response(status, body, version);
+}
+
+Response error_response(Status status, const char* message, unsigned version) {
+  return error_response(status, std::string_view(message), version);
+}
+
+}  // namespace loadlab::http

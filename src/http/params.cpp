@@ -1,0 +1,134 @@
+// Query-string decoding and strict numeric parameter validation (422 naming parameter and range).
+#include "http/params.hpp"
+
+#include <charconv>
+#include <cmath>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace loadlab::http {
+namespace {
+
+std::string int_range_text(long long min, long long max) {
+  return fmt::format("must be an integer between {} and {}", min, max);
+}
+
+std::string number_range_text(double min, double max) {
+  return fmt::format("must be a number between {} and {}", min, max);
+}
+
+ParamError missing(std::string_view name, const std::string& range) {
+  return ParamError{std::string(name), "is required and " + range};
+}
+
+int hex_value(char c) noexcept {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string percent_decode(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '+') {
+      out.push_back(' ');
+    } else if (c == '%' && i + 2 < text.size()) {
+      const int high = hex_value(text[i + 1]);
+      const int low = hex_value(text[i + 2]);
+      if (high < 0 || low < 0) {
+        out.push_back(c);  // malformed escape: kept verbatim
+        continue;
+      }
+      out.push_back(static_cast<char>(high * 16 + low));
+      i += 2;
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+core::Expected<long long, ParamError> parse_int_param(const QueryParams& query,
+                                                      std::string_view name,
+                                                      std::optional<long long> fallback,
+                                                      long long min, long long max) {
+  const std::string* raw = query.find(name);
+  if (raw == nullptr) {
+    if (fallback) return *fallback;
+    return core::unexpected(missing(name, int_range_text(min, max)));
+  }
+  long long value = 0;
+  const char* first = raw->data();
+  const char* last = first + raw->size();
+  const auto [end, ec] = std::from_chars(first, last, value);
+  if (raw->empty() || ec != std::errc{} || end != last || value < min || value > max) {
+    return core::unexpected(ParamError{std::string(name), int_range_text(min, max)});
+  }
+  return value;
+}
+
+core::Expected<double, ParamError> parse_double_param(const QueryParams& query,
+                                                      std::string_view name,
+                                                      std::optional<double> fallback, double min,
+                                                      double max) {
+  const std::string* raw = query.find(name);
+  if (raw == nullptr) {
+    if (fallback) return *fallback;
+    return core::unexpected(missing(name, number_range_text(min, max)));
+  }
+  double value = 0;
+  const char* first = raw->data();
+  const char* last = first + raw->size();
+  const auto [end, ec] = std::from_chars(first, last, value, std::chars_format::general);
+  if (raw->empty() || ec != std::errc{} || end != last || !std::isfinite(value) || value < min ||
+      value > max) {
+    return core::unexpected(ParamError{std::string(name), number_range_text(min, max)});
+  }
+  return value;
+}
+
+core::Expected<std::string, ParamError> parse_string_param(const QueryParams& query,
+                                                           std::string_view name,
+                                                           std::optional<std::string> fallback,
+                                                           std::size_t max_length) {
+  const std::string* raw = query.find(name);
+  const std::string rule = fmt::format("must be a string of at most {} characters", max_length);
+  if (raw == nullptr) {
+    if (fallback) return std::move(*fallback);
+    return core::unexpected(missing(name, rule));
+  }
+  if (raw->size() > max_length) return core::unexpected(ParamError{std::string(name), rule});
+  return *raw;
+}
+
+Response unprocessable(const ParamError& error, unsigned version) {
+  return json_response(Status::unprocessable_entity,
+                       nlohmann::json{{"error", "invalid parameter"},
+                                      {"parameter", error.parameter},
+                                      {"detail", error.parameter + " " + error.message}},
+                       version);
+}
+
+QueryParams parse_query(std::string_view query) {
+  std::vector<std::pair<std::string, std::string>> items;
+  while (!query.empty()) {
+    const std::size_t amp = query.find('&');
+    const std::string_view piece = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+    if (piece.empty()) continue;
+    const std::size_t eq = piece.find('=');
+    if (eq == std::string_view::npos) {
+      items.emplace_back(percent_decode(piece), std::string{});
+    } else {
+      items.emplace_back(percent_decode(piece.substr(0, eq)), percent_decode(piece.substr(eq + 1)));
+    }
+  }
+  return QueryParams{std::move(items)};
+}
+
+}  // namespace loadlab::http

@@ -1,0 +1,53 @@
+// One client connection: a coroutine that reads requests under deadlines and size limits,
+// dispatches them in order (so pipelined requests are answered in order) and writes responses.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <functional>
+#include <list>
+
+#include "core/clock.hpp"
+#include "http/server_options.hpp"
+
+namespace loadlab::http {
+
+namespace asio = boost::asio;
+class Router;
+class RequestMetrics;
+class ServerState;
+class WorkerPool;
+struct Connection;
+
+// Everything a session needs from its server; owned by the Server, outlives every session.
+struct SessionEnvironment {
+  const ServerOptions* options = nullptr;
+  const Router* router = nullptr;
+  RequestMetrics* metrics = nullptr;
+  core::Clock* clock = nullptr;
+  ServerState* state = nullptr;
+  WorkerPool* workers = nullptr;              // null in the async model
+  std::function<void()> on_connection_closed;  // called after the connection count dropped
+};
+
+// One I/O thread's io_context and the connections living on it (touched only on that thread).
+struct IoShard {
+  IoShard() : context(1) {}
+  asio::io_context context;
+  std::list<Connection*> connections;
+  bool closing_idle = false;  // drain: idle keep-alive connections close instead of waiting
+};
+
+// The connection must already be counted in state->open_connections().
+asio::awaitable<void> run_session(asio::ip::tcp::socket socket, SessionEnvironment* environment,
+                                  IoShard* shard);
+
+// Drain: closes connections waiting for their next request; busy ones close after answering.
+// Must run on the shard's thread.
+void close_idle_connections(IoShard& shard);
+
+// Over the connection cap: a best-effort 503 JSON answer without waiting, then close.
+void reject_connection(asio::ip::tcp::socket socket);
+
+}  // namespace loadlab::http

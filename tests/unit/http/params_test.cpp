@@ -1,0 +1,89 @@
+// Query decoding and strict parameter validation (the 422 contract of SPEC §2.1).
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "http/params.hpp"
+
+namespace loadlab::http {
+namespace {
+
+TEST(ParseQuery, SplitsAndDecodes) {
+  const QueryParams query = parse_query("a=1&b=x%20y&c=p+q&empty=&flag&&d=%zz&a=2");
+  ASSERT_NE(query.find("a"), nullptr);
+  EXPECT_EQ(*query.find("a"), "1");  // first match wins
+  EXPECT_EQ(*query.find("b"), "x y");
+  EXPECT_EQ(*query.find("c"), "p q");
+  EXPECT_EQ(*query.find("empty"), "");
+  EXPECT_EQ(*query.find("flag"), "");
+  EXPECT_EQ(*query.find("d"), "%zz");  // malformed escape kept verbatim
+  EXPECT_EQ(query.find("missing"), nullptr);
+  EXPECT_EQ(query.items().size(), 7u);
+}
+
+TEST(ParseQuery, TruncatedEscapeAndEmptyInput) {
+  EXPECT_TRUE(parse_query("").items().empty());
+  EXPECT_EQ(*parse_query("x=%4").find("x"), "%4");
+  EXPECT_EQ(*parse_query("x=%41").find("x"), "A");
+  EXPECT_EQ(*parse_query("%61=b").find("a"), "b");
+}
+
+TEST(IntParam, AcceptsRangeAndDefault) {
+  const QueryParams query = parse_query("complexity=40&low=1");
+  EXPECT_EQ(parse_int_param(query, "complexity", 30, 1, 40).value(), 40);
+  EXPECT_EQ(parse_int_param(query, "low", 30, 1, 40).value(), 1);
+  EXPECT_EQ(parse_int_param(query, "absent", 30, 1, 40).value(), 30);
+}
+
+TEST(IntParam, RejectsOutOfRangeNonNumericAndMissing) {
+  const QueryParams query = parse_query("big=41&zero=0&word=abc&frac=1.5&space=%201&empty=&plus=%2B5");
+  for (const char* name : {"big", "zero", "word", "frac", "space", "empty", "plus"}) {
+    const auto result = parse_int_param(query, name, 30, 1, 40);
+    ASSERT_FALSE(result.has_value()) << name;
+    EXPECT_EQ(result.error().parameter, name);
+    EXPECT_NE(result.error().message.find("between 1 and 40"), std::string::npos);
+  }
+  const auto missing = parse_int_param(query, "required", std::nullopt, 1, 40);
+  ASSERT_FALSE(missing.has_value());
+  EXPECT_NE(missing.error().message.find("required"), std::string::npos);
+}
+
+TEST(IntParam, RejectsOverflow) {
+  const QueryParams query = parse_query("n=99999999999999999999999");
+  EXPECT_FALSE(parse_int_param(query, "n", 1, 1, 100).has_value());
+}
+
+TEST(DoubleParam, AcceptsFractionsRejectsNanInf) {
+  const QueryParams query =
+      parse_query("delay=0.25&edge=30&nan=nan&inf=inf&minf=-inf&big=30.01&neg=-0.1&word=x");
+  EXPECT_DOUBLE_EQ(parse_double_param(query, "delay", 5.0, 0, 30).value(), 0.25);
+  EXPECT_DOUBLE_EQ(parse_double_param(query, "edge", 5.0, 0, 30).value(), 30.0);
+  EXPECT_DOUBLE_EQ(parse_double_param(query, "absent", 5.0, 0, 30).value(), 5.0);
+  for (const char* name : {"nan", "inf", "minf", "big", "neg", "word"}) {
+    const auto result = parse_double_param(query, name, 5.0, 0, 30);
+    ASSERT_FALSE(result.has_value()) << name;
+    EXPECT_NE(result.error().message.find("between 0 and 30"), std::string::npos) << name;
+  }
+  EXPECT_FALSE(parse_double_param(query, "absent", std::nullopt, 0, 30).has_value());
+}
+
+TEST(StringParam, LengthLimitAndDefault) {
+  const QueryParams query = parse_query("title=hello&long=abcdefghijk");
+  EXPECT_EQ(parse_string_param(query, "title", std::nullopt, 10).value(), "hello");
+  EXPECT_EQ(parse_string_param(query, "absent", std::string("x"), 10).value(), "x");
+  EXPECT_FALSE(parse_string_param(query, "long", std::nullopt, 10).has_value());
+  EXPECT_FALSE(parse_string_param(query, "absent", std::nullopt, 10).has_value());
+}
+
+TEST(Unprocessable, NamesParameterAndRange) {
+  const auto error = parse_int_param(parse_query("complexity=99"), "complexity", 30, 1, 40).error();
+  const Response response = unprocessable(error);
+  EXPECT_EQ(response.result(), Status::unprocessable_entity);
+  EXPECT_EQ(response[beast::http::field::content_type], "application/json");
+  const auto body = nlohmann::json::parse(response.body());
+  EXPECT_EQ(body["parameter"], "complexity");
+  EXPECT_NE(body["detail"].get<std::string>().find("between 1 and 40"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace loadlab::http

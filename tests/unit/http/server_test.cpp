@@ -1,0 +1,257 @@
+// The HTTP server in-process on port 0: keep-alive, pipelining, limits, timeouts, connection cap,
+// request ids and metrics, both execution models.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
+
+#include "http_client.hpp"
+#include "raw_socket.hpp"
+#include "test_server.hpp"
+#include "wait.hpp"
+
+namespace loadlab::http::test {
+namespace {
+
+using loadlab::testing::body_of;
+using loadlab::testing::HttpCall;
+using loadlab::testing::HttpConnection;
+using loadlab::testing::RawSocket;
+using loadlab::testing::status_of;
+using loadlab::testing::wait_until;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+constexpr const char* host = "127.0.0.1";
+
+TEST(Server, KeepAliveServesSeveralRequestsOnOneConnection) {
+  TestServer server;
+  HttpConnection connection(host, server.port());
+  ASSERT_TRUE(connection.connected());
+  for (int i = 0; i < 5; ++i) {
+    const auto result = connection.get("/fast?n=" + std::to_string(i));
+    ASSERT_TRUE(result.ok()) << result.error;
+    EXPECT_EQ(result.status, 200);
+    EXPECT_EQ(nlohmann::json::parse(result.body)["n"], std::to_string(i));
+    EXPECT_TRUE(connection.connected());
+  }
+  EXPECT_EQ(server.state().open_connections(), 1);
+}
+
+TEST(Server, EveryResponseCarriesRequestIdAndProcessTime) {
+  TestServer server;
+  HttpConnection connection(host, server.port());
+  const auto generated = connection.get("/fast");
+  EXPECT_EQ(generated.header("x-request-id").size(), 16u);
+  EXPECT_GE(std::stod(generated.header("x-process-time")), 0.0);
+  const auto missing = connection.get("/missing");
+  EXPECT_FALSE(missing.header("x-request-id").empty());
+  EXPECT_FALSE(missing.header("x-process-time").empty());
+
+  HttpCall call;
+  call.target = "/fast";
+  call.headers = {{"X-Request-ID", "abc-123"}};
+  EXPECT_EQ(connection.request(call).header("x-request-id"), "abc-123");
+  EXPECT_NE(connection.get("/fast").header("x-request-id"), generated.header("x-request-id"));
+}
+
+TEST(Server, PipelinedRequestsAreAnsweredInOrder) {
+  TestServer server;
+  RawSocket socket(host, server.port());
+  ASSERT_TRUE(socket.connected());
+  // The first request is the slowest: answers must still come back in request order.
+  ASSERT_TRUE(socket.send(
+      "GET /slow?ms=200&n=1 HTTP/1.1\r\nHost: t\r\n\r\n"
+      "GET /fast?n=2 HTTP/1.1\r\nHost: t\r\n\r\n"
+      "GET /slow?ms=0&n=3 HTTP/1.1\r\nHost: t\r\n\r\n"
+      "GET /missing HTTP/1.1\r\nHost: t\r\n\r\n"));
+  for (const char* expected : {"1", "2", "3"}) {
+    const auto response = socket.read_response(seconds(10));
+    ASSERT_TRUE(response.has_value());
+    EXPECT_EQ(status_of(*response), 200);
+    EXPECT_EQ(nlohmann::json::parse(body_of(*response))["n"], expected);
+  }
+  const auto last = socket.read_response(seconds(10));
+  ASSERT_TRUE(last.has_value());
+  EXPECT_EQ(status_of(*last), 404);
+}
+
+TEST(Server, UnknownRouteAndWrongMethodAreJson) {
+  TestServer server;
+  HttpConnection connection(host, server.port());
+  const auto not_found = connection.get("/nope?x=1");
+  EXPECT_EQ(not_found.status, 404);
+  EXPECT_EQ(not_found.header("content-type"), "application/json");
+  EXPECT_EQ(nlohmann::json::parse(not_found.body)["path"], "/nope");
+
+  HttpCall call;
+  call.method = "DELETE";
+  call.target = "/fast";
+  const auto wrong = connection.request(call);
+  EXPECT_EQ(wrong.status, 405);
+  EXPECT_EQ(wrong.header("allow"), "GET");
+  EXPECT_EQ(nlohmann::json::parse(wrong.body)["error"], "method not allowed");
+}
+
+TEST(Server, HandlerExceptionBecomes500) {
+  TestServer server;
+  const auto result = loadlab::testing::http_get(host, server.port(), "/throw");
+  EXPECT_EQ(result.status, 500);
+  EXPECT_EQ(nlohmann::json::parse(result.body)["error"], "internal error");
+}
+
+TEST(Server, OversizedHeaderGets431AndClose) {
+  TestServer server;
+  RawSocket socket(host, server.port());
+  ASSERT_TRUE(socket.send("GET /fast HTTP/1.1\r\nHost: t\r\nX-Big: " + std::string(4000, 'a') +
+                          "\r\n\r\n"));
+  const std::string answer = socket.read_until_closed(seconds(10));
+  EXPECT_EQ(status_of(answer), 431);
+  EXPECT_EQ(nlohmann::json::parse(body_of(answer))["error"], "request header fields too large");
+}
+
+TEST(Server, OversizedBodyGets413AndClose) {
+  TestServer server;
+  RawSocket socket(host, server.port());
+  ASSERT_TRUE(socket.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 10000\r\n\r\n" +
+                          std::string(10000, 'b')));
+  const std::string answer = socket.read_until_closed(seconds(10));
+  EXPECT_EQ(status_of(answer), 413);
+  EXPECT_EQ(nlohmann::json::parse(body_of(answer))["error"], "request body too large");
+}
+
+TEST(Server, BodyWithinLimitIsRead) {
+  TestServer server;
+  HttpCall call;
+  call.method = "POST";
+  call.target = "/echo";
+  call.body = std::string(4000, 'c');
+  const auto result = loadlab::testing::http_request(host, server.port(), call);
+  EXPECT_EQ(result.status, 200);
+  EXPECT_EQ(nlohmann::json::parse(result.body)["n"], "4000");
+}
+
+TEST(Server, MalformedRequestGets400AndClose) {
+  TestServer server;
+  for (const char* garbage : {"GARBAGE\r\n\r\n", "GET /fast HTTP/9.9\r\n\r\n",
+                              "GET /fast HTTP/1.1\r\nBad Header\r\n\r\n",
+                              "POST /echo HTTP/1.1\r\nContent-Length: x\r\n\r\n"}) {
+    RawSocket socket(host, server.port());
+    ASSERT_TRUE(socket.send(garbage));
+    const std::string answer = socket.read_until_closed(seconds(10));
+    EXPECT_EQ(status_of(answer), 400) << garbage;
+    EXPECT_EQ(nlohmann::json::parse(body_of(answer))["error"], "malformed request");
+  }
+}
+
+TEST(Server, SlowlorisConnectionIsClosed) {
+  TestServer server;  // header_read_timeout 400 ms
+  RawSocket socket(host, server.port());
+  ASSERT_TRUE(socket.send("GET /fast HTTP/1.1\r\nHost: t\r\n"));
+  // Keep trickling header lines, as slowloris does, until the server hangs up.
+  bool closed = false;
+  for (int i = 0; i < 200 && !closed; ++i) {
+    socket.send("X-Trickle: " + std::to_string(i) + "\r\n");
+    closed = socket.wait_closed_by_peer(milliseconds(50));
+  }
+  EXPECT_TRUE(closed);
+  EXPECT_TRUE(wait_until([&] { return server.state().open_connections() == 0; }, seconds(10)));
+}
+
+TEST(Server, SilentConnectionIsClosedAfterHeaderTimeout) {
+  TestServer server;
+  RawSocket socket(host, server.port());
+  EXPECT_TRUE(socket.wait_closed_by_peer(seconds(10)));
+}
+
+TEST(Server, ClientDisconnectMidRequestIsHarmless) {
+  TestServer server;
+  {
+    RawSocket partial_head(host, server.port());
+    ASSERT_TRUE(partial_head.send("GET /fast HTTP/1.1\r\nHo"));
+    partial_head.close(/*reset=*/true);
+  }
+  {
+    RawSocket partial_body(host, server.port());
+    ASSERT_TRUE(partial_body.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\nab"));
+    partial_body.close();
+  }
+  {
+    RawSocket during_handler(host, server.port());
+    ASSERT_TRUE(during_handler.send("GET /slow?ms=300 HTTP/1.1\r\nHost: t\r\n\r\n"));
+    ASSERT_TRUE(wait_until([&] { return server.state().inflight() == 1; }, seconds(10)));
+    during_handler.close(/*reset=*/true);
+  }
+  EXPECT_TRUE(wait_until(
+      [&] { return server.state().open_connections() == 0 && server.state().inflight() == 0; },
+      seconds(10)));
+  EXPECT_EQ(loadlab::testing::http_get(host, server.port(), "/fast").status, 200);
+}
+
+TEST(Server, ConnectionsOverTheCapGet503) {
+  ServerOptions options = small_limits();
+  options.max_connections = 2;
+  options.header_read_timeout = seconds(30);
+  TestServer server(options);
+  RawSocket first(host, server.port());
+  RawSocket second(host, server.port());
+  ASSERT_TRUE(wait_until([&] { return server.state().open_connections() == 2; }, seconds(10)));
+  RawSocket third(host, server.port());
+  const std::string answer = third.read_until_closed(seconds(10));
+  EXPECT_EQ(status_of(answer), 503);
+  EXPECT_EQ(nlohmann::json::parse(body_of(answer))["error"], "too many open connections");
+  first.close();
+  ASSERT_TRUE(wait_until([&] { return server.state().open_connections() == 1; }, seconds(10)));
+  EXPECT_EQ(loadlab::testing::http_get(host, server.port(), "/fast").status, 200);
+}
+
+TEST(Server, RecordsRequestMetricsWithRouteTemplates) {
+  TestServer server;
+  HttpConnection connection(host, server.port());
+  connection.get("/fast?n=1");
+  connection.get("/fast?n=2");
+  connection.get("/no/such/path");
+  const std::string text = server.registry().expose();
+  EXPECT_NE(text.find(R"(http_requests_total{method="GET",path="/fast",status="200"} 2)"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find(R"(http_requests_total{method="GET",path="<unmatched>",status="404"} 1)"),
+            std::string::npos);
+  EXPECT_NE(text.find(R"(http_request_duration_seconds_count{method="GET",path="/fast"} 2)"),
+            std::string::npos);
+  EXPECT_EQ(text.find("/no/such/path"), std::string::npos);  // never a raw path as a label
+  EXPECT_NE(text.find("http_inflight_requests 0"), std::string::npos);
+}
+
+TEST(Server, ThreadedModelRunsHandlersOnWorkersInFifo) {
+  ServerOptions options = small_limits();
+  options.model = ExecutionModel::threaded;
+  options.workers = 1;
+  TestServer server(options);
+  // One worker: a slow request holds it; the others queue behind it and still succeed.
+  std::vector<std::thread> clients;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 4; ++i) {
+    clients.emplace_back([&, i] {
+      const auto result = loadlab::testing::http_get(
+          host, server.port(), "/slow?ms=100&n=" + std::to_string(i), seconds(20));
+      if (result.status == 200) ok.fetch_add(1);
+    });
+  }
+  for (auto& client : clients) client.join();
+  EXPECT_EQ(ok.load(), 4);
+
+  std::set<std::string> threads;
+  HttpConnection connection(host, server.port());
+  for (int i = 0; i < 3; ++i) {
+    threads.insert(nlohmann::json::parse(connection.get("/thread").body)["n"].get<std::string>());
+  }
+  EXPECT_EQ(threads.size(), 1u);  // always the single worker
+  const std::string text = server.registry().expose();
+  EXPECT_NE(text.find(R"(http_worker_threads{state="idle"} 1)"), std::string::npos) << text;
+  EXPECT_NE(text.find("http_worker_queue_length 0"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace loadlab::http::test

@@ -1,0 +1,105 @@
+// An in-process server on 127.0.0.1:0 with a few test routes, for the server's unit tests.
+#pragma once
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <memory>
+#include <sstream>
+#include <stdexcept>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+
+#include "http/params.hpp"
+#include "http/router.hpp"
+#include "http/server.hpp"
+#include "http/server_state.hpp"
+#include "metrics/registry.hpp"
+
+namespace loadlab::http::test {
+
+// GET /fast?n=..: {"n":..}; GET /slow?ms=..&n=..: waits ms on the handler's executor;
+// POST /echo: {"bytes":N}; GET /thread: {"thread":"<id of the handler's thread>"};
+// GET /throw: the handler throws.
+inline asio::awaitable<Response> answer_fast(std::string n, unsigned version) {
+  co_return json_response(Status::ok, nlohmann::json{{"n", n}}, version);
+}
+
+inline asio::awaitable<Response> answer_slow(asio::any_io_executor executor, long long ms,
+                                             std::string n, unsigned version) {
+  asio::steady_timer timer(executor);
+  timer.expires_after(std::chrono::milliseconds(ms));
+  co_await timer.async_wait(asio::use_awaitable);
+  co_return json_response(Status::ok, nlohmann::json{{"n", n}, {"slept_ms", ms}}, version);
+}
+
+inline asio::awaitable<Response> answer_thrown(unsigned /*version*/) {
+  throw std::runtime_error("boom");
+  co_return Response{};
+}
+
+inline std::string query_text(const RequestContext& context, const char* name) {
+  const std::string* value = context.query.find(name);
+  return value == nullptr ? std::string{} : *value;
+}
+
+inline void add_test_routes(Router& router) {
+  router.get("/fast", [](RequestContext& context) {
+    return answer_fast(query_text(context, "n"), context.request.version());
+  });
+  router.get("/slow", [](RequestContext& context) -> asio::awaitable<Response> {
+    const auto ms = parse_int_param(context.query, "ms", 100, 0, 60'000);
+    if (!ms) {
+      return [](Response r) -> asio::awaitable<Response> { co_return r; }(unprocessable(ms.error()));
+    }
+    return answer_slow(context.executor, *ms, query_text(context, "n"), context.request.version());
+  });
+  router.post("/echo", [](RequestContext& context) {
+    return answer_fast(std::to_string(context.request.body().size()), context.request.version());
+  });
+  router.get("/thread", [](RequestContext& context) {
+    std::ostringstream id;
+    id << std::this_thread::get_id();
+    return answer_fast(id.str(), context.request.version());
+  });
+  router.get("/throw", [](RequestContext& context) { return answer_thrown(context.request.version()); });
+}
+
+inline ServerOptions small_limits() {
+  ServerOptions options;
+  options.host = "127.0.0.1";
+  options.port = 0;
+  options.io_threads = 2;
+  options.max_header_bytes = 2048;
+  options.max_body_bytes = 4096;
+  options.header_read_timeout = std::chrono::milliseconds(400);
+  options.idle_timeout = std::chrono::milliseconds(2'000);
+  options.drain_grace = std::chrono::milliseconds(100);
+  options.drain_timeout = std::chrono::milliseconds(10'000);
+  return options;
+}
+
+// Owns everything a server needs; started in the constructor, stopped in the destructor.
+class TestServer {
+ public:
+  explicit TestServer(ServerOptions options = small_limits()) {
+    server_ = std::make_unique<Server>(options, router_, registry_, core::SteadyClock::instance(),
+                                       state_);
+    add_test_routes(router_);
+    server_->start();
+  }
+  ~TestServer() { server_->stop(); }
+
+  [[nodiscard]] std::uint16_t port() const { return server_->local_endpoint().port(); }
+  Server& server() { return *server_; }
+  ServerState& state() { return state_; }
+  metrics::Registry& registry() { return registry_; }
+
+ private:
+  metrics::Registry registry_;
+  Router router_;
+  ServerState state_;
+  std::unique_ptr<Server> server_;
+};
+
+}  // namespace loadlab::http::test
