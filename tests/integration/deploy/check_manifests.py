@@ -194,6 +194,10 @@ def check_rendering(name, objects, context, report):
                                      for e in container.get("env", [])) or
                                  (flag_value(args, "--db") or "").startswith("postgresql://"),
                                  f"{cname}: the target's --db does not point at PostgreSQL")
+                    memory_ref = next((e["valueFrom"].get("resourceFieldRef") for e in container.get("env", [])
+                                       if e["name"] == "LOADLAB_MEMORY_LIMIT" and "valueFrom" in e), None)
+                    report.check(memory_ref == {"containerName": container["name"], "resource": "limits.memory"},
+                                 f"{cname}: LOADLAB_MEMORY_LIMIT must come from its own limits.memory")
             for env in container.get("env", []):
                 ref = env.get("valueFrom", {}).get("secretKeyRef")
                 if ref:

@@ -5,7 +5,6 @@ Used by check_manifests.py and prometheus_scrape_test.py (Debian's /usr/bin/pyth
 import json
 import pathlib
 import re
-import select
 import signal
 import subprocess
 import tempfile
@@ -80,28 +79,28 @@ def routes_from_source(repo: pathlib.Path):
 
 
 class ServeProcess:
-    """A real `loadlab serve` on 127.0.0.1 port 0; the address comes from its first stdout line."""
+    """A real `loadlab serve` on 127.0.0.1 port 0; the address comes from its first stdout line.
+    Output goes to files (a pipe nobody drains would block a chatty server)."""
 
     def __init__(self, binary, role, extra_args=(), startup_timeout=15.0):
         self.workdir = tempfile.TemporaryDirectory(prefix=f"loadlab-{role}-")
         args = [str(binary), "serve", "--role", role, "--listen", "127.0.0.1:0", *extra_args]
-        self.process = subprocess.Popen(args, cwd=self.workdir.name, stdout=subprocess.PIPE,
-                                        stderr=subprocess.PIPE, text=True)
+        out_path = pathlib.Path(self.workdir.name) / "stdout.log"
+        err_path = pathlib.Path(self.workdir.name) / "stderr.log"
+        with open(out_path, "w") as out, open(err_path, "w") as err:
+            self.process = subprocess.Popen(args, cwd=self.workdir.name, stdout=out, stderr=err)
         self.base_url = None
         deadline = time.monotonic() + startup_timeout
         while time.monotonic() < deadline and self.process.poll() is None:
-            ready, _, _ = select.select([self.process.stdout], [], [], 0.2)
-            if ready:
-                line = self.process.stdout.readline()
-                match = re.match(r"listening on (http://\S+)", line.strip())
+            first_line = out_path.read_text().split("\n", 1)
+            if len(first_line) == 2:
+                match = re.match(r"listening on (http://\S+)", first_line[0].strip())
                 if match:
                     self.base_url = match.group(1).rstrip("/")
                     return
-                if line == "":
-                    break
-        stderr = ""
-        if self.process.poll() is not None:
-            stderr = self.process.stderr.read()
+                break
+            time.sleep(0.05)
+        stderr = err_path.read_text()
         self.stop()
         raise RuntimeError(f"loadlab serve --role {role} did not start: {stderr.strip()[:300]}")
 
