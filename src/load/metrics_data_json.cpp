@@ -1,0 +1,195 @@
+// MetricsData's JSON form: names, per-key totals with serialised histograms, scenarios, phases
+// and the series; the reader validates every field and names the bad one.
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+
+#include "load/metrics_data.hpp"
+
+namespace loadlab::load {
+
+namespace {
+
+using Json = nlohmann::json;
+
+[[noreturn]] void fail(const std::string& path, const std::string& message) {
+  throw std::invalid_argument(path + ": " + message);
+}
+
+const Json& field(const Json& object, const char* name, const std::string& path) {
+  if (!object.is_object()) fail(path, "expected an object");
+  auto it = object.find(name);
+  if (it == object.end()) fail(path + "." + name, "missing");
+  return *it;
+}
+
+std::int64_t int_field(const Json& object, const char* name, const std::string& path) {
+  const Json& value = field(object, name, path);
+  if (!value.is_number_integer() || value.get<std::int64_t>() < 0) {
+    fail(path + "." + name, "expected a non-negative integer");
+  }
+  return value.get<std::int64_t>();
+}
+
+std::string string_field(const Json& object, const char* name, const std::string& path) {
+  const Json& value = field(object, name, path);
+  if (!value.is_string()) fail(path + "." + name, "expected a string");
+  return value.get<std::string>();
+}
+
+core::HdrHistogram histogram_field(const Json& object, const char* name, const std::string& path) {
+  try {
+    return core::HdrHistogram::from_json(field(object, name, path));
+  } catch (const std::invalid_argument& e) {
+    fail(path + "." + name, e.what());
+  }
+}
+
+SparseHistogram sparse_field(const Json& object, const char* name, const std::string& path) {
+  try {
+    return SparseHistogram::from_json(field(object, name, path));
+  } catch (const std::invalid_argument& e) {
+    fail(path + "." + name, e.what());
+  }
+}
+
+const Json& array_field(const Json& object, const char* name, const std::string& path) {
+  const Json& value = field(object, name, path);
+  if (!value.is_array()) fail(path + "." + name, "expected an array");
+  return value;
+}
+
+}  // namespace
+
+nlohmann::json MetricsData::to_json() const {
+  Json names_json = Json::array();
+  for (const auto& scenario : names) {
+    Json requests_json = Json::array();
+    for (const auto& request : scenario.requests) {
+      requests_json.push_back({{"name", request.name}, {"method", request.method}});
+    }
+    names_json.push_back({{"name", scenario.name}, {"requests", std::move(requests_json)}});
+  }
+  Json requests_json = Json::array();
+  for (const auto& [key, stats] : requests) {
+    requests_json.push_back({{"scenario", key.scenario}, {"request", key.request},
+                             {"status", key.status}, {"requests", stats.requests},
+                             {"failed", stats.failed}, {"bytes_sent", stats.bytes_sent},
+                             {"bytes_received", stats.bytes_received},
+                             {"checks_passed", stats.checks_passed},
+                             {"checks_failed", stats.checks_failed},
+                             {"duration", stats.duration.to_json()},
+                             {"latency", stats.latency.to_json()}});
+  }
+  Json scenarios_json = Json::array();
+  for (const auto& stats : scenarios) {
+    scenarios_json.push_back({{"iterations", stats.iterations}, {"interrupted", stats.interrupted},
+                              {"dropped_iterations", stats.dropped_iterations},
+                              {"iteration_duration", stats.iteration_duration.to_json()}});
+  }
+  Json points = Json::array();
+  for (const auto& point : series) {
+    points.push_back({{"requests", point.requests}, {"failed", point.failed},
+                      {"iterations", point.iterations},
+                      {"dropped_iterations", point.dropped_iterations},
+                      {"bytes_sent", point.bytes_sent}, {"bytes_received", point.bytes_received},
+                      {"checks_passed", point.checks_passed}, {"checks_failed", point.checks_failed},
+                      {"vus", point.vus}, {"vus_max", point.vus_max},
+                      {"duration", point.duration.to_json()}, {"latency", point.latency.to_json()}});
+  }
+  return {{"names", std::move(names_json)},
+          {"requests", std::move(requests_json)},
+          {"scenarios", std::move(scenarios_json)},
+          {"phases", {{"connecting", connecting.to_json()}, {"sending", sending.to_json()},
+                      {"waiting", waiting.to_json()}, {"receiving", receiving.to_json()}}},
+          {"series", {{"interval_s", series_interval_seconds}, {"points", std::move(points)}}}};
+}
+
+MetricsData MetricsData::from_json(const nlohmann::json& json) {
+  const std::string root = "metrics";
+  std::vector<ScenarioNames> scenario_names;
+  const Json& names_json = array_field(json, "names", root);
+  for (std::size_t i = 0; i < names_json.size(); ++i) {
+    const std::string path = root + ".names[" + std::to_string(i) + "]";
+    ScenarioNames entry{string_field(names_json[i], "name", path), {}};
+    const Json& requests_json = array_field(names_json[i], "requests", path);
+    for (std::size_t j = 0; j < requests_json.size(); ++j) {
+      const std::string request_path = path + ".requests[" + std::to_string(j) + "]";
+      entry.requests.push_back(RequestName{string_field(requests_json[j], "name", request_path),
+                                           string_field(requests_json[j], "method", request_path)});
+    }
+    scenario_names.push_back(std::move(entry));
+  }
+  MetricsData data(std::move(scenario_names));
+
+  const Json& requests_json = array_field(json, "requests", root);
+  for (std::size_t i = 0; i < requests_json.size(); ++i) {
+    const std::string path = root + ".requests[" + std::to_string(i) + "]";
+    const Json& entry = requests_json[i];
+    RequestKey key;
+    key.scenario = static_cast<std::uint32_t>(int_field(entry, "scenario", path));
+    key.request = static_cast<std::uint32_t>(int_field(entry, "request", path));
+    key.status = static_cast<int>(int_field(entry, "status", path));
+    if (key.scenario >= data.names.size() || key.request >= data.names[key.scenario].requests.size()) {
+      fail(path, "scenario/request index out of range of metrics.names");
+    }
+    RequestStats stats;
+    stats.requests = int_field(entry, "requests", path);
+    stats.failed = int_field(entry, "failed", path);
+    stats.bytes_sent = int_field(entry, "bytes_sent", path);
+    stats.bytes_received = int_field(entry, "bytes_received", path);
+    stats.checks_passed = int_field(entry, "checks_passed", path);
+    stats.checks_failed = int_field(entry, "checks_failed", path);
+    stats.duration = histogram_field(entry, "duration", path);
+    stats.latency = histogram_field(entry, "latency", path);
+    if (!data.requests.try_emplace(key, std::move(stats)).second) fail(path, "duplicate key");
+  }
+
+  const Json& scenarios_json = array_field(json, "scenarios", root);
+  if (scenarios_json.size() != data.names.size()) {
+    fail(root + ".scenarios", "expected one entry per scenario of metrics.names");
+  }
+  for (std::size_t i = 0; i < scenarios_json.size(); ++i) {
+    const std::string path = root + ".scenarios[" + std::to_string(i) + "]";
+    ScenarioStats& stats = data.scenarios[i];
+    stats.iterations = int_field(scenarios_json[i], "iterations", path);
+    stats.interrupted = int_field(scenarios_json[i], "interrupted", path);
+    stats.dropped_iterations = int_field(scenarios_json[i], "dropped_iterations", path);
+    stats.iteration_duration = histogram_field(scenarios_json[i], "iteration_duration", path);
+  }
+
+  const Json& phases = field(json, "phases", root);
+  data.connecting = histogram_field(phases, "connecting", root + ".phases");
+  data.sending = histogram_field(phases, "sending", root + ".phases");
+  data.waiting = histogram_field(phases, "waiting", root + ".phases");
+  data.receiving = histogram_field(phases, "receiving", root + ".phases");
+
+  const Json& series = field(json, "series", root);
+  data.series_interval_seconds = int_field(series, "interval_s", root + ".series");
+  const std::int64_t interval = data.series_interval_seconds;
+  if (interval < 1 || (interval & (interval - 1)) != 0) {
+    fail(root + ".series.interval_s", "expected a power of two");
+  }
+  const Json& points = array_field(series, "points", root + ".series");
+  if (points.size() > kMaxSeriesPoints) fail(root + ".series.points", "too many points");
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    const std::string path = root + ".series.points[" + std::to_string(i) + "]";
+    const Json& p = points[i];
+    SeriesPoint point;
+    point.requests = int_field(p, "requests", path);
+    point.failed = int_field(p, "failed", path);
+    point.iterations = int_field(p, "iterations", path);
+    point.dropped_iterations = int_field(p, "dropped_iterations", path);
+    point.bytes_sent = int_field(p, "bytes_sent", path);
+    point.bytes_received = int_field(p, "bytes_received", path);
+    point.checks_passed = int_field(p, "checks_passed", path);
+    point.checks_failed = int_field(p, "checks_failed", path);
+    point.vus = int_field(p, "vus", path);
+    point.vus_max = int_field(p, "vus_max", path);
+    point.duration = sparse_field(p, "duration", path);
+    point.latency = sparse_field(p, "latency", path);
+    data.series.push_back(std::move(point));
+  }
+  return data;
+}
+
+}  // namespace loadlab::load
