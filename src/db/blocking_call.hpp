@@ -32,12 +32,14 @@ boost::asio::awaitable<Result> run_blocking(boost::asio::thread_pool& threads, C
                              work = std::move(work)]() mutable {
           Result result = blocking_call();
           auto executor = work.get_executor();
-          asio::post(executor, [handler = std::move(handler), result = std::move(result)]() mutable {
-            // Back on the caller's executor, where cancellation is emitted: safe to detach.
-            auto cancel_slot = asio::get_associated_cancellation_slot(handler);
-            if (cancel_slot.is_connected()) cancel_slot.clear();
-            std::move(handler)(std::move(result));
-          });
+          asio::post(executor,
+                     [handler = std::move(handler), result = std::move(result)]() mutable {
+                       // Back on the caller's executor, where cancellation is emitted: safe to
+                       // detach.
+                       auto cancel_slot = asio::get_associated_cancellation_slot(handler);
+                       if (cancel_slot.is_connected()) cancel_slot.clear();
+                       std::move(handler)(std::move(result));
+                     });
           work.reset();
         });
       },

@@ -16,9 +16,8 @@ namespace asio = boost::asio;
 namespace {
 
 // From 100 µs (an idle connection is handed over at once) to 30 s (a starved pool).
-constexpr std::array<double, 15> kAcquireBuckets = {0.0001, 0.0005, 0.001, 0.005, 0.01,
-                                                     0.025,  0.05,   0.1,   0.25,  0.5,
-                                                     1.0,    2.5,    5.0,   10.0,  30.0};
+constexpr std::array<double, 15> kAcquireBuckets = {
+    0.0001, 0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0};
 
 metrics::Family<metrics::Gauge>& connections_family(metrics::Registry& registry) {
   return registry.gauge("db_pool_connections",
@@ -34,7 +33,7 @@ struct ConnectionPool::Waiter {
   explicit Waiter(asio::any_io_executor executor) : timer(std::move(executor)) {}
   asio::steady_timer timer;
   bool wait_started = false;
-  bool granted = false;   // a release handed over `connection` (or only a slot when null)
+  bool granted = false;  // a release handed over `connection` (or only a slot when null)
   bool shut_down = false;
   std::unique_ptr<PooledConnection> connection;
 };
@@ -88,7 +87,9 @@ Lease& Lease::operator=(Lease&& other) noexcept {
   return *this;
 }
 
-Lease::~Lease() { release(); }
+Lease::~Lease() {
+  release();
+}
 
 void Lease::release() noexcept {
   if (pool_ == nullptr) return;
@@ -121,7 +122,9 @@ ConnectionPool::ConnectionPool(PoolOptions options, ConnectionFactory& factory,
   publish_locked();
 }
 
-ConnectionPool::~ConnectionPool() { close(); }
+ConnectionPool::~ConnectionPool() {
+  close();
+}
 
 asio::awaitable<core::Expected<Lease, DbError>> ConnectionPool::acquire(
     std::optional<core::TimePoint> deadline) {

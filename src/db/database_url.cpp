@@ -15,7 +15,8 @@ bool starts_with(std::string_view text, std::string_view prefix) {
 // Never echo a PostgreSQL URL back: it may carry a password.
 std::string scheme_of(std::string_view url) {
   const auto colon = url.find(':');
-  return colon == std::string_view::npos ? std::string("(none)") : std::string(url.substr(0, colon));
+  return colon == std::string_view::npos ? std::string("(none)")
+                                         : std::string(url.substr(0, colon));
 }
 
 }  // namespace
@@ -29,7 +30,8 @@ DatabaseUrl parse_database_url(const std::string& url) {
     std::string_view path = view.substr(7);
     if (starts_with(path, "//")) path.remove_prefix(2);
     if (path.empty()) {
-      throw std::invalid_argument("--db sqlite: needs a path, e.g. sqlite:loadlab.db or sqlite::memory:");
+      throw std::invalid_argument(
+          "--db sqlite: needs a path, e.g. sqlite:loadlab.db or sqlite::memory:");
     }
     return DatabaseUrl{Backend::sqlite, std::string(path)};
   }

@@ -3,6 +3,7 @@
 
 #include "db/database.hpp"
 #include "db/database_url.hpp"
+#include "db/pg_database.hpp"
 #include "db/sqlite_database.hpp"
 
 namespace loadlab::db {
@@ -11,14 +12,12 @@ std::unique_ptr<Database> open_database(const std::string& url, PoolOptions opti
                                         boost::asio::any_io_executor executor,
                                         metrics::Registry& registry, core::Clock& clock) {
   const DatabaseUrl parsed = parse_database_url(url);
+  // Connections are bound to the executor of the coroutine that uses them, not to this one.
   (void)executor;
-  switch (parsed.backend) {
-    case Backend::sqlite:
-      return std::make_unique<SqliteDatabase>(parsed.target, options, registry, clock);
-    case Backend::postgresql:
-      break;
+  if (parsed.backend == Backend::postgresql) {
+    return std::make_unique<PgDatabase>(parsed.target, options, registry, clock);
   }
-  throw std::invalid_argument("--db: PostgreSQL support is not built yet");
+  return std::make_unique<SqliteDatabase>(parsed.target, options, registry, clock);
 }
 
 }  // namespace loadlab::db

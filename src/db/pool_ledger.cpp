@@ -77,7 +77,9 @@ bool PoolLedger::time_out(WaiterId waiter) {
   return true;
 }
 
-bool PoolLedger::cancel(WaiterId waiter) { return remove_waiter(waiter); }
+bool PoolLedger::cancel(WaiterId waiter) {
+  return remove_waiter(waiter);
+}
 
 bool PoolLedger::remove_waiter(WaiterId waiter) {
   auto it = std::find_if(waiters_.begin(), waiters_.end(),

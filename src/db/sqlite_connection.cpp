@@ -41,8 +41,8 @@ Task read_task(sqlite3_stmt* statement) {
 core::Expected<std::unique_ptr<SqliteConnection>, DbError> SqliteConnection::open(
     const std::string& target) {
   sqlite3* db = nullptr;
-  const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI |
-                    SQLITE_OPEN_NOMUTEX;
+  const int flags =
+      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX;
   const int rc = sqlite3_open_v2(target.c_str(), &db, flags, nullptr);
   if (rc != SQLITE_OK) {
     std::string message = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
@@ -57,7 +57,8 @@ core::Expected<std::unique_ptr<SqliteConnection>, DbError> SqliteConnection::ope
   const bool in_memory = target.find("vfs=memdb") != std::string::npos;
   if (!in_memory) {
     // WAL lets readers proceed beside the one writer; NORMAL sync is durable enough for a lab.
-    if (auto error = connection->execute("PRAGMA journal_mode=WAL")) return core::unexpected(*error);
+    if (auto error = connection->execute("PRAGMA journal_mode=WAL"))
+      return core::unexpected(*error);
     if (auto error = connection->execute("PRAGMA synchronous=NORMAL")) {
       return core::unexpected(*error);
     }
@@ -167,8 +168,8 @@ void SqliteConnection::sleep_entry(sqlite3_context* context, int argc, sqlite3_v
     sqlite3_result_error(context, "sleep(seconds): seconds must be within 0..3600", -1);
     return;
   }
-  const auto duration = std::chrono::duration_cast<std::chrono::nanoseconds>(
-      std::chrono::duration<double>(seconds));
+  const auto duration =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(seconds));
   if (!self->sleep_interruptibly(duration)) {
     sqlite3_result_error(context, "sleep interrupted", -1);
     return;
@@ -178,8 +179,8 @@ void SqliteConnection::sleep_entry(sqlite3_context* context, int argc, sqlite3_v
 
 bool SqliteConnection::sleep_interruptibly(std::chrono::nanoseconds duration) {
   std::unique_lock lock(sleep_mutex_);
-  return !sleep_wakeup_.wait_for(
-      lock, duration, [this] { return interrupted_.load(std::memory_order_acquire); });
+  return !sleep_wakeup_.wait_for(lock, duration,
+                                 [this] { return interrupted_.load(std::memory_order_acquire); });
 }
 
 sqlite3_stmt* SqliteConnection::prepared(Statement which, const char* sql) {

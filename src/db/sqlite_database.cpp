@@ -41,7 +41,9 @@ SqliteDatabase::~SqliteDatabase() {
   threads_.join();
 }
 
-void SqliteDatabase::close() { pool_.close(); }
+void SqliteDatabase::close() {
+  pool_.close();
+}
 
 template <class Result, class Call>
 asio::awaitable<Result> SqliteDatabase::on_connection(Call call) {
@@ -63,8 +65,7 @@ asio::awaitable<core::Expected<Task, DbError>> SqliteDatabase::create_task(
   co_return co_await on_connection<core::Expected<Task, DbError>>(std::move(call));
 }
 
-asio::awaitable<core::Expected<std::vector<Task>, DbError>> SqliteDatabase::list_tasks(
-    int limit) {
+asio::awaitable<core::Expected<std::vector<Task>, DbError>> SqliteDatabase::list_tasks(int limit) {
   auto call = [limit](SqliteConnection& c) { return c.list_tasks(limit); };
   co_return co_await on_connection<core::Expected<std::vector<Task>, DbError>>(std::move(call));
 }
@@ -81,8 +82,7 @@ asio::awaitable<core::Expected<double, DbError>> SqliteDatabase::sleep_query(
   co_return co_await on_connection<core::Expected<double, DbError>>(std::move(call));
 }
 
-asio::awaitable<core::Expected<std::unique_ptr<PooledConnection>, DbError>>
-SqliteDatabase::open() {
+asio::awaitable<core::Expected<std::unique_ptr<PooledConnection>, DbError>> SqliteDatabase::open() {
   using Opened = core::Expected<std::unique_ptr<PooledConnection>, DbError>;
   // Opening a file may touch the disk: not on an I/O thread either.
   auto blocking = [target = target_]() -> Opened {

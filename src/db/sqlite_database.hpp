@@ -22,8 +22,7 @@ class SqliteDatabase final : public Database, private ConnectionFactory {
 
   boost::asio::awaitable<core::Expected<Task, DbError>> create_task(
       std::string title, std::string description) override;
-  boost::asio::awaitable<core::Expected<std::vector<Task>, DbError>> list_tasks(
-      int limit) override;
+  boost::asio::awaitable<core::Expected<std::vector<Task>, DbError>> list_tasks(int limit) override;
   boost::asio::awaitable<core::Expected<std::int64_t, DbError>> expensive_query(
       int iterations) override;
   boost::asio::awaitable<core::Expected<double, DbError>> sleep_query(

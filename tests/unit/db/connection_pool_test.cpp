@@ -120,7 +120,8 @@ TEST_F(ConnectionPoolTest, OverflowOpensExtraConnectionsAndClosesThemOnReturn) {
   auto& p = make_pool(1, 1);
   std::vector<std::string> log;
   asio::steady_timer gate(io, asio::steady_timer::time_point::max());
-  for (const char* name : {"a", "b", "c"}) asio::co_spawn(io, hold(p, log, name, gate), asio::detached);
+  for (const char* name : {"a", "b", "c"})
+    asio::co_spawn(io, hold(p, log, name, gate), asio::detached);
   io.poll();
   EXPECT_EQ(factory.opened, 2);
   EXPECT_EQ(p.stats().waiting, 1);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -11,8 +12,6 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <unistd.h>
-
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -33,7 +32,8 @@ inline std::string resolve_url(const std::string& parameter) {
     std::ifstream in(std::string(LOADLAB_BINARY_DIR) + "/postgres/url");
     std::string url;
     std::getline(in, url);
-    if (url.empty()) ADD_FAILURE() << "no PostgreSQL fixture URL in " LOADLAB_BINARY_DIR "/postgres/url";
+    if (url.empty())
+      ADD_FAILURE() << "no PostgreSQL fixture URL in " LOADLAB_BINARY_DIR "/postgres/url";
     return url;
   }
   if (parameter == "sqlite-file") {
@@ -144,7 +144,7 @@ TEST_P(DatabaseContract, ExpensiveQueryCountsItsOwnInsertsEveryTime) {
 }
 
 inline asio::awaitable<void> count_into(Database& db, int iterations,
-                                       std::vector<core::Expected<std::int64_t, DbError>>& out) {
+                                        std::vector<core::Expected<std::int64_t, DbError>>& out) {
   out.push_back(co_await db.expensive_query(iterations));
 }
 
@@ -192,7 +192,8 @@ inline asio::awaitable<SleepObservation> sleep_and_sample(Database& db, int slee
                                                           std::chrono::milliseconds duration) {
   SleepObservation seen;
   auto executor = co_await asio::this_coro::executor;
-  for (int i = 0; i < sleepers; ++i) asio::co_spawn(executor, one_sleep(db, duration, seen), asio::detached);
+  for (int i = 0; i < sleepers; ++i)
+    asio::co_spawn(executor, one_sleep(db, duration, seen), asio::detached);
   asio::steady_timer tick(executor);
   while (seen.completed < sleepers) {
     tick.expires_after(5ms);
@@ -231,7 +232,7 @@ TEST_P(DatabaseContract, IoThreadKeepsRunningWhileASleepQueryRuns) {
 }
 
 inline asio::awaitable<void> store_sleep(Database& db, std::chrono::milliseconds duration,
-                                        std::optional<core::Expected<double, DbError>>& out) {
+                                         std::optional<core::Expected<double, DbError>>& out) {
   out.emplace(co_await db.sleep_query(duration));
 }
 

@@ -7,7 +7,8 @@ namespace {
 INSTANTIATE_TEST_SUITE_P(Sqlite, DatabaseContract,
                          ::testing::Values("sqlite::memory:", "sqlite-file"),
                          [](const auto& param_info) {
-                           return std::string(param_info.param == "sqlite-file" ? "File" : "Memory");
+                           return std::string(param_info.param == "sqlite-file" ? "File"
+                                                                                : "Memory");
                          });
 
 TEST(SqliteDatabase, TwoInMemoryDatabasesAreSeparate) {
@@ -41,9 +42,9 @@ TEST(SqliteDatabase, UnopenableFileIsAStartUpError) {
 TEST(SqliteDatabase, UnknownSchemeIsInvalidArgument) {
   asio::io_context io;
   metrics::Registry registry;
-  EXPECT_THROW(open_database("mongodb://x", {}, io.get_executor(), registry,
-                             core::SteadyClock::instance()),
-               std::invalid_argument);
+  EXPECT_THROW(
+      open_database("mongodb://x", {}, io.get_executor(), registry, core::SteadyClock::instance()),
+      std::invalid_argument);
 }
 
 }  // namespace
