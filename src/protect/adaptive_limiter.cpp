@@ -52,21 +52,25 @@ void AdaptivePermit::complete(CallOutcome outcome) noexcept {
 AdaptiveLimiter::AdaptiveLimiter(const AdaptiveLimiterConfig& config, core::Clock& clock,
                                  metrics::Registry& registry)
     : clock_(clock),
-      rejected_(registry
-                    .counter("load_shed_total", "Requests refused before any work, by reason",
-                             {"reason"})
-                    .with({reason_name(RejectReason::adaptive_limit)})),
-      limit_gauge_(registry.gauge("adaptive_concurrency_limit",
-                                  "Concurrency limit estimated by the gradient controller")
+      rejected_(
+          registry
+              .counter("load_shed_total", "Requests refused before any work, by reason", {"reason"})
+              .with({reason_name(RejectReason::adaptive_limit)})),
+      limit_gauge_(registry
+                       .gauge("adaptive_concurrency_limit",
+                              "Concurrency limit estimated by the gradient controller")
                        .with({})),
-      min_rtt_gauge_(registry.gauge("adaptive_concurrency_min_rtt_seconds",
-                                    "Latency measured at minimal concurrency")
+      min_rtt_gauge_(registry
+                         .gauge("adaptive_concurrency_min_rtt_seconds",
+                                "Latency measured at minimal concurrency")
                          .with({})),
-      sample_rtt_gauge_(registry.gauge("adaptive_concurrency_sample_rtt_seconds",
-                                       "Latency percentile of the last window")
+      sample_rtt_gauge_(registry
+                            .gauge("adaptive_concurrency_sample_rtt_seconds",
+                                   "Latency percentile of the last window")
                             .with({})),
-      measuring_gauge_(registry.gauge("adaptive_concurrency_measuring_min_rtt",
-                                      "1 while the limit is pinned to measure min RTT")
+      measuring_gauge_(registry
+                           .gauge("adaptive_concurrency_measuring_min_rtt",
+                                  "1 while the limit is pinned to measure min RTT")
                            .with({})) {
   reconfigure(config);
 }
@@ -129,9 +133,9 @@ void AdaptiveLimiter::end_window_locked(core::TimePoint now) {
     const double gradient =
         std::clamp(min_rtt * (1.0 + config_.buffer_percent / 100.0) / sample_rtt, 0.5, 2.0);
     const double target = limit * gradient + std::sqrt(limit);
-    limit = std::clamp(limit + config_.smoothing * (target - limit),
-                       static_cast<double>(config_.min_limit),
-                       static_cast<double>(config_.max_limit));
+    limit =
+        std::clamp(limit + config_.smoothing * (target - limit),
+                   static_cast<double>(config_.min_limit), static_cast<double>(config_.max_limit));
     estimated_limit_.store(limit, std::memory_order_relaxed);
   }
   if (now >= next_measurement_) {

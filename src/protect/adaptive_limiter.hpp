@@ -1,4 +1,5 @@
-// Adaptive concurrency limit: a latency-gradient controller that finds capacity without a hand-set number.
+// Adaptive concurrency limit: a latency-gradient controller that finds capacity without a hand-set
+// number.
 #pragma once
 
 #include <array>
@@ -30,7 +31,7 @@ struct AdaptiveLimiterConfig {
   double buffer_percent = 10;     // queueing tolerated above the min RTT before shrinking
   double smoothing = 0.5;         // weight of the new value: limit += smoothing * (new - limit)
   core::Duration min_rtt_interval = std::chrono::seconds{30};  // how often min RTT is re-measured
-  int min_rtt_samples = 25;       // requests measured, at min_limit concurrency, per measurement
+  int min_rtt_samples = 25;  // requests measured, at min_limit concurrency, per measurement
   std::chrono::seconds retry_after{1};
   bool operator==(const AdaptiveLimiterConfig&) const = default;
 };
@@ -84,7 +85,9 @@ class AdaptiveLimiter {
   core::Expected<AdaptivePermit, Rejection> try_acquire();
 
   // The controller's estimate (kept, not shown as min_limit, during a min RTT measurement).
-  [[nodiscard]] double limit() const noexcept { return estimated_limit_.load(std::memory_order_relaxed); }
+  [[nodiscard]] double limit() const noexcept {
+    return estimated_limit_.load(std::memory_order_relaxed);
+  }
   // What admission enforces right now (min_limit during a min RTT measurement).
   [[nodiscard]] int admission_limit() const noexcept {
     return admission_limit_.load(std::memory_order_relaxed);

@@ -21,10 +21,9 @@ Bulkhead::Bulkhead(std::string dependency, const BulkheadConfig& config,
                              "Calls refused because the dependency's bulkhead was full",
                              {"dependency"})
                     .with({dependency_})),
-      inflight_gauge_(registry
-                          .gauge("bulkhead_inflight", "Calls holding a bulkhead slot",
-                                 {"dependency"})
-                          .with({dependency_})),
+      inflight_gauge_(
+          registry.gauge("bulkhead_inflight", "Calls holding a bulkhead slot", {"dependency"})
+              .with({dependency_})),
       limit_gauge_(registry.gauge("bulkhead_limit", "Bulkhead concurrency cap", {"dependency"})
                        .with({dependency_})) {
   reconfigure(config);

@@ -23,8 +23,9 @@ struct BulkheadConfig {
 };
 std::string validate(const BulkheadConfig& config);
 
-// Thread-safe and lock-free (one atomic counter, mirrored into a gauge). It never waits: a full bulkhead answers at
-// once, because a queue in front of a slow dependency is exactly what a bulkhead must avoid.
+// Thread-safe and lock-free (one atomic counter, mirrored into a gauge). It never waits: a full
+// bulkhead answers at once, because a queue in front of a slow dependency is exactly what a
+// bulkhead must avoid.
 class Bulkhead {
  public:
   Bulkhead(std::string dependency, const BulkheadConfig& config, metrics::Registry& registry);

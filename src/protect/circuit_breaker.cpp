@@ -15,17 +15,19 @@ metrics::Counter& transition_counter(metrics::Registry& registry, const std::str
                                      std::string_view to) {
   return registry
       .counter("circuit_breaker_transitions_total",
-               "Circuit breaker state changes, by dependency and new state",
-               {"dependency", "to"})
+               "Circuit breaker state changes, by dependency and new state", {"dependency", "to"})
       .with({dependency, to});
 }
 }  // namespace
 
 std::string_view state_name(BreakerState state) noexcept {
   switch (state) {
-    case BreakerState::closed: return "closed";
-    case BreakerState::open: return "open";
-    case BreakerState::half_open: return "half_open";
+    case BreakerState::closed:
+      return "closed";
+    case BreakerState::open:
+      return "open";
+    case BreakerState::half_open:
+      return "half_open";
   }
   return "unknown";
 }
@@ -35,7 +37,8 @@ std::string validate(const CircuitBreakerConfig& config) {
   if (config.minimum_calls < 1 || config.minimum_calls > config.window_size) {
     return "minimum_calls must be 1..window_size";
   }
-  if (!(config.failure_rate_threshold_percent > 0 && config.failure_rate_threshold_percent <= 100)) {
+  if (!(config.failure_rate_threshold_percent > 0 &&
+        config.failure_rate_threshold_percent <= 100)) {
     return "failure_rate_threshold_percent must be in (0, 100]";
   }
   if (!(config.slow_call_rate_threshold_percent > 0)) {
@@ -76,7 +79,8 @@ core::Expected<CircuitBreaker::Permit, Rejection> CircuitBreaker::try_acquire() 
   std::lock_guard lock(mutex_);
   advance_locked(now);
   switch (state_) {
-    case BreakerState::closed: return Permit{generation_, false};
+    case BreakerState::closed:
+      return Permit{generation_, false};
     case BreakerState::half_open:
       if (probes_issued_ < config_.half_open_probes) {
         ++probes_issued_;
@@ -84,7 +88,8 @@ core::Expected<CircuitBreaker::Permit, Rejection> CircuitBreaker::try_acquire() 
       }
       rejected_.inc();
       return core::unexpected(Rejection{RejectReason::breaker_open, std::chrono::seconds{1}});
-    case BreakerState::open: break;
+    case BreakerState::open:
+      break;
   }
   rejected_.inc();
   return core::unexpected(Rejection{RejectReason::breaker_open,
@@ -126,7 +131,11 @@ CircuitBreaker::Snapshot CircuitBreaker::snapshot() {
   const auto now = clock_.now();
   std::lock_guard lock(mutex_);
   advance_locked(now);
-  return Snapshot{state_, calls_, failures_, slow_calls_, consecutive_failures_,
+  return Snapshot{state_,
+                  calls_,
+                  failures_,
+                  slow_calls_,
+                  consecutive_failures_,
                   probes_issued_ - probes_succeeded_};
 }
 
@@ -159,9 +168,15 @@ void CircuitBreaker::transition_locked(BreakerState to, core::TimePoint now) {
   if (!changed) return;
   state_gauge_.set(static_cast<double>(static_cast<int>(to)));
   switch (to) {
-    case BreakerState::closed: to_closed_.inc(); break;
-    case BreakerState::open: to_open_.inc(); break;
-    case BreakerState::half_open: to_half_open_.inc(); break;
+    case BreakerState::closed:
+      to_closed_.inc();
+      break;
+    case BreakerState::open:
+      to_open_.inc();
+      break;
+    case BreakerState::half_open:
+      to_half_open_.inc();
+      break;
   }
 }
 
@@ -193,8 +208,7 @@ bool CircuitBreaker::should_trip_locked() const {
 
 bool CircuitBreaker::is_slow(core::Duration duration) const noexcept {
   return config_.rule == TripRule::failure_rate &&
-         config_.slow_call_rate_threshold_percent <= 100 &&
-         duration >= config_.slow_call_duration;
+         config_.slow_call_rate_threshold_percent <= 100 && duration >= config_.slow_call_duration;
 }
 
 }  // namespace loadlab::protect

@@ -1,4 +1,5 @@
-// Circuit breaker for one dependency: closed, open, half-open, driven by results the caller reports.
+// Circuit breaker for one dependency: closed, open, half-open, driven by results the caller
+// reports.
 #pragma once
 
 #include <cstdint>
@@ -27,12 +28,12 @@ enum class TripRule : std::uint8_t { failure_rate, consecutive_failures };
 
 struct CircuitBreakerConfig {
   TripRule rule = TripRule::failure_rate;
-  int window_size = 20;                          // last N calls
-  int minimum_calls = 10;                        // no verdict on fewer calls than this
-  double failure_rate_threshold_percent = 50;    // open when failures/calls >= this
-  double slow_call_rate_threshold_percent = 100; // open when slow/calls >= this; > 100 disables
+  int window_size = 20;                           // last N calls
+  int minimum_calls = 10;                         // no verdict on fewer calls than this
+  double failure_rate_threshold_percent = 50;     // open when failures/calls >= this
+  double slow_call_rate_threshold_percent = 100;  // open when slow/calls >= this; > 100 disables
   core::Duration slow_call_duration = std::chrono::seconds{2};
-  int consecutive_failures = 5;                  // TripRule::consecutive_failures only
+  int consecutive_failures = 5;  // TripRule::consecutive_failures only
   core::Duration open_duration = std::chrono::seconds{10};
   int half_open_probes = 1;  // all of them must succeed to close; any failure reopens
   bool operator==(const CircuitBreakerConfig&) const = default;

@@ -10,12 +10,12 @@
 namespace loadlab::protect {
 
 namespace {
-constexpr std::array<double, 14> kSojournBuckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-                                                    0.1,    0.25,  0.5,    1.0,   2.5,   5.0,  10.0};
+constexpr std::array<double, 14> kSojournBuckets = {
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0};
 
 metrics::Counter& shed_counter(metrics::Registry& registry, RejectReason reason) {
-  return registry.counter("load_shed_total", "Requests refused before any work, by reason",
-                          {"reason"})
+  return registry
+      .counter("load_shed_total", "Requests refused before any work, by reason", {"reason"})
       .with({reason_name(reason)});
 }
 }  // namespace
@@ -33,9 +33,9 @@ CodelQueue::CodelQueue(std::string name, const CodelQueueConfig& config, core::C
     : clock_(clock),
       full_total_(shed_counter(registry, RejectReason::queue_full)),
       timeout_total_(shed_counter(registry, RejectReason::queue_timeout)),
-      depth_gauge_(registry.gauge("work_queue_depth", "Items waiting in a bounded work queue",
-                                  {"queue"})
-                       .with({name})),
+      depth_gauge_(
+          registry.gauge("work_queue_depth", "Items waiting in a bounded work queue", {"queue"})
+              .with({name})),
       sojourn_seconds_(registry
                            .histogram("work_queue_sojourn_seconds",
                                       "Time items waited in a bounded work queue", {"queue"},

@@ -1,10 +1,10 @@
 // Parsing of X-Request-Timeout-Ms and construction of request deadlines.
 #include "protect/deadline.hpp"
 
+#include <fmt/format.h>
+
 #include <charconv>
 #include <cstdint>
-
-#include <fmt/format.h>
 
 namespace loadlab::protect {
 

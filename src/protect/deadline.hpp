@@ -14,8 +14,8 @@ struct DeadlineConfig {
   core::Duration default_timeout = std::chrono::seconds{30};
   core::Duration min_timeout = std::chrono::milliseconds{1};
   core::Duration max_timeout = std::chrono::minutes{5};
-  core::Duration connect_timeout = std::chrono::seconds{1};     // downstream connect
-  core::Duration read_timeout = std::chrono::seconds{10};       // downstream response
+  core::Duration connect_timeout = std::chrono::seconds{1};       // downstream connect
+  core::Duration read_timeout = std::chrono::seconds{10};         // downstream response
   core::Duration pool_acquire_timeout = std::chrono::seconds{1};  // database pool
   bool operator==(const DeadlineConfig&) const = default;
 };

@@ -16,9 +16,12 @@ std::optional<Priority> parse_priority(std::string_view text) noexcept {
 
 std::string_view priority_name(Priority priority) noexcept {
   switch (priority) {
-    case Priority::low: return "low";
-    case Priority::normal: return "normal";
-    case Priority::high: return "high";
+    case Priority::low:
+      return "low";
+    case Priority::normal:
+      return "normal";
+    case Priority::high:
+      return "high";
   }
   return "normal";
 }
@@ -26,7 +29,8 @@ std::string_view priority_name(Priority priority) noexcept {
 std::string validate(const LoadShedderConfig& config) {
   if (config.limit < 1 || config.limit > 1'000'000) return "limit must be 1..1000000";
   for (int percent : config.tier_percent) {
-    if (percent < 1 || percent > 100) return "low_percent, normal_percent, high_percent must be 1..100";
+    if (percent < 1 || percent > 100)
+      return "low_percent, normal_percent, high_percent must be 1..100";
   }
   if (config.tier_percent[0] > config.tier_percent[1] ||
       config.tier_percent[1] > config.tier_percent[2]) {
@@ -37,10 +41,10 @@ std::string validate(const LoadShedderConfig& config) {
 }
 
 LoadShedder::LoadShedder(const LoadShedderConfig& config, metrics::Registry& registry)
-    : shed_total_(registry
-                      .counter("load_shed_total", "Requests refused before any work, by reason",
-                               {"reason"})
-                      .with({reason_name(RejectReason::concurrency_limit)})) {
+    : shed_total_(
+          registry
+              .counter("load_shed_total", "Requests refused before any work, by reason", {"reason"})
+              .with({reason_name(RejectReason::concurrency_limit)})) {
   auto& by_priority = registry.counter(
       "load_shed_priority_total", "Requests refused by the concurrency shedder, by priority tier",
       {"priority"});

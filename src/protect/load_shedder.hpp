@@ -25,7 +25,7 @@ std::optional<Priority> parse_priority(std::string_view text) noexcept;  // "low
 std::string_view priority_name(Priority priority) noexcept;
 
 struct LoadShedderConfig {
-  int limit = 100;  // requests in flight at 100 %
+  int limit = 100;                                  // requests in flight at 100 %
   std::array<int, 3> tier_percent = {70, 90, 100};  // low, normal, high
   std::chrono::seconds retry_after{1};
   bool operator==(const LoadShedderConfig&) const = default;

@@ -34,16 +34,17 @@ void MemoryReservation::retain() noexcept {
 }
 
 MemoryAdmission::MemoryAdmission(const MemoryAdmissionConfig& config, metrics::Registry& registry)
-    : rejected_(registry
-                    .counter("load_shed_total", "Requests refused before any work, by reason",
-                             {"reason"})
-                    .with({reason_name(RejectReason::memory_budget)})),
-      budget_gauge_(registry.gauge("memory_admission_budget_bytes",
-                                   "Memory the admission control lets requests use")
+    : rejected_(
+          registry
+              .counter("load_shed_total", "Requests refused before any work, by reason", {"reason"})
+              .with({reason_name(RejectReason::memory_budget)})),
+      budget_gauge_(registry
+                        .gauge("memory_admission_budget_bytes",
+                               "Memory the admission control lets requests use")
                         .with({})),
-      reserved_gauge_(registry.gauge("memory_admission_reserved_bytes",
-                                     "Memory reserved by requests in flight")
-                          .with({})) {
+      reserved_gauge_(
+          registry.gauge("memory_admission_reserved_bytes", "Memory reserved by requests in flight")
+              .with({})) {
   reconfigure(config);
 }
 

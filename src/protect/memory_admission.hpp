@@ -1,4 +1,5 @@
-// Memory admission: allocations that would pass the memory budget are refused (503), not OOM-killed.
+// Memory admission: allocations that would pass the memory budget are refused (503), not
+// OOM-killed.
 #pragma once
 
 #include <atomic>

@@ -36,9 +36,8 @@ template <class S, class T>
 Field integer_field(std::string_view name, S Params::*section, T S::*member) {
   return {name, [=](const Params& p) { return json((p.*section).*member); },
           [=](Params& p, const json& v) -> std::string {
-            constexpr auto max = static_cast<std::int64_t>(
-                std::min<std::uint64_t>(std::numeric_limits<T>::max(),
-                                        std::numeric_limits<std::int64_t>::max()));
+            constexpr auto max = static_cast<std::int64_t>(std::min<std::uint64_t>(
+                std::numeric_limits<T>::max(), std::numeric_limits<std::int64_t>::max()));
             const auto parsed = as_integer(v, std::is_signed_v<T> ? -max : 0, max);
             if (!parsed) return "must be an integer in range";
             (p.*section).*member = static_cast<T>(*parsed);
@@ -58,17 +57,18 @@ Field number_field(std::string_view name, S Params::*section, double S::*member)
 
 template <class S>
 Field millis_field(std::string_view name, S Params::*section, core::Duration S::*member) {
-  return {name,
-          [=](const Params& p) {
-            return json(std::chrono::duration_cast<std::chrono::milliseconds>((p.*section).*member)
-                            .count());
-          },
-          [=](Params& p, const json& v) -> std::string {
-            const auto ms = as_integer(v, 0, 1'000'000'000'000);  // ~31 years
-            if (!ms) return "must be a non-negative integer (milliseconds)";
-            (p.*section).*member = std::chrono::milliseconds{*ms};
-            return {};
-          }};
+  return {
+      name,
+      [=](const Params& p) {
+        return json(
+            std::chrono::duration_cast<std::chrono::milliseconds>((p.*section).*member).count());
+      },
+      [=](Params& p, const json& v) -> std::string {
+        const auto ms = as_integer(v, 0, 1'000'000'000'000);  // ~31 years
+        if (!ms) return "must be a non-negative integer (milliseconds)";
+        (p.*section).*member = std::chrono::milliseconds{*ms};
+        return {};
+      }};
 }
 
 template <class S>
@@ -201,14 +201,18 @@ std::string with_section(Protection protection, const std::string& message) {
 
 std::string validate(const ProtectionParams& params) {
   std::string error;
-  if (!(error = with_section(Protection::timeouts, validate(params.timeouts))).empty()) return error;
+  if (!(error = with_section(Protection::timeouts, validate(params.timeouts))).empty())
+    return error;
   if (!(error = with_section(Protection::breaker, validate(params.breaker))).empty()) return error;
   if (!(error = with_section(Protection::shed, validate(params.shed))).empty()) return error;
-  if (!(error = with_section(Protection::adaptive, validate(params.adaptive))).empty()) return error;
+  if (!(error = with_section(Protection::adaptive, validate(params.adaptive))).empty())
+    return error;
   if (!(error = with_section(Protection::queue, validate(params.queue))).empty()) return error;
-  if (!(error = with_section(Protection::bulkhead, validate(params.bulkhead))).empty()) return error;
+  if (!(error = with_section(Protection::bulkhead, validate(params.bulkhead))).empty())
+    return error;
   if (!(error = with_section(Protection::retry, validate(params.retry))).empty()) return error;
-  if (!(error = with_section(Protection::retry, validate(params.retry_budget))).empty()) return error;
+  if (!(error = with_section(Protection::retry, validate(params.retry_budget))).empty())
+    return error;
   return with_section(Protection::memory, validate(params.memory));
 }
 

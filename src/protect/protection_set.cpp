@@ -15,14 +15,22 @@ std::string_view trim(std::string_view text) noexcept {
 
 std::string_view protection_name(Protection protection) noexcept {
   switch (protection) {
-    case Protection::timeouts: return "timeouts";
-    case Protection::breaker: return "breaker";
-    case Protection::shed: return "shed";
-    case Protection::adaptive: return "adaptive";
-    case Protection::queue: return "queue";
-    case Protection::bulkhead: return "bulkhead";
-    case Protection::retry: return "retry";
-    case Protection::memory: return "memory";
+    case Protection::timeouts:
+      return "timeouts";
+    case Protection::breaker:
+      return "breaker";
+    case Protection::shed:
+      return "shed";
+    case Protection::adaptive:
+      return "adaptive";
+    case Protection::queue:
+      return "queue";
+    case Protection::bulkhead:
+      return "bulkhead";
+    case Protection::retry:
+      return "retry";
+    case Protection::memory:
+      return "memory";
   }
   return "unknown";
 }
@@ -49,7 +57,8 @@ core::Expected<ProtectionMask, std::string> parse_protection_list(std::string_vi
     const auto protection = parse_protection(item);
     if (!protection) {
       std::string known;
-      for (auto p : kAllProtections) known += (known.empty() ? "" : ", ") + std::string{protection_name(p)};
+      for (auto p : kAllProtections)
+        known += (known.empty() ? "" : ", ") + std::string{protection_name(p)};
       return core::unexpected("unknown protection '" + std::string{item} + "' (known: " + known +
                               "; or naked, protected)");
     }

@@ -115,8 +115,8 @@ core::Expected<ProtectionSettings, std::string> apply_json(const ProtectionSetti
 // components see changes in order; listeners must not call back into the ProtectionSet.
 class ProtectionSet {
  public:
-  using Listener = std::function<void(const ProtectionSettings& before,
-                                      const ProtectionSettings& after)>;
+  using Listener =
+      std::function<void(const ProtectionSettings& before, const ProtectionSettings& after)>;
 
   explicit ProtectionSet(ProtectionSettings initial);
 

@@ -21,23 +21,34 @@ enum class RejectReason : std::uint8_t {
 // Stable snake_case names, used as the `reason` label of load_shed_total and in JSON bodies.
 constexpr std::string_view reason_name(RejectReason reason) noexcept {
   switch (reason) {
-    case RejectReason::breaker_open: return "breaker_open";
-    case RejectReason::concurrency_limit: return "concurrency_limit";
-    case RejectReason::adaptive_limit: return "adaptive_limit";
-    case RejectReason::queue_full: return "queue_full";
-    case RejectReason::queue_timeout: return "queue_timeout";
-    case RejectReason::bulkhead_full: return "bulkhead_full";
-    case RejectReason::memory_budget: return "memory_budget";
-    case RejectReason::deadline_expired: return "deadline_expired";
+    case RejectReason::breaker_open:
+      return "breaker_open";
+    case RejectReason::concurrency_limit:
+      return "concurrency_limit";
+    case RejectReason::adaptive_limit:
+      return "adaptive_limit";
+    case RejectReason::queue_full:
+      return "queue_full";
+    case RejectReason::queue_timeout:
+      return "queue_timeout";
+    case RejectReason::bulkhead_full:
+      return "bulkhead_full";
+    case RejectReason::memory_budget:
+      return "memory_budget";
+    case RejectReason::deadline_expired:
+      return "deadline_expired";
   }
   return "unknown";
 }
 
 constexpr int default_status(RejectReason reason) noexcept {
   switch (reason) {
-    case RejectReason::concurrency_limit: return 429;
-    case RejectReason::deadline_expired: return 504;
-    default: return 503;
+    case RejectReason::concurrency_limit:
+      return 429;
+    case RejectReason::deadline_expired:
+      return 504;
+    default:
+      return 503;
   }
 }
 

@@ -20,14 +20,12 @@ RetryBudget::RetryBudget(std::string dependency, const RetryBudgetConfig& config
                          core::Clock& clock, metrics::Registry& registry)
     : dependency_(std::move(dependency)),
       clock_(clock),
-      retries_total_(registry
-                         .counter("retry_attempts_total", "Retries sent, by dependency",
-                                  {"dependency"})
-                         .with({dependency_})),
+      retries_total_(
+          registry.counter("retry_attempts_total", "Retries sent, by dependency", {"dependency"})
+              .with({dependency_})),
       exhausted_total_(registry
                            .counter("retry_budget_exhausted_total",
-                                    "Retries not sent because the budget was spent",
-                                    {"dependency"})
+                                    "Retries not sent because the budget was spent", {"dependency"})
                            .with({dependency_})),
       config_(config) {}
 

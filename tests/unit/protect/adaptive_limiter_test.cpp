@@ -45,7 +45,8 @@ TEST_F(AdaptiveLimiterTest, StartsPinnedToTheMinimumWhileMeasuringMinRtt) {
   ASSERT_FALSE(rejected);
   EXPECT_EQ(rejected.error().reason, RejectReason::adaptive_limit);
   EXPECT_EQ(rejected.error().status(), 503);
-  EXPECT_EQ(registry.counter("load_shed_total", "", {"reason"}).with({"adaptive_limit"}).value(), 1);
+  EXPECT_EQ(registry.counter("load_shed_total", "", {"reason"}).with({"adaptive_limit"}).value(),
+            1);
 }
 
 TEST_F(AdaptiveLimiterTest, MinRttComesFromRequestsStartedDuringTheMeasurement) {
@@ -70,8 +71,8 @@ TEST_F(AdaptiveLimiterTest, MinRttComesFromRequestsStartedDuringTheMeasurement) 
   run_batch(limiter, clock, 3, 20ms);
   EXPECT_FALSE(limiter.measuring_min_rtt());
   EXPECT_EQ(limiter.min_rtt(), 20ms);
-  EXPECT_DOUBLE_EQ(
-      registry.gauge("adaptive_concurrency_min_rtt_seconds", "").with({}).value(), 0.020);
+  EXPECT_DOUBLE_EQ(registry.gauge("adaptive_concurrency_min_rtt_seconds", "").with({}).value(),
+                   0.020);
 }
 
 TEST_F(AdaptiveLimiterTest, OneWindowFollowsTheGradientLawExactly) {
@@ -142,8 +143,8 @@ class HiddenCapacitySimulation {
       ++inflight_;
       permits_[event.client] = std::move(permit).value();
       const double stretch = std::max(1.0, static_cast<double>(inflight_) / capacity_);
-      const auto latency = core::Duration{static_cast<core::Duration::rep>(
-          static_cast<double>(kBaseLatency.count()) * stretch)};
+      const auto latency = core::Duration{
+          static_cast<core::Duration::rep>(static_cast<double>(kBaseLatency.count()) * stretch)};
       schedule(event.at + latency, event.client, true);
     }
     clock_.set(end);
@@ -180,8 +181,8 @@ TEST_P(AdaptiveLimiterSimulation, FindsTheHiddenCapacityAndFollowsItsDrop) {
   const int capacity = GetParam();
   core::ManualClock clock;
   metrics::Registry registry;
-  AdaptiveLimiterConfig config;                // library defaults: 100 ms windows, ...
-  config.min_rtt_interval = 2s;                // ... but re-measure min RTT a few times here
+  AdaptiveLimiterConfig config;  // library defaults: 100 ms windows, ...
+  config.min_rtt_interval = 2s;  // ... but re-measure min RTT a few times here
   AdaptiveLimiter limiter(config, clock, registry);
   HiddenCapacitySimulation simulation(limiter, clock, capacity, 3 * capacity);
 
@@ -211,7 +212,8 @@ TEST_P(AdaptiveLimiterSimulation, FindsTheHiddenCapacityAndFollowsItsDrop) {
   EXPECT_EQ(limiter.min_rtt(), HiddenCapacitySimulation::kBaseLatency);
 }
 
-INSTANTIATE_TEST_SUITE_P(HiddenCapacity, AdaptiveLimiterSimulation, ::testing::Values(40, 100, 200));
+INSTANTIATE_TEST_SUITE_P(HiddenCapacity, AdaptiveLimiterSimulation,
+                         ::testing::Values(40, 100, 200));
 
 }  // namespace
 }  // namespace loadlab::protect

@@ -19,10 +19,13 @@ TEST(Bulkhead, AdmitsUpToTheCapThenRejectsWith503) {
   EXPECT_EQ(c.error().reason, RejectReason::bulkhead_full);
   EXPECT_EQ(c.error().status(), 503);
   EXPECT_EQ(c.error().retry_after, std::chrono::seconds{2});
-  EXPECT_EQ(registry.gauge("bulkhead_inflight", "", {"dependency"}).with({"downstream"}).value(), 2);
+  EXPECT_EQ(registry.gauge("bulkhead_inflight", "", {"dependency"}).with({"downstream"}).value(),
+            2);
   a->release();
   EXPECT_TRUE(bulkhead.try_acquire());
-  EXPECT_EQ(registry.counter("bulkhead_rejected_total", "", {"dependency"}).with({"downstream"}).value(), 1);
+  EXPECT_EQ(
+      registry.counter("bulkhead_rejected_total", "", {"dependency"}).with({"downstream"}).value(),
+      1);
 }
 
 TEST(Bulkhead, DependenciesAreIndependent) {
@@ -44,7 +47,8 @@ TEST(Bulkhead, ScopedPermitsReleaseAndGaugeFollows) {
     EXPECT_EQ(bulkhead.inflight(), 1);
   }
   EXPECT_EQ(bulkhead.inflight(), 0);
-  EXPECT_EQ(registry.gauge("bulkhead_inflight", "", {"dependency"}).with({"downstream"}).value(), 0);
+  EXPECT_EQ(registry.gauge("bulkhead_inflight", "", {"dependency"}).with({"downstream"}).value(),
+            0);
   bulkhead.reconfigure(BulkheadConfig{3});
   EXPECT_EQ(bulkhead.limit(), 3);
 }

@@ -18,8 +18,7 @@ class CircuitBreakerTest : public ::testing::Test {
   static CircuitBreakerConfig defaults() { return CircuitBreakerConfig{}; }
 
   // One call through the breaker; false when it was rejected.
-  static bool call(CircuitBreaker& breaker, CallOutcome outcome,
-                   core::Duration duration = 10ms) {
+  static bool call(CircuitBreaker& breaker, CallOutcome outcome, core::Duration duration = 10ms) {
     auto permit = breaker.try_acquire();
     if (!permit) return false;
     breaker.on_result(*permit, outcome, duration);
@@ -63,7 +62,7 @@ TEST_F(CircuitBreakerTest, OpensOnExactlyTheCallWhereTheFailureRateReachesTheThr
   ASSERT_TRUE(call(breaker, CallOutcome::failure));
   EXPECT_EQ(breaker.state(), BreakerState::closed);  // 5 of 11 = 45 %
   ASSERT_TRUE(call(breaker, CallOutcome::failure));
-  EXPECT_EQ(breaker.state(), BreakerState::open);    // 6 of 12 = 50 %
+  EXPECT_EQ(breaker.state(), BreakerState::open);  // 6 of 12 = 50 %
 }
 
 TEST_F(CircuitBreakerTest, FiftyPercentOfTheMinimumTripsOnTheTenthCall) {
@@ -72,7 +71,7 @@ TEST_F(CircuitBreakerTest, FiftyPercentOfTheMinimumTripsOnTheTenthCall) {
   for (int i = 0; i < 4; ++i) ASSERT_TRUE(call(breaker, CallOutcome::failure));
   EXPECT_EQ(breaker.state(), BreakerState::closed);  // 9 calls: below the minimum
   ASSERT_TRUE(call(breaker, CallOutcome::failure));
-  EXPECT_EQ(breaker.state(), BreakerState::open);    // 5 of 10
+  EXPECT_EQ(breaker.state(), BreakerState::open);  // 5 of 10
 }
 
 TEST_F(CircuitBreakerTest, OnlyTheLastWindowOfCallsCounts) {
@@ -210,12 +209,12 @@ TEST_F(CircuitBreakerTest, ResultsFromBeforeTheLastStateChangeAreIgnored) {
 
 TEST_F(CircuitBreakerTest, SlowCallRateOpensWhenEveryCallInTheWindowIsSlow) {
   CircuitBreaker breaker("downstream", defaults(), clock, registry);  // slow = 2 s, 100 %
-  ASSERT_TRUE(call(breaker, CallOutcome::success, 2s - 1ns));  // just under: not slow
+  ASSERT_TRUE(call(breaker, CallOutcome::success, 2s - 1ns));         // just under: not slow
   for (int i = 0; i < 9; ++i) ASSERT_TRUE(call(breaker, CallOutcome::success, 2s));
   EXPECT_EQ(breaker.state(), BreakerState::closed);  // 9 slow of 10
   EXPECT_EQ(breaker.snapshot().slow_calls, 9);
   for (int i = 0; i < 10; ++i) ASSERT_TRUE(call(breaker, CallOutcome::success, 3s));
-  EXPECT_EQ(breaker.state(), BreakerState::closed);  // 19 slow of 20: the fast one still counts
+  EXPECT_EQ(breaker.state(), BreakerState::closed);      // 19 slow of 20: the fast one still counts
   ASSERT_TRUE(call(breaker, CallOutcome::success, 3s));  // the fast one leaves the window
   EXPECT_EQ(breaker.state(), BreakerState::open);
 }

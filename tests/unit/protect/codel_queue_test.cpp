@@ -80,7 +80,7 @@ TEST_F(CodelQueueTest, OneShortSojournInAnIntervalEndsTheOverload) {
   EXPECT_FALSE(queue.on_dequeue(*slow));  // interval 2's minimum was 101 ms: overloaded
   auto fast = queue.try_enqueue();
   clock.advance(1ms);
-  EXPECT_TRUE(queue.on_dequeue(*fast));   // at most target always runs; interval 3 min = 1 ms
+  EXPECT_TRUE(queue.on_dequeue(*fast));  // at most target always runs; interval 3 min = 1 ms
   clock.advance(100ms);
   auto after = queue.try_enqueue();
   clock.advance(50ms);

@@ -24,8 +24,8 @@ TEST(Deadline, HeaderSetsTheTimeoutInMilliseconds) {
 }
 
 TEST(Deadline, BadHeadersAreErrorsNamingTheHeaderAndRange) {
-  for (std::string_view bad : {"", "abc", "-5", "+5", "1.5", "0", "12abc", "300001",
-                               "99999999999999999999"}) {
+  for (std::string_view bad :
+       {"", "abc", "-5", "+5", "1.5", "0", "12abc", "300001", "99999999999999999999"}) {
     auto parsed = parse_request_timeout(bad, DeadlineConfig{});
     ASSERT_FALSE(parsed) << bad;
     EXPECT_NE(parsed.error().find("X-Request-Timeout-Ms"), std::string::npos);

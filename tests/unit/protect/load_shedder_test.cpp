@@ -94,7 +94,8 @@ TEST(LoadShedder, RejectionsAreCountedByReasonAndPriority) {
   EXPECT_FALSE(shedder.try_acquire(Priority::low));
   EXPECT_FALSE(shedder.try_acquire(Priority::low));
   EXPECT_FALSE(shedder.try_acquire(Priority::high));
-  EXPECT_EQ(registry.counter("load_shed_total", "", {"reason"}).with({"concurrency_limit"}).value(), 3);
+  EXPECT_EQ(registry.counter("load_shed_total", "", {"reason"}).with({"concurrency_limit"}).value(),
+            3);
   auto& by_priority = registry.counter("load_shed_priority_total", "", {"priority"});
   EXPECT_EQ(by_priority.with({"low"}).value(), 2);
   EXPECT_EQ(by_priority.with({"high"}).value(), 1);

@@ -92,7 +92,8 @@ TEST(ProtectionJson, ProfileAndEnabledSetTheWholeMask) {
   EXPECT_EQ(apply_json(current, json{{"enabled", json::array({"adaptive"})}})->enabled,
             *parse_protection_list("adaptive"));
   // A section's "enabled" applies after the profile.
-  auto mixed = apply_json(current, json::parse(R"({"profile":"protected","retry":{"enabled":false}})"));
+  auto mixed =
+      apply_json(current, json::parse(R"({"profile":"protected","retry":{"enabled":false}})"));
   ASSERT_TRUE(mixed);
   EXPECT_FALSE(mixed->enabled.has(Protection::retry));
   EXPECT_TRUE(mixed->enabled.has(Protection::breaker));
@@ -104,7 +105,8 @@ TEST(ProtectionJson, ErrorsNameWhatIsWrong) {
     auto result = apply_json(current, json::parse(body));
     return result ? std::string{"(no error)"} : result.error();
   };
-  EXPECT_NE(error_of(R"({"breakers":{}})").find("unknown protection 'breakers'"), std::string::npos);
+  EXPECT_NE(error_of(R"({"breakers":{}})").find("unknown protection 'breakers'"),
+            std::string::npos);
   EXPECT_NE(error_of(R"({"profile":"armoured"})").find("'armoured'"), std::string::npos);
   EXPECT_NE(error_of(R"({"enabled":["shed","nope"]})").find("'nope'"), std::string::npos);
   EXPECT_NE(error_of(R"({"breaker":{"windw":3}})").find("'breaker.windw'"), std::string::npos);
@@ -152,7 +154,9 @@ TEST(ProtectionSet, AFailedUpdateChangesNothing) {
   EXPECT_EQ(calls, 0);
 }
 
-TEST(ProtectionSet, DefaultsAreValid) { EXPECT_EQ(validate(ProtectionParams{}), ""); }
+TEST(ProtectionSet, DefaultsAreValid) {
+  EXPECT_EQ(validate(ProtectionParams{}), "");
+}
 
 }  // namespace
 }  // namespace loadlab::protect
