@@ -80,6 +80,10 @@ MetricsData::MetricsData(std::vector<ScenarioNames> scenario_names)
     : names(std::move(scenario_names)), scenarios(names.size()) {}
 
 void MetricsData::merge(const MetricsData& other) {
+  // An empty, default-constructed MetricsData adopts the names of the first data merged into it.
+  if (names.empty() && requests.empty() && scenarios.empty() && series.empty()) {
+    names = other.names;
+  }
   if (names != other.names) {
     throw std::invalid_argument("cannot merge metrics of different plans (scenario or request names differ)");
   }

@@ -102,7 +102,8 @@ struct MetricsData {
   MetricsData() = default;
   explicit MetricsData(std::vector<ScenarioNames> scenario_names);
 
-  // Exact merge; throws std::invalid_argument when the names differ (not the same plan).
+  // Exact merge; throws std::invalid_argument when the names differ (not the same plan). An
+  // empty, default-constructed MetricsData accepts any names.
   void merge(const MetricsData& other);
   // Merges series points pairwise until the interval is at least `seconds` (a power of two).
   void coarsen_series_to(std::int64_t seconds);

@@ -18,8 +18,8 @@ constexpr std::size_t kNameWidth = 34;
 std::string dotted(const std::string& name, std::size_t indent) {
   std::string out(indent, ' ');
   out += name;
-  const std::size_t width = kNameWidth + indent;
-  if (out.size() < width) out += std::string(width - out.size(), '.');
+  // Sub-metric names are indented but their values line up with the metric's.
+  if (out.size() < kNameWidth) out += std::string(kNameWidth - out.size(), '.');
   return out + ": ";
 }
 

@@ -123,6 +123,12 @@ ResponseVerdict RequestBuilder::judge(int status, std::string_view body) const {
                                              status) != expect.statuses.end();
     (ok ? verdict.checks_passed : verdict.checks_failed) += 1;
   }
+  if (!expect.excluded_statuses.empty()) {
+    const bool ok = status != 0 && std::find(expect.excluded_statuses.begin(),
+                                             expect.excluded_statuses.end(),
+                                             status) == expect.excluded_statuses.end();
+    (ok ? verdict.checks_passed : verdict.checks_failed) += 1;
+  }
   for (const auto& needle : expect.body_contains) {
     const bool ok = status != 0 && body.find(needle) != std::string_view::npos;
     (ok ? verdict.checks_passed : verdict.checks_failed) += 1;

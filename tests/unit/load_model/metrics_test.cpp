@@ -184,3 +184,18 @@ TEST(MetricsData, FromJsonNamesTheBadField) {
 
 }  // namespace
 }  // namespace loadlab::load
+
+namespace loadlab::load {
+namespace {
+
+TEST(MetricsData, EmptyDataAdoptsTheNamesOfTheFirstMerge) {
+  Recorder recorder(two_scenarios(), kStart);
+  feed(recorder, 0, 100, 7);
+  const MetricsData data = recorder.take();
+  MetricsData total;
+  total.merge(data);
+  EXPECT_EQ(total, data);
+}
+
+}  // namespace
+}  // namespace loadlab::load
