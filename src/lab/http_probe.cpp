@@ -73,7 +73,7 @@ bool decode_chunked(const std::string& encoded, std::string& decoded) {
 
 core::Expected<ProbeResponse, std::string> http_get(const std::string& host, int port,
                                                     const std::string& target, ProbeLimits limits,
-                                                    const std::string& method) {
+                                                    const std::string& method, const std::string& body) {
   const auto until = std::chrono::steady_clock::now() + limits.deadline;
   Socket socket(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (socket.fd() < 0) return core::unexpected(std::string("socket: ") + std::strerror(errno));
@@ -93,7 +93,8 @@ core::Expected<ProbeResponse, std::string> http_get(const std::string& host, int
   }
   const std::string request = method + " " + target + " HTTP/1.1\r\nHost: " + host + ":" +
                               std::to_string(port) + "\r\nConnection: close\r\n" +
-                              (method == "GET" ? "" : "Content-Length: 0\r\n") + "\r\n";
+                              (method == "GET" ? std::string() : "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n") +
+                              "\r\n" + body;
   std::size_t sent = 0;
   while (sent < request.size()) {
     if (!wait_for(socket.fd(), POLLOUT, until)) return core::unexpected(std::string("send: deadline exceeded"));
@@ -121,11 +122,11 @@ core::Expected<ProbeResponse, std::string> http_get(const std::string& host, int
   ProbeResponse response;
   response.status = std::atoi(raw.c_str() + 9);
   const auto headers = lower(raw.substr(0, header_end));
-  std::string body = raw.substr(header_end + 4);
+  std::string payload = raw.substr(header_end + 4);
   if (headers.find("transfer-encoding: chunked") != std::string::npos) {
-    if (!decode_chunked(body, response.body)) return core::unexpected(std::string("malformed chunked body"));
+    if (!decode_chunked(payload, response.body)) return core::unexpected(std::string("malformed chunked body"));
   } else {
-    response.body = std::move(body);
+    response.body = std::move(payload);
   }
   return response;
 }

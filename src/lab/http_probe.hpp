@@ -24,7 +24,8 @@ struct ProbeLimits {
 core::Expected<ProbeResponse, std::string> http_get(const std::string& host, int port,
                                                     const std::string& target,
                                                     ProbeLimits limits = {},
-                                                    const std::string& method = "GET");
+                                                    const std::string& method = "GET",
+                                                    const std::string& body = "");
 
 // Decodes a chunked transfer-encoded body; false when it is malformed.
 bool decode_chunked(const std::string& encoded, std::string& decoded);

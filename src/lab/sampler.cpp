@@ -11,12 +11,13 @@ Sampler::Sampler(const core::Clock& clock, core::TimePoint origin) : clock_(cloc
 
 Sampler::~Sampler() { stop(); }
 
-void Sampler::add(std::string name, Lookup lookup, bool scrape_metrics) {
+void Sampler::add(std::string name, Lookup lookup, bool scrape_metrics, std::string readiness_path) {
   std::lock_guard lock(mutex_);
   Watched child;
   child.name = std::move(name);
   child.lookup = std::move(lookup);
   child.scrape = scrape_metrics;
+  child.readiness_path = std::move(readiness_path);
   children_.push_back(std::move(child));
 }
 
@@ -38,6 +39,11 @@ void Sampler::sample(Watched& child, double t) {
       child.last_pid = view->pid;
       child.last_ticks = usage->cpu_ticks;
       child.last_t = t;
+    }
+    if (!child.readiness_path.empty() && view->port > 0) {
+      const auto reply = http_get("127.0.0.1", view->port, child.readiness_path,
+                                  ProbeLimits{std::chrono::milliseconds(300), 1 << 20});
+      row["ready"] = reply && reply->status >= 200 && reply->status < 300 ? 1 : 0;
     }
     if (child.scrape && view->port > 0 && view->running) {
       const auto reply = http_get("127.0.0.1", view->port, "/metrics",

@@ -29,8 +29,9 @@ class Sampler {
   Sampler(const Sampler&) = delete;
   Sampler& operator=(const Sampler&) = delete;
 
-  // scrape_metrics: GET /metrics from the child's port (false for e.g. PostgreSQL).
-  void add(std::string name, Lookup lookup, bool scrape_metrics = true);
+  // scrape_metrics: GET /metrics from the child's port (false for e.g. PostgreSQL);
+  // readiness_path: also record column "ready" (1 when it answers 2xx, else 0).
+  void add(std::string name, Lookup lookup, bool scrape_metrics = true, std::string readiness_path = "");
   void sample_once();
   void start(std::chrono::milliseconds interval = std::chrono::seconds(1));
   void stop();
@@ -42,6 +43,7 @@ class Sampler {
     std::string name;
     Lookup lookup;
     bool scrape = true;
+    std::string readiness_path;
     pid_t last_pid = -1;
     std::uint64_t last_ticks = 0;
     double last_t = 0;

@@ -147,7 +147,8 @@ Json scenario_digest_json(const ScenarioDigest& d) {
           {"dropped_iterations", d.dropped_iterations}, {"elapsed_s", d.elapsed_s},
           {"throughput", d.throughput}, {"goodput", d.goodput}, {"error_rate", d.error_rate},
           {"p50_ms", d.p50_ms}, {"p90_ms", d.p90_ms}, {"p95_ms", d.p95_ms}, {"p99_ms", d.p99_ms},
-          {"max_ms", d.max_ms}, {"mean_ms", d.mean_ms}, {"statuses", std::move(statuses)}};
+          {"max_ms", d.max_ms}, {"mean_ms", d.mean_ms}, {"ok_p50_ms", d.ok_p50_ms},
+          {"ok_p95_ms", d.ok_p95_ms}, {"ok_p99_ms", d.ok_p99_ms}, {"statuses", std::move(statuses)}};
 }
 
 ScenarioDigest scenario_digest_from_json(const Json& j) {
@@ -166,7 +167,11 @@ ScenarioDigest scenario_digest_from_json(const Json& j) {
   d.p99_ms = j.value("p99_ms", 0.0);
   d.max_ms = j.value("max_ms", 0.0);
   d.mean_ms = j.value("mean_ms", 0.0);
-  for (const auto& [status, count] : j.value("statuses", Json::object()).items()) {
+  d.ok_p50_ms = j.value("ok_p50_ms", 0.0);
+  d.ok_p95_ms = j.value("ok_p95_ms", 0.0);
+  d.ok_p99_ms = j.value("ok_p99_ms", 0.0);
+  const Json statuses_json = j.value("statuses", Json::object());  // items() must not outlive it
+  for (const auto& [status, count] : statuses_json.items()) {
     d.statuses[std::stoi(status)] = count.get<std::int64_t>();
   }
   return d;

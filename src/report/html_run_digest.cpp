@@ -29,6 +29,13 @@ void fill_percentiles(ScenarioDigest& digest, const core::HdrHistogram& latency)
   digest.mean_ms = latency.mean() / 1000.0;
 }
 
+void fill_ok_percentiles(ScenarioDigest& digest, const core::HdrHistogram& latency) {
+  if (latency.total_count() == 0) return;
+  digest.ok_p50_ms = static_cast<double>(latency.value_at_percentile(50)) / 1000.0;
+  digest.ok_p95_ms = static_cast<double>(latency.value_at_percentile(95)) / 1000.0;
+  digest.ok_p99_ms = static_cast<double>(latency.value_at_percentile(99)) / 1000.0;
+}
+
 void finish_rates(ScenarioDigest& digest, double elapsed_s) {
   digest.elapsed_s = elapsed_s;
   if (elapsed_s > 0) {
@@ -89,6 +96,8 @@ core::Expected<RunDigest, std::string> digest_run_result(const Json& result) {
     // Histograms are merged into a copy of the first one seen, so any recorded layout works.
     std::vector<std::optional<core::HdrHistogram>> latencies(digest.scenarios.size());
     std::optional<core::HdrHistogram> all_latency;
+    std::vector<std::optional<core::HdrHistogram>> ok_latencies(digest.scenarios.size());
+    std::optional<core::HdrHistogram> all_ok_latency;
     const auto add = [](std::optional<core::HdrHistogram>& into, const core::HdrHistogram& h) {
       if (into) into->merge(h);
       else into = h;
@@ -109,16 +118,22 @@ core::Expected<RunDigest, std::string> digest_run_result(const Json& result) {
       }
       add(latencies[index], histogram);
       add(all_latency, histogram);
+      if (status > 0 && status < 400) {
+        add(ok_latencies[index], histogram);
+        add(all_ok_latency, histogram);
+      }
     }
     const auto& scenario_stats = metrics->value("scenarios", Json::array());
     for (std::size_t i = 0; i < digest.scenarios.size(); ++i) {
       if (i < scenario_stats.size()) digest.scenarios[i].dropped_iterations = scenario_stats[i].value("dropped_iterations", 0);
       digest.total.dropped_iterations += digest.scenarios[i].dropped_iterations;
       if (latencies[i]) fill_percentiles(digest.scenarios[i], *latencies[i]);
+      if (ok_latencies[i]) fill_ok_percentiles(digest.scenarios[i], *ok_latencies[i]);
       finish_rates(digest.scenarios[i], digest.elapsed_s);
     }
     digest.total.name = "all";
     if (all_latency) fill_percentiles(digest.total, *all_latency);
+    if (all_ok_latency) fill_ok_percentiles(digest.total, *all_ok_latency);
     finish_rates(digest.total, digest.elapsed_s);
     if (result.contains("series")) digest.series = read_series(result["series"]);
   } catch (const std::exception& error) {

@@ -24,6 +24,8 @@ struct ScenarioDigest {
   // Latency from the intended start (coordinated-omission corrected; equals duration in closed
   // models), milliseconds, exact from the merged HDR histograms.
   double p50_ms = 0, p90_ms = 0, p95_ms = 0, p99_ms = 0, max_ms = 0, mean_ms = 0;
+  // The same over answered requests with a 1xx..3xx status only (what admitted clients saw).
+  double ok_p50_ms = 0, ok_p95_ms = 0, ok_p99_ms = 0;
   std::map<int, std::int64_t> statuses;  // 0 = no response (timeout, reset)
 };
 

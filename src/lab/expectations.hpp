@@ -1,0 +1,40 @@
+// Building blocks for expectations: checks of a measured quantity against a bound or against the
+// same quantity in another variant; the evidence quotes the numbers that decided.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "lab/experiment.hpp"
+
+namespace loadlab::lab {
+
+struct Quantity {
+  std::string key;       // a measure() key
+  std::string scenario;  // "" = all scenarios
+  std::string label;     // how the evidence names it, e.g. "p99 of /api/fast"
+  std::string unit;      // "ms", "%", "req/s", ""
+};
+
+enum class Relation { less, at_most, greater, at_least };
+
+// One check on one variant's run; Outcome::skipped when a number is missing.
+using Check = std::function<Verdict(const ExperimentMeasurements&, const std::string& variant)>;
+
+// quantity REL bound
+Check check_value(Quantity quantity, Relation relation, double bound);
+// quantity REL factor x (other quantity, default the same) in another variant
+Check check_versus(Quantity quantity, Relation relation, double factor, std::string other_variant);
+Check check_versus(Quantity quantity, Relation relation, double factor, std::string other_variant,
+                   Quantity other_quantity);
+// late p99 (last third of the run) REL factor x early p99 (first third): growth over the run.
+Check check_p99_growth(Relation relation, double factor);
+
+// Every check must hold: confirmed when all do, refuted when one fails, skipped when a run or a
+// number is missing. Evidence lists every check's numbers.
+Expectation expect(std::string variant, std::string claim, std::vector<Check> checks);
+
+std::string format_quantity(double value, const std::string& unit);
+
+}  // namespace loadlab::lab
