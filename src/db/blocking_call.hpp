@@ -21,29 +21,30 @@ template <class Result, class Call, class Interrupt>
 boost::asio::awaitable<Result> run_blocking(boost::asio::thread_pool& threads, Call call,
                                             Interrupt interrupt) {
   namespace asio = boost::asio;
+  // Named outside the co_await: GCC 12 destroys a capturing lambda created inside a co_await
+  // expression twice.
+  auto initiation = [pool = &threads](auto handler, Call blocking_call, Interrupt on_cancel) {
+    auto slot = asio::get_associated_cancellation_slot(handler);
+    if (slot.is_connected()) {
+      slot.assign([on_cancel](asio::cancellation_type) mutable { on_cancel(); });
+    }
+    auto work = asio::make_work_guard(asio::get_associated_executor(handler));
+    asio::post(*pool, [handler = std::move(handler), blocking_call = std::move(blocking_call),
+                       work = std::move(work)]() mutable {
+      Result result = blocking_call();
+      auto executor = work.get_executor();
+      asio::post(executor, [handler = std::move(handler), result = std::move(result)]() mutable {
+        // Back on the caller's executor, where cancellation is emitted: safe to
+        // detach.
+        auto cancel_slot = asio::get_associated_cancellation_slot(handler);
+        if (cancel_slot.is_connected()) cancel_slot.clear();
+        std::move(handler)(std::move(result));
+      });
+      work.reset();
+    });
+  };
   co_return co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(Result)>(
-      [&threads](auto handler, Call blocking_call, Interrupt on_cancel) {
-        auto slot = asio::get_associated_cancellation_slot(handler);
-        if (slot.is_connected()) {
-          slot.assign([on_cancel](asio::cancellation_type) mutable { on_cancel(); });
-        }
-        auto work = asio::make_work_guard(asio::get_associated_executor(handler));
-        asio::post(threads, [handler = std::move(handler), blocking_call = std::move(blocking_call),
-                             work = std::move(work)]() mutable {
-          Result result = blocking_call();
-          auto executor = work.get_executor();
-          asio::post(executor,
-                     [handler = std::move(handler), result = std::move(result)]() mutable {
-                       // Back on the caller's executor, where cancellation is emitted: safe to
-                       // detach.
-                       auto cancel_slot = asio::get_associated_cancellation_slot(handler);
-                       if (cancel_slot.is_connected()) cancel_slot.clear();
-                       std::move(handler)(std::move(result));
-                     });
-          work.reset();
-        });
-      },
-      asio::use_awaitable, std::move(call), std::move(interrupt));
+      std::move(initiation), asio::use_awaitable, std::move(call), std::move(interrupt));
 }
 
 }  // namespace loadlab::db

@@ -174,16 +174,19 @@ asio::awaitable<core::Expected<Lease, DbError>> ConnectionPool::acquire(
 asio::awaitable<core::Expected<Lease, DbError>> ConnectionPool::wait_for_turn(
     std::shared_ptr<Waiter> waiter, WaiterId id, core::TimePoint start) {
   WaitGuard guard(*this, id);
+  // Named outside the co_await and capturing no owning object: GCC 12 destroys a capturing
+  // lambda created inside a co_await expression twice.
+  Waiter* const suspended = waiter.get();
+  auto start_waiting = [this, suspended](auto handler) {
+    std::lock_guard lock(mutex_);
+    suspended->timer.async_wait(std::move(handler));
+    suspended->wait_started = true;
+    // Granted between registration and now: wake at once.
+    if (suspended->granted || suspended->shut_down) suspended->timer.cancel();
+  };
   auto token = asio::as_tuple(asio::use_awaitable);
   auto [ec] = co_await asio::async_initiate<decltype(token), void(boost::system::error_code)>(
-      [this, waiter](auto handler) {
-        std::lock_guard lock(mutex_);
-        waiter->timer.async_wait(std::move(handler));
-        waiter->wait_started = true;
-        // Granted between registration and now: wake at once.
-        if (waiter->granted || waiter->shut_down) waiter->timer.cancel();
-      },
-      token);
+      std::move(start_waiting), token);
 
   bool granted = false;
   bool shut_down = false;
