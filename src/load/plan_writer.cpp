@@ -95,7 +95,15 @@ Json scenario_json(const Scenario& s) {
 
 nlohmann::json plan_to_json(const TestPlan& plan) {
   Json out = Json::object();
-  if (!plan.base_url.empty()) out["baseUrl"] = plan.base_url;
+  if (!plan.base_url.empty()) {
+    // baseUrl is read as a template: keep a resolved `$` literal.
+    std::string escaped;
+    for (char c : plan.base_url) {
+      if (c == '$') escaped += '$';
+      escaped += c;
+    }
+    out["baseUrl"] = std::move(escaped);
+  }
   if (!plan.env.empty()) out["env"] = plan.env;
   Json scenarios = Json::object();
   for (const auto& scenario : plan.scenarios) scenarios[scenario.name] = scenario_json(scenario);

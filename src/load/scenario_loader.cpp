@@ -404,8 +404,18 @@ class PlanReader {
         if (auto ok = check_applicable(*selector, *threshold); !ok) fail(item_path, ok.error());
         group.thresholds.push_back(std::move(*threshold));
       }
-      out.push_back(std::move(group));
+      // Keys spelled differently may name the same sub-metric ({a:1,b:2} and {b:2, a:1}).
+      auto same = std::find_if(out.begin(), out.end(), [&](const MetricThresholds& g) { return g.selector == group.selector; });
+      if (same != out.end()) {
+        same->thresholds.insert(same->thresholds.end(), group.thresholds.begin(), group.thresholds.end());
+      } else {
+        out.push_back(std::move(group));
+      }
     }
+    // Canonical order, so that a plan and its written form list thresholds alike.
+    std::stable_sort(out.begin(), out.end(), [](const MetricThresholds& a, const MetricThresholds& b) {
+      return a.selector.key() < b.selector.key();
+    });
     return out;
   }
 

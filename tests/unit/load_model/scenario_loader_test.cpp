@@ -345,3 +345,41 @@ TEST(QuickPlan, ClosedAndOpenModels) {
 
 }  // namespace
 }  // namespace loadlab::load
+
+namespace loadlab::load {
+namespace {
+
+TEST(ScenarioLoader, EquivalentThresholdKeysMergeInCanonicalOrder) {
+  auto plan = load_plan_text("vus: 1\nduration: 1s\nrequests: [{url: /}]\nthresholds:\n"
+                             "  'http_reqs{status:200,name:a}': ['count>1']\n"
+                             "  'http_reqs{name:a, status:200}': ['count>2']\n"
+                             "  ' checks': ['rate>0.5']\n",
+                             "", {});
+  ASSERT_TRUE(plan.has_value()) << plan.error();
+  ASSERT_EQ(plan->thresholds.size(), 2U);
+  EXPECT_EQ(plan->thresholds[0].selector.key(), "checks");
+  EXPECT_EQ(plan->thresholds[1].thresholds.size(), 2U);
+  auto again = load_plan_json(plan_to_json(*plan), {});
+  ASSERT_TRUE(again.has_value()) << again.error();
+  EXPECT_EQ(*again, *plan);
+}
+
+TEST(ScenarioLoader, ResolvedBaseUrlKeepsDollarSigns) {
+  LoadOptions options;
+  options.env = [](std::string_view) -> std::optional<std::string> { return std::nullopt; };
+  auto plan = load_plan_text("env: {A: '${'}\nbaseUrl: 'http://h/${__ENV.A}'\nvus: 1\nduration: 1s\nrequests: [{url: /}]\n", "", options);
+  ASSERT_TRUE(plan.has_value()) << plan.error();
+  EXPECT_EQ(plan->base_url, "http://h/${");
+  auto again = load_plan_json(plan_to_json(*plan), options);
+  ASSERT_TRUE(again.has_value()) << again.error();
+  EXPECT_EQ(*again, *plan);
+}
+
+TEST(ScenarioLoader, MissingFileIsAnError) {
+  auto plan = load_plan_file("/nonexistent/plan.yaml");
+  ASSERT_FALSE(plan.has_value());
+  EXPECT_EQ(plan.error(), "/nonexistent/plan.yaml: cannot open the file");
+}
+
+}  // namespace
+}  // namespace loadlab::load
