@@ -48,6 +48,10 @@ const RunMeasurements* ran(const ExperimentMeasurements& measured, const std::st
 
 std::string format_quantity(double value, const std::string& unit) {
   char text[64];
+  if (unit.empty() && value == std::round(value) && std::fabs(value) < 1e15) {
+    std::snprintf(text, sizeof(text), "%.0f", value);  // counts read better without decimals
+    return text;
+  }
   const double magnitude = std::fabs(value);
   const int decimals = magnitude >= 100 ? 0 : magnitude >= 10 ? 1 : 2;
   std::snprintf(text, sizeof(text), "%.*f", decimals, value);

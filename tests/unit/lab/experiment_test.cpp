@@ -70,7 +70,7 @@ TEST(Expectations, ConfirmedAndRefutedFromTheNumbersWithEvidence) {
                           {check_value({"restarts:oom-kill", "", "OOM restarts", ""}, Relation::at_least, 1)});
   const auto verdict = oom.judge(m);
   EXPECT_EQ(verdict.outcome, Outcome::confirmed);
-  EXPECT_EQ(verdict.evidence, "OOM restarts = 1.00 (expected >= 1.00)");
+  EXPECT_EQ(verdict.evidence, "OOM restarts = 1 (expected >= 1)");
 
   const auto bounded = expect("protected", "p99 at most half of naked's",
                               {check_versus({"p99_ms", "", "p99", "ms"}, Relation::at_most, 0.5, "naked")});
