@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <string>
 
+#include "target/faults.hpp"
+
 namespace loadlab::target {
 
 enum class Role { target, downstream };
@@ -41,6 +43,11 @@ struct ServiceConfig {
   std::size_t memory_limit_bytes = 512ull << 20;     // the budget admission works against
   std::string protect = "naked";                     // naked | protected | comma list
   std::string admin_token;                           // required when not bound to loopback
+
+  // Added by the routes: outbound client, randomness, the downstream role's start-up faults.
+  int downstream_max_connections = 256;  // keep-alive pool bound per downstream host:port
+  std::uint64_t random_seed = 0;         // 0: seeded from std::random_device
+  Faults faults;                         // downstream role: injected from the start
 };
 
 }  // namespace loadlab::target

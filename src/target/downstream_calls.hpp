@@ -1,0 +1,60 @@
+// Cascading failure (seeds 000 and 004): target routes that call the configured downstream
+// through the pooled client. 504 when the call times out, 502 when it fails or answers an error.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "core/expected.hpp"
+#include "http/client.hpp"
+#include "http/message.hpp"
+
+namespace loadlab::http {
+class Router;
+}
+
+namespace loadlab::target {
+
+class UpstreamMetrics;
+enum class UpstreamResult;
+
+// How one outbound call ended, classified for metrics and for the status the caller answers.
+struct CallOutcome {
+  UpstreamResult result;
+  std::optional<unsigned> status;  // the downstream's status when it answered
+  std::string detail;              // error text when it did not
+  std::string body;
+  double seconds = 0;
+};
+
+// ok: a 2xx answer; timeout: the deadline passed; error: anything else (status or transport).
+UpstreamResult classify_call(const core::Expected<http::ClientResponse, http::ClientError>& reply);
+// 200 for ok, 504 for timeout, 502 otherwise.
+http::Status status_for(const CallOutcome& outcome) noexcept;
+
+class DownstreamCallRoutes {
+ public:
+  DownstreamCallRoutes(http::HttpClient& client, http::Origin downstream, UpstreamMetrics& metrics)
+      : client_(client), downstream_(std::move(downstream)), metrics_(metrics) {}
+  void register_routes(http::Router& router);
+
+  boost::asio::awaitable<http::Response> call_downstream(http::RequestContext& context);
+  boost::asio::awaitable<http::Response> cascade_failure(http::RequestContext& context);
+  boost::asio::awaitable<http::Response> no_timeout(http::RequestContext& context);
+  boost::asio::awaitable<http::Response> client(http::RequestContext& context);
+
+ private:
+  boost::asio::awaitable<CallOutcome> call(std::string target,
+                                           std::optional<std::chrono::milliseconds> timeout);
+  boost::asio::awaitable<void> call_into(std::string target, std::chrono::milliseconds timeout,
+                                         CallOutcome* slot);
+  http::Response answer(const CallOutcome& outcome, unsigned version) const;
+
+  http::HttpClient& client_;
+  http::Origin downstream_;
+  UpstreamMetrics& metrics_;
+};
+
+}  // namespace loadlab::target

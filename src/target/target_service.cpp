@@ -1,0 +1,100 @@
+// The target role: owns the shared resources and registers every route.
+#include "target/target_service.hpp"
+
+#include <random>
+#include <stdexcept>
+
+#include "db/database.hpp"
+#include "http/client.hpp"
+#include "http/router.hpp"
+#include "http/server_options.hpp"
+#include "target/compute_pool.hpp"
+#include "target/cpu.hpp"
+#include "target/db_routes.hpp"
+#include "target/downstream_calls.hpp"
+#include "target/expensive_op.hpp"
+#include "target/health.hpp"
+#include "target/io.hpp"
+#include "target/memory.hpp"
+#include "target/random_source.hpp"
+#include "target/simulated_dependency.hpp"
+#include "target/upstream_metrics.hpp"
+
+namespace loadlab::target {
+
+namespace {
+
+std::uint64_t seed_from(std::uint64_t configured) {
+  if (configured != 0) return configured;
+  std::random_device device;
+  return (static_cast<std::uint64_t>(device()) << 32) ^ device();
+}
+
+http::Origin downstream_origin(const std::string& url) {
+  auto origin = http::Origin::parse(url);
+  if (!origin) throw std::invalid_argument("--downstream: " + origin.error());
+  return std::move(*origin);
+}
+
+}  // namespace
+
+TargetService::TargetService(const ServiceConfig& config, boost::asio::any_io_executor executor,
+                             metrics::Registry& registry, core::Clock& clock,
+                             http::ServerState& server_state)
+    : config_(config),
+      server_state_(server_state),
+      random_(std::make_unique<RandomSource>(seed_from(config.random_seed))),
+      compute_(std::make_unique<ComputePool>(
+          config.compute_threads > 0 ? config.compute_threads : http::usable_cpu_count())),
+      outbound_work_(boost::asio::make_work_guard(outbound_io_)) {
+  http::ClientOptions client_options;
+  client_options.pool.max_connections_per_host =
+      static_cast<std::size_t>(std::max(1, config.downstream_max_connections));
+  client_ = std::make_unique<http::HttpClient>(outbound_io_.get_executor(), client_options);
+  upstream_metrics_ = std::make_unique<UpstreamMetrics>(registry, "downstream");
+  memory_ = std::make_unique<MemoryStore>(config.memory_limit_bytes);
+  db::PoolOptions pool_options;
+  pool_options.size = config.db_pool_size;
+  pool_options.overflow = config.db_pool_overflow;
+  database_ = db::open_database(config.db_url, pool_options, executor, registry, clock);
+
+  cpu_routes_ = std::make_unique<CpuRoutes>(*compute_);
+  io_routes_ = std::make_unique<IoRoutes>(*random_);
+  memory_routes_ = std::make_unique<MemoryRoutes>(*memory_, registry);
+  expensive_op_routes_ = std::make_unique<ExpensiveOpRoutes>(
+      QueueRule{config.expensive_op_concurrency}, config.expensive_op_duration, clock, registry,
+      server_state);
+  downstream_routes_ = std::make_unique<DownstreamCallRoutes>(
+      *client_, downstream_origin(config.downstream_url), *upstream_metrics_);
+  dependency_routes_ = std::make_unique<SimulatedDependencyRoutes>(*random_, compute_.get());
+  db_routes_ = std::make_unique<DbRoutes>(*database_);
+  outbound_thread_ = std::thread([this] { outbound_io_.run(); });
+}
+
+TargetService::~TargetService() { stop(); }
+
+void TargetService::register_routes(http::Router& router) {
+  register_health_routes(router, "target");
+  register_fast_routes(router);
+  cpu_routes_->register_routes(router);
+  io_routes_->register_routes(router);
+  memory_routes_->register_routes(router);
+  expensive_op_routes_->register_routes(router);
+  downstream_routes_->register_routes(router);
+  dependency_routes_->register_upstream(router);
+  dependency_routes_->register_work(router);
+  db_routes_->register_routes(router);
+}
+
+void TargetService::stop() {
+  if (stopped_.exchange(true)) return;
+  expensive_op_routes_->stop();
+  client_->stop();
+  if (database_) database_->close();
+  compute_->stop();
+  outbound_work_.reset();
+  outbound_io_.stop();
+  if (outbound_thread_.joinable()) outbound_thread_.join();
+}
+
+}  // namespace loadlab::target
