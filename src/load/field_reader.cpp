@@ -105,4 +105,18 @@ std::map<std::string, std::string> as_string_map(const Json& value, const std::s
   return out;
 }
 
+ThinkTime as_think_time(const Json& value, const std::string& path) {
+  ThinkTime think;
+  if (value.is_object()) {
+    check_keys(value, path, {"min", "max"});
+    if (!value.contains("min") || !value.contains("max")) fail(path, "expected both min and max");
+    think.min = as_duration(value.at("min"), sub(path, "min"));
+    think.max = as_duration(value.at("max"), sub(path, "max"));
+    if (think.max < think.min) fail(sub(path, "max"), "must not be less than min");
+  } else {
+    think.min = think.max = as_duration(value, path);
+  }
+  return think;
+}
+
 }  // namespace loadlab::load::fields

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/clock.hpp"
+#include "load/scenario.hpp"
 
 namespace loadlab::load::fields {
 
@@ -35,5 +36,7 @@ bool as_bool(const nlohmann::json& value, const std::string& path);
 // "1m30s"-style strings or a number of seconds; at most a year.
 core::Duration as_duration(const nlohmann::json& value, const std::string& path, bool positive = false);
 std::map<std::string, std::string> as_string_map(const nlohmann::json& value, const std::string& path);
+// A duration (fixed pause) or {min, max} (uniform random pause).
+ThinkTime as_think_time(const nlohmann::json& value, const std::string& path);
 
 }  // namespace loadlab::load::fields
