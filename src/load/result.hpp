@@ -63,8 +63,10 @@ core::Expected<RunResult, std::string> result_from_json(const nlohmann::json& js
 [[nodiscard]] std::string series_csv(const MetricsData& metrics);
 
 // Exact merge of shard results of one plan: metrics added, series aligned by offset from each
-// shard's start, elapsed = the longest; errors when plans differ, a shard repeats, shard counts
-// disagree or a result is itself already merged with others of the same shard.
+// shard's start, elapsed = the longest, started_at = the earliest. Errors (naming "result N",
+// 1-based in argument order) when plans differ, a shard repeats, shard counts disagree or an
+// input is itself a merge. Merging fewer than n shards is allowed (a partial result keeps the
+// first shard's i/n and merged_shards = how many were merged).
 core::Expected<RunResult, std::string> merge_results(const std::vector<RunResult>& shards);
 
 }  // namespace loadlab::load

@@ -70,7 +70,8 @@ class VuSchedule {
   [[nodiscard]] std::int64_t target(core::Duration t) const noexcept;
   // VUs allowed to exist at t: VUs above target() may finish their current iteration while
   // within gracefulRampDown of the moment the target fell below them; VUs above hard_limit()
-  // must be interrupted now. Equals max of target over [t - gracefulRampDown, t].
+  // must be interrupted now. Equals max of target over [t - gracefulRampDown, t]; 0 at and after
+  // duration(), where the scenario's gracefulStop governs instead.
   [[nodiscard]] std::int64_t hard_limit(core::Duration t) const noexcept;
   // The earliest offset after t at which target() changes; nullopt when it never does again.
   [[nodiscard]] std::optional<core::Duration> next_change(core::Duration t) const noexcept;
