@@ -77,8 +77,13 @@ core::Expected<nlohmann::json, std::string> yaml_to_json(std::string_view text) 
     std::size_t budget = 100000;
     return convert(root, 0, budget);
   } catch (const YAML::Exception& e) {
+    std::string hint;
+    // yaml-cpp rejects a '?' inside a plain scalar of a flow mapping ({ url: /a?b=1 }).
+    if (e.mark.pos >= 0 && static_cast<std::size_t>(e.mark.pos) < text.size() && text[static_cast<std::size_t>(e.mark.pos)] == '?') {
+      hint = " (quote values containing '?' inside { } or [ ], e.g. url: '/a?b=1')";
+    }
     return core::unexpected("line " + std::to_string(e.mark.line + 1) + ", column " +
-                            std::to_string(e.mark.column + 1) + ": " + e.msg);
+                            std::to_string(e.mark.column + 1) + ": " + e.msg + hint);
   } catch (const ConversionError& e) {
     return core::unexpected(std::string(e.what()));
   }

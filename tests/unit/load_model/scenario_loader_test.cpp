@@ -266,6 +266,8 @@ TEST(ScenarioLoader, SyntaxErrorsCarryAPosition) {
   EXPECT_NE(load_error("{\"scenarios\": }").find("invalid JSON"), std::string::npos);
   EXPECT_NE(load_error("a: 1\na: 2\n").find("duplicate key 'a'"), std::string::npos);
   EXPECT_NE(load_error("- 1\n- 2\n").find("expected a mapping"), std::string::npos);
+  EXPECT_NE(load_error("vus: 1\nduration: 1s\nrequests: [{ url: /a?b=1 }]\n").find("quote values containing '?'"),
+            std::string::npos);
 }
 
 TEST(ScenarioLoader, BaseUrlOverrideWins) {
