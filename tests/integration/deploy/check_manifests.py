@@ -22,6 +22,7 @@ import json
 import pathlib
 import re
 import shlex
+import subprocess
 import sys
 
 import yaml
@@ -403,6 +404,14 @@ def main():
     minikube_policies = {c.get("imagePullPolicy") for o in renderings.get("overlays/minikube", [])
                          if o["kind"] == "Deployment" for c in pod_spec(o)["containers"]}
     report.check(minikube_policies == {"Never"}, f"minikube images must not be pulled: {minikube_policies}")
+
+    # The scenarios the Indexed Job runs must load (`loadlab run FILE --print-config` parses only).
+    if binary and binary.exists():
+        for scenario in sorted((repo / "deploy/k8s/loadgen").rglob("scenarios/*.yaml")):
+            loaded = subprocess.run([str(binary), "run", str(scenario), "--print-config"],
+                                    capture_output=True, text=True, timeout=30)
+            report.check(loaded.returncode == 0,
+                         f"{scenario.relative_to(repo)} does not load: {loaded.stderr.strip()[:300]}")
 
     for failure in report.failures:
         print(f"FAIL {failure}")

@@ -9,7 +9,8 @@ Usage: dockerfile_check.py REPO_ROOT BUILD_DIR
   - every `COPY --from=build` source exists after the build (the build stage's build/release is
     mapped to BUILD_DIR, its /src to the repository);
   - the runtime stage installs, for every shared library `ldd loadlab` lists, the Debian package
-    that provides it here (dpkg -S), and that package is the runtime one, never a -dev package;
+    that provides it here (dpkg -S), directly or as an apt dependency of what it installs, and
+    never a -dev package;
   - the runtime stage runs as a non-root user and its HEALTHCHECK uses the binary (`loadlab probe`),
     which must exist as a subcommand.
 """
@@ -63,21 +64,43 @@ def dockerignore_allows(patterns, path):
 
 
 def library_packages(binary):
+    """{library path: Debian package providing it here}, from ldd and one `dpkg -S` call."""
     ldd = subprocess.run(["ldd", str(binary)], capture_output=True, text=True, check=True).stdout
-    libraries = {}
+    candidates = {}
     for line in ldd.splitlines():
         match = re.search(r"=>\s*(/\S+)", line) or re.match(r"\s*(/\S+)", line)
         if not match:
             continue  # linux-vdso: provided by the kernel
         path = pathlib.Path(match.group(1))
-        owner = None
-        for candidate in {str(path), str(path.resolve()), str(path).replace("/lib/", "/usr/lib/", 1)}:
-            result = subprocess.run(["dpkg", "-S", candidate], capture_output=True, text=True)
-            if result.returncode == 0:
-                owner = result.stdout.split(":")[0].strip()
-                break
-        libraries[str(path)] = owner
-    return libraries
+        # Debian 12 is merged-/usr: dpkg may know the file under /lib or /usr/lib, by either name.
+        candidates[str(path)] = {str(path), str(path.resolve()),
+                                 str(path).replace("/lib/", "/usr/lib/", 1),
+                                 str(path.resolve()).replace("/usr/lib/", "/lib/", 1)}
+    every_path = sorted({c for group in candidates.values() for c in group})
+    owners = {}
+    output = subprocess.run(["dpkg", "-S", *every_path], capture_output=True, text=True).stdout
+    for line in output.splitlines():
+        package, _, path = line.partition(": ")
+        owners[path.strip()] = package.split(":")[0].strip()
+    return {library: next((owners[c] for c in group if c in owners), None)
+            for library, group in candidates.items()}
+
+
+def dependency_closure(packages):
+    """The packages plus everything apt installs with them (Depends and Pre-Depends, as installed
+    on this Debian 12 machine; every alternative counts)."""
+    closure, frontier = set(), set(packages)
+    while frontier:
+        closure |= frontier
+        output = subprocess.run(["dpkg-query", "-W", "-f=${Depends}, ${Pre-Depends}\n", *sorted(frontier)],
+                                capture_output=True, text=True).stdout
+        found = set()
+        for relation in re.split(r"[,|\n]", output):
+            name = relation.strip().split(" ")[0].split(":")[0]
+            if name:
+                found.add(name)
+        frontier = found - closure
+    return closure
 
 
 def main():
@@ -121,16 +144,23 @@ def main():
     check(not missing_dev, f"build stage lacks -dev packages of scripts/setup.sh: {sorted(missing_dev)}")
     check(any("--preset release" in run for run in build["runs"]), "build stage does not use the release preset")
 
+    # Where files of other stages come from on this machine: the build stage's release tree is
+    # BUILD_DIR, its /src is the repository; the uplot stage's node_modules is the repository's
+    # (installed by scripts/setup.sh from the same package-lock.json).
+    stage_paths = [("/src/build/release/", build_dir), ("/src/", repo), ("/assets/node_modules/", repo / "node_modules")]
+    build_destinations = []
     for stage in stages.values():
         for copy in stage["copies"]:
             words = [w for w in copy.split() if not w.startswith("--")]
-            sources, from_stage = words[:-1], re.search(r"--from=(\S+)", copy)
+            sources, destination, from_stage = words[:-1], words[-1], re.search(r"--from=(\S+)", copy)
+            if stage is build:
+                build_destinations += [destination] if from_stage or len(sources) == 1 else sources
             for source in sources:
                 if from_stage:
-                    relative = source.replace("/src/build/release/", "", 1) if source.startswith("/src/build/release/") else None
-                    produced = build_dir / relative if relative else repo / source.replace("/src/", "", 1)
-                    check(produced.exists(), f"COPY --from={from_stage.group(1)} {source}: {produced} "
-                                             f"does not exist after the build")
+                    prefix, local = next(((p, l) for p, l in stage_paths if source.startswith(p)), (None, None))
+                    produced = local / source[len(prefix):] if prefix else None
+                    check(produced is not None and produced.exists(),
+                          f"COPY --from={from_stage.group(1)} {source}: {produced} does not exist after the build")
                 else:
                     check((repo / source).exists(), f"COPY {source}: not in the repository")
                     tracked = subprocess.run(["git", "-C", str(repo), "ls-files", "--", source.rstrip("/")],
@@ -138,19 +168,33 @@ def main():
                     check(tracked != "", f"COPY {source}: nothing tracked by git there (a fresh clone lacks it)")
                     check(dockerignore_allows(ignore, source.rstrip("/")),
                           f"COPY {source}: excluded by deploy/Dockerfile.dockerignore")
+    # Everything the CMake configuration reads from the source tree must be in the build stage.
+    provided = [d.strip("./") for d in build_destinations]
+    cmake_files = [repo / "CMakeLists.txt"] + list((repo / "cmake").rglob("*.cmake")) + \
+        list((repo / "src").rglob("CMakeLists.txt")) + list((repo / "src").rglob("*.cmake"))
+    for cmake_file in cmake_files:
+        for used in set(re.findall(r"\$\{(?:PROJECT_SOURCE_DIR|CMAKE_SOURCE_DIR)\}/([A-Za-z0-9_./-]+)",
+                                   cmake_file.read_text())):
+            check(any(used == p or used.startswith(p.rstrip("/") + "/") or p.startswith(used.rstrip("/") + "/")
+                      for p in provided if p),
+                  f"{cmake_file.relative_to(repo)} reads {used}, which the build stage does not copy ({provided})")
     for excluded in ("build", "build-deploy", "node_modules", ".git"):
         check(not dockerignore_allows(ignore, excluded), f"{excluded}/ is sent to the Docker daemon")
 
     binary = build_dir / "src" / "cli" / "loadlab"
     libraries = library_packages(binary)
     runtime_packages = set(runtime["packages"])
+    installed_with_them = dependency_closure(runtime_packages)
     for library, package in sorted(libraries.items()):
         check(package is not None, f"{library}: no Debian package provides it (dpkg -S)")
         if package:
-            check(package in runtime_packages,
-                  f"{library} is provided by {package}, which the runtime stage does not install")
+            check(package in installed_with_them,
+                  f"{library} is provided by {package}, which the runtime stage does not install "
+                  f"(neither directly nor as a dependency)")
     for package in runtime_packages:
         check(not package.endswith("-dev"), f"runtime stage installs the -dev package {package}")
+        check(package in set(libraries.values()),
+              f"runtime stage installs {package}, which provides no library the binary links to")
     print("ldd -> packages: " + ", ".join(sorted({p for p in libraries.values() if p})))
 
     check(runtime["user"] is not None and runtime["user"].split(":")[0] not in ("root", "0"),
