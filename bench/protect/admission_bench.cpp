@@ -10,6 +10,7 @@
 #include "protect/load_shedder.hpp"
 #include "protect/memory_admission.hpp"
 #include "protect/protection_set.hpp"
+#include "protect/protections.hpp"
 #include "protect/retry_budget.hpp"
 #include "protect/retry_policy.hpp"
 
@@ -133,6 +134,31 @@ void BM_ProtectionSwitchRead(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(set.enabled(Protection::shed));
 }
 BENCHMARK(BM_ProtectionSwitchRead);
+
+// What a request pays at the door with the protected profile: shedder + adaptive limiter.
+void BM_ProtectedRequestAdmission(benchmark::State& state) {
+  metrics::Registry registry;
+  Protections protections(ProtectionSettings{ProtectionMask::all(), {}}, real_clock(), registry);
+  for (auto _ : state) {
+    auto admission = protections.admit_request(Priority::normal);
+    if (admission) admission->complete(CallOutcome::success);
+    benchmark::DoNotOptimize(admission);
+  }
+}
+BENCHMARK(BM_ProtectedRequestAdmission);
+
+// What one downstream attempt pays with the protected profile: breaker + bulkhead + result.
+void BM_ProtectedDependencyAttempt(benchmark::State& state) {
+  metrics::Registry registry;
+  Protections protections(ProtectionSettings{ProtectionMask::all(), {}}, real_clock(), registry);
+  auto& downstream = protections.dependency("downstream");
+  for (auto _ : state) {
+    auto attempt = downstream.begin_attempt();
+    attempt->finish(CallOutcome::success);
+    benchmark::DoNotOptimize(attempt);
+  }
+}
+BENCHMARK(BM_ProtectedDependencyAttempt);
 
 }  // namespace
 

@@ -75,8 +75,9 @@ CircuitBreaker::CircuitBreaker(std::string dependency, const CircuitBreakerConfi
 }
 
 core::Expected<CircuitBreaker::Permit, Rejection> CircuitBreaker::try_acquire() {
-  const auto now = clock_.now();
   std::lock_guard lock(mutex_);
+  if (state_ == BreakerState::closed) return Permit{generation_, false};  // no clock read needed
+  const auto now = clock_.now();
   advance_locked(now);
   switch (state_) {
     case BreakerState::closed:
@@ -97,8 +98,8 @@ core::Expected<CircuitBreaker::Permit, Rejection> CircuitBreaker::try_acquire() 
 }
 
 void CircuitBreaker::on_result(const Permit& permit, CallOutcome outcome, core::Duration duration) {
-  const auto now = clock_.now();
   std::lock_guard lock(mutex_);
+  // The clock is read only on a transition: the common closed-state result needs no time.
   if (permit.generation != generation_) return;  // admitted before the last state change
   const bool failure = outcome == CallOutcome::failure;
   const bool slow = outcome == CallOutcome::success && is_slow(duration);
@@ -109,15 +110,15 @@ void CircuitBreaker::on_result(const Permit& permit, CallOutcome outcome, core::
       return;
     }
     if (failure || slow) {
-      transition_locked(BreakerState::open, now);
+      transition_locked(BreakerState::open, clock_.now());
     } else if (++probes_succeeded_ >= config_.half_open_probes) {
-      transition_locked(BreakerState::closed, now);
+      transition_locked(BreakerState::closed, clock_.now());
     }
     return;
   }
   if (state_ != BreakerState::closed || outcome == CallOutcome::ignored) return;
   record_locked(failure, slow);
-  if (should_trip_locked()) transition_locked(BreakerState::open, now);
+  if (should_trip_locked()) transition_locked(BreakerState::open, clock_.now());
 }
 
 BreakerState CircuitBreaker::state() {

@@ -47,13 +47,13 @@ void DependencyGuard::on_logical_call() {
 
 core::Expected<DependencyCall, Rejection> DependencyGuard::begin_attempt() {
   DependencyCall call;
-  call.clock_ = &clock_;
-  call.started_ = clock_.now();
   if (switches_.enabled(Protection::breaker)) {
     auto permit = breaker_.try_acquire();
     if (!permit) return core::unexpected(permit.error());
     call.breaker_ = &breaker_;
     call.permit_ = *permit;
+    call.clock_ = &clock_;
+    call.started_ = clock_.now();  // the duration feeds the slow-call rule
   }
   if (switches_.enabled(Protection::bulkhead)) {
     auto slot = bulkhead_.try_acquire();
