@@ -7,8 +7,9 @@ The shard and merge scripts are taken verbatim from the rendered loadgen Jobs; o
 short one: shared-iterations over /api/slow?delay=0.05 (a 50 ms timer, so latency is dominated by
 a fixed wait and two runs are comparable). Checks: every shard wrote its file; the merged
 request count equals the single run's exactly (shared iterations are split exactly); merged
-p50/p90/p95 are within 10 % of the single run's (run-to-run noise dominates the histogram's
-0.1 % precision); merged count is the sum of the shard counts.
+p50/p90/p95 are within 10/20/25 % of the single run's (two runs differ by scheduling noise far
+above the histogram's 0.1 % precision); merged count is the sum of the shard counts; merged min
+and max are the shards' extremes.
 """
 import json
 import os
@@ -122,10 +123,12 @@ def main():
     report(f"merged count is the sum of the shards {shard_reqs}", sum(shard_reqs) == merged_reqs)
     one_duration = summary_metric(one, "http_req_duration")
     merged_duration = summary_metric(merged, "http_req_duration")
-    for key in ("med", "p(90)", "p(95)"):
+    # Two runs on a shared machine differ by scheduling noise far above the histogram's 0.1 %:
+    # the 50 ms timer keeps the median tight, the tail gets more room.
+    for key, tolerance in (("med", 0.10), ("p(90)", 0.20), ("p(95)", 0.25)):
         a, b = one_duration[key], merged_duration[key]
-        report(f"http_req_duration {key}: single {a:.3f} ms, merged {b:.3f} ms (within 10 %)",
-               abs(a - b) <= 0.10 * max(a, b), (a, b))
+        report(f"http_req_duration {key}: single {a:.3f} ms, merged {b:.3f} ms (within {tolerance:.0%})",
+               abs(a - b) <= tolerance * max(a, b), (a, b))
     for key in ("min", "max"):
         low = min(summary_metric(s, "http_req_duration")[key] for s in shards)
         high = max(summary_metric(s, "http_req_duration")[key] for s in shards)
