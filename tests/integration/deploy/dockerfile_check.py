@@ -183,6 +183,12 @@ def main():
 
     binary = build_dir / "src" / "cli" / "loadlab"
     libraries = library_packages(binary)
+    # A sanitizer build (asan/tsan presets) links the sanitizer runtimes; the image is built with
+    # the release preset, which does not.
+    sanitizer_runtimes = {lib: pkg for lib, pkg in libraries.items() if re.search(r"lib(a|ub|t|l)san\.so", lib)}
+    for library in sanitizer_runtimes:
+        print(f"note: {library} is a sanitizer runtime of this build, not of the release image")
+        del libraries[library]
     runtime_packages = set(runtime["packages"])
     installed_with_them = dependency_closure(runtime_packages)
     for library, package in sorted(libraries.items()):
