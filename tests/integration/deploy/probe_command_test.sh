@@ -30,5 +30,26 @@ kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
 expect 1 --timeout 1s "http://127.0.0.1:$port/"
 expect 2 "ftp://127.0.0.1/"
 expect 2 --timeout soon "http://127.0.0.1:$port/"
-echo "$((6 - failures)) passed, $failures failed"
+
+# The image's HEALTHCHECK command against a real `loadlab serve` (when serve is built).
+"$loadlab" serve --listen 127.0.0.1:0 --db sqlite::memory: > "$work/serve.out" 2> "$work/serve.err" &
+serve_pid=$!
+url=""
+for _ in $(seq 1 150); do
+  url="$(sed -n '1s#^listening on \(http://[^ ]*\).*#\1#p' "$work/serve.out")"
+  [ -n "$url" ] && break
+  kill -0 "$serve_pid" 2>/dev/null || break
+  sleep 0.1
+done
+checks=6
+if [ -n "$url" ]; then
+  expect 0 --quiet --timeout 2s "$url/liveness"
+  expect 1 --timeout 2s "$url/no-such-route"
+  checks=8
+else
+  echo "note: loadlab serve did not start ($(head -c 200 "$work/serve.err")); HEALTHCHECK not tried live"
+fi
+kill -TERM "$serve_pid" 2>/dev/null || true
+wait "$serve_pid" 2>/dev/null || true
+echo "$((checks - failures)) passed, $failures failed"
 [ "$failures" -eq 0 ]
