@@ -112,6 +112,8 @@ RunMeasurements ExperimentRunner::run_variant(const Experiment& experiment, cons
       if (!downstream_url.empty()) target.argv.insert(target.argv.end(), {"--downstream", downstream_url});
       if (!options_.db_url.empty()) target.argv.insert(target.argv.end(), {"--db", options_.db_url});
       target.argv.insert(target.argv.end(), experiment.target_args.begin(), experiment.target_args.end());
+      // The lab stops targets itself: a short drain keeps the runs back to back.
+      target.argv.insert(target.argv.end(), {"--drain-grace", "0s", "--drain-timeout", "2s"});
       target.readiness_path = "/health";
       target.limits = options_.limits;
       supervisor.start(target);
@@ -164,7 +166,7 @@ RunMeasurements ExperimentRunner::run_variant(const Experiment& experiment, cons
     }
   }
   run.children = sampler.series();
-  supervisor.stop_all(std::chrono::seconds(5));
+  supervisor.stop_all(std::chrono::seconds(3));
 
   auto result_file = result_files.front();
   if (result_files.size() > 1) {
