@@ -28,7 +28,7 @@ std::string validate(const CodelQueueConfig& config) {
   return {};
 }
 
-CodelQueue::CodelQueue(std::string name, const CodelQueueConfig& config, core::Clock& clock,
+CodelQueue::CodelQueue(const std::string& name, const CodelQueueConfig& config, core::Clock& clock,
                        metrics::Registry& registry)
     : clock_(clock),
       full_total_(shed_counter(registry, RejectReason::queue_full)),

@@ -42,7 +42,7 @@ struct QueueTicket {
 // Thread-safe: one small mutex (the executor usually calls it under its own queue lock anyway).
 class CodelQueue {
  public:
-  CodelQueue(std::string name, const CodelQueueConfig& config, core::Clock& clock,
+  CodelQueue(const std::string& name, const CodelQueueConfig& config, core::Clock& clock,
              metrics::Registry& registry);
 
   // Rejected with queue_full when `capacity` items are waiting.

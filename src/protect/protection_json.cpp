@@ -1,4 +1,6 @@
 // JSON form of ProtectionSettings for GET/PUT /admin/protections: one field table per section.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <functional>
@@ -253,24 +255,26 @@ core::Expected<ProtectionSettings, std::string> apply_json(const ProtectionSetti
   for (const auto& [key, value] : body.items()) {
     if (key == "profile" || key == "enabled") continue;
     const auto protection = parse_protection(key);
-    if (!protection) return core::unexpected("unknown protection '" + key + "'");
-    if (!value.is_object()) return core::unexpected("'" + key + "' must be an object");
+    if (!protection) return core::unexpected(fmt::format("unknown protection '{}'", key));
+    if (!value.is_object()) return core::unexpected(fmt::format("'{}' must be an object", key));
     const auto& fields = fields_of(*protection);
-    for (const auto& [name, field_value] : value.items()) {
+    for (const auto& item : value.items()) {
+      const std::string& name = item.key();
+      const json& field_value = item.value();
       if (name == "enabled") {
         if (!field_value.is_boolean()) {
-          return core::unexpected("'" + key + ".enabled' must be true or false");
+          return core::unexpected(fmt::format("'{}.enabled' must be true or false", key));
         }
         next.enabled.set(*protection, field_value.get<bool>());
         continue;
       }
       const auto field = std::find_if(fields.begin(), fields.end(),
-                                      [&](const Field& f) { return f.name == name; });
+                                      [&name](const Field& f) { return f.name == name; });
       if (field == fields.end()) {
-        return core::unexpected("unknown field '" + key + "." + name + "'");
+        return core::unexpected(fmt::format("unknown field '{}.{}'", key, name));
       }
       if (auto error = field->set(next.params, field_value); !error.empty()) {
-        return core::unexpected("'" + key + "." + name + "' " + error);
+        return core::unexpected(fmt::format("'{}.{}' {}", key, name, error));
       }
     }
   }

@@ -81,8 +81,8 @@ std::string format_protection_list(ProtectionMask mask) {
   return list;
 }
 
-ProtectionSet::ProtectionSet(ProtectionSettings initial)
-    : settings_(std::move(initial)), mask_(settings_.enabled.bits()) {}
+ProtectionSet::ProtectionSet(const ProtectionSettings& initial)
+    : settings_(initial), mask_(settings_.enabled.bits()) {}
 
 ProtectionSettings ProtectionSet::settings() const {
   std::lock_guard lock(mutex_);

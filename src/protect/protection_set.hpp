@@ -118,7 +118,7 @@ class ProtectionSet {
   using Listener =
       std::function<void(const ProtectionSettings& before, const ProtectionSettings& after)>;
 
-  explicit ProtectionSet(ProtectionSettings initial);
+  explicit ProtectionSet(const ProtectionSettings& initial);
 
   [[nodiscard]] bool enabled(Protection protection) const noexcept {
     return ProtectionMask::from_bits(mask_.load(std::memory_order_relaxed)).has(protection);
