@@ -1,12 +1,251 @@
-// `loadlab run`: not built yet (see the open issues); fails with a clear message.
+// `loadlab run URL -c N -d 30s [-R rate]` (quick mode, like wrk/wrk2) and
+// `loadlab run SCENARIO.yaml` (k6 options): runs the load engine, shows a live line on a
+// terminal, prints the summary, writes --out files; exit 99 when a threshold fails (as k6).
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
 #include "cli/commands.hpp"
+#include "core/clock.hpp"
+#include "core/duration.hpp"
+#include "load/engine/engine.hpp"
+#include "load/engine/url.hpp"
+#include "load/result.hpp"
+#include "load/scenario.hpp"
+#include "load/scenario_loader.hpp"
+#include "load/shard.hpp"
+#include "load/summary_text.hpp"
 
 namespace loadlab::cli {
+namespace {
+
+constexpr int kThresholdsFailed = 99;  // k6's exit code
+constexpr int kInterrupted = 130;
+
+struct RunCommandLine {
+  std::string target;  // URL or scenario file
+  std::int64_t connections = 10;
+  std::string duration = "10s";
+  int threads = 0;
+  std::optional<double> rate;
+  std::vector<std::string> headers;
+  std::string method = "GET";
+  std::string body_file;
+  std::string timeout = "10s";
+  std::string base_url;
+  std::vector<std::string> outputs;
+  std::string shard = "1/1";
+  std::uint64_t seed = 0;
+  bool quiet = false;
+  bool print_config = false;
+};
+
+core::Duration duration_flag(const std::string& flag, const std::string& text) {
+  auto parsed = core::parse_duration(text);
+  if (!parsed) throw CommandFailed(2, flag + " " + text + ": " + parsed.error());
+  return *parsed;
+}
+
+std::string read_file(const std::string& path, const std::string& flag) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw CommandFailed(2, flag + " " + path + ": cannot read the file");
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+load::TestPlan quick_plan_from(const RunCommandLine& line, const CLI::App& command) {
+  load::QuickOptions quick;
+  quick.url = line.target;
+  if (line.connections < 1) throw CommandFailed(2, "-c must be at least 1");
+  quick.connections = line.connections;
+  quick.duration = duration_flag("-d", line.duration);
+  if (quick.duration.count() <= 0) throw CommandFailed(2, "-d must be positive");
+  if (line.rate && *line.rate <= 0) throw CommandFailed(2, "-R must be positive");
+  quick.rate = line.rate;
+  quick.method = line.method;
+  for (const auto& header : line.headers) {
+    const auto colon = header.find(':');
+    if (colon == std::string::npos || colon == 0) {
+      throw CommandFailed(2, "-H '" + header + "': expected 'Name: value'");
+    }
+    auto value = header.substr(colon + 1);
+    value.erase(0, value.find_first_not_of(" \t"));
+    quick.headers.emplace_back(header.substr(0, colon), value);
+  }
+  if (command.count("--body") > 0) quick.body = read_file(line.body_file, "--body");
+  quick.timeout = duration_flag("--timeout", line.timeout);
+  if (quick.timeout.count() <= 0) throw CommandFailed(2, "--timeout must be positive");
+  if (auto parts = load::engine::split_url(quick.url); !parts) throw CommandFailed(2, parts.error());
+  return load::quick_plan(quick);
+}
+
+load::TestPlan file_plan_from(const RunCommandLine& line, const CLI::App& command) {
+  for (const char* flag : {"-c", "-d", "-R", "-H", "-m", "--body", "--timeout"}) {
+    if (command.count(flag) > 0) {
+      throw CommandFailed(2, std::string(flag) +
+                                 " applies to a URL; a scenario file sets this in its options");
+    }
+  }
+  load::LoadOptions options;
+  options.env = load::process_env();
+  if (!line.base_url.empty()) {
+    options.base_url_override = line.base_url;
+  } else if (const char* base = std::getenv("BASE_URL"); base != nullptr && *base != '\0') {
+    options.base_url_override = base;
+  }
+  auto plan = load::load_plan_file(line.target, options);
+  if (!plan) throw CommandFailed(2, plan.error());
+  return std::move(plan).value();
+}
+
+struct Outputs {
+  std::string json;
+  std::string csv;
+};
+
+Outputs parse_outputs(const std::vector<std::string>& specs) {
+  Outputs outputs;
+  for (const auto& spec : specs) {
+    const auto equals = spec.find('=');
+    const auto kind = spec.substr(0, equals);
+    const auto path = equals == std::string::npos ? std::string{} : spec.substr(equals + 1);
+    if (path.empty() || (kind != "json" && kind != "csv")) {
+      throw CommandFailed(2, "--out " + spec + ": expected json=FILE or csv=FILE");
+    }
+    (kind == "json" ? outputs.json : outputs.csv) = path;
+  }
+  return outputs;
+}
+
+void write_text(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  if (!out.flush()) throw CommandFailed(1, "cannot write " + path);
+}
+
+// SIGINT/SIGTERM are blocked in every thread of the run and polled by the engine, so a Ctrl-C
+// ends the run with its summary instead of killing the process.
+class BlockedStopSignals {
+ public:
+  BlockedStopSignals() {
+    sigemptyset(&set_);
+    sigaddset(&set_, SIGINT);
+    sigaddset(&set_, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set_, &previous_);
+  }
+  ~BlockedStopSignals() { pthread_sigmask(SIG_SETMASK, &previous_, nullptr); }
+  BlockedStopSignals(const BlockedStopSignals&) = delete;
+  BlockedStopSignals& operator=(const BlockedStopSignals&) = delete;
+
+  bool received() {
+    const timespec zero{0, 0};
+    return sigtimedwait(&set_, nullptr, &zero) > 0;
+  }
+
+ private:
+  sigset_t set_{};
+  sigset_t previous_{};
+};
+
+// Tens of thousands of connections need as many descriptors as the hard limit allows.
+void raise_descriptor_limit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
+void run(const RunCommandLine& line, const CLI::App& command) {
+  const bool quick = load::engine::is_absolute_url(line.target);
+  load::TestPlan plan = quick ? quick_plan_from(line, command) : file_plan_from(line, command);
+  if (quick && !line.base_url.empty()) throw CommandFailed(2, "--target applies to scenario files");
+  const Outputs outputs = parse_outputs(line.outputs);
+  auto shard = load::parse_shard(line.shard);
+  if (!shard) throw CommandFailed(2, shard.error());
+  if (line.threads < 0) throw CommandFailed(2, "-t must be at least 1");
+
+  if (line.print_config) {
+    std::printf("%s\n", load::plan_to_json(plan).dump(2).c_str());
+    return;
+  }
+
+  std::signal(SIGPIPE, SIG_IGN);
+  raise_descriptor_limit();
+  const bool live = !line.quiet && isatty(STDERR_FILENO) != 0;
+  BlockedStopSignals signals;
+  load::engine::EngineOptions options;
+  options.threads = line.threads;
+  options.shard = *shard;
+  options.queue_when_busy = quick && line.rate.has_value();
+  options.seed = line.seed;
+  options.interrupted = [&signals] { return signals.received(); };
+  if (live) {
+    options.on_progress = [](const load::engine::Progress& progress) {
+      std::fprintf(stderr, "\r\033[K%s", load::engine::format_progress(progress).c_str());
+      std::fflush(stderr);
+    };
+  }
+
+  load::RunResult result;
+  try {
+    result = load::engine::run_plan(plan, options, core::SteadyClock::instance());
+  } catch (const std::exception& error) {
+    throw CommandFailed(2, error.what());
+  }
+  if (live) std::fprintf(stderr, "\r\033[K");
+
+  if (!outputs.json.empty()) write_text(outputs.json, load::result_to_json(result).dump(1) + "\n");
+  if (!outputs.csv.empty()) write_text(outputs.csv, load::series_csv(result.metrics));
+  const bool color = isatty(STDOUT_FILENO) != 0;
+  std::fputs(load::summary_text(result, load::SummaryStyle{color}).c_str(), stdout);
+  std::fflush(stdout);
+
+  if (result.info.aborted && result.info.abort_reason == "interrupted") {
+    throw CommandFailed(kInterrupted, "run interrupted");
+  }
+  if (result.info.aborted) throw CommandFailed(kThresholdsFailed, result.info.abort_reason);
+  if (!result.thresholds_passed()) throw CommandFailed(kThresholdsFailed, "some thresholds have failed");
+}
+
+}  // namespace
 
 void add_run_command(CLI::App& app) {
-  auto* command = app.add_subcommand("run", "(not implemented yet)");
-  command->allow_extras();
-  command->callback([] { throw CommandFailed(2, "'run' is not implemented yet"); });
+  auto* command = app.add_subcommand(
+      "run", "generate load: a URL (quick mode, like wrk/wrk2) or a scenario file (k6 options)");
+  auto line = std::make_shared<RunCommandLine>();
+  command->add_option("target", line->target, "http://URL or SCENARIO.yaml|json")->required();
+  command->add_option("-c,--connections", line->connections,
+                      "connections (closed model: VUs; with -R: the most in flight)")
+      ->capture_default_str();
+  command->add_option("-d,--duration", line->duration, "test length, e.g. 30s, 1m30s")
+      ->capture_default_str();
+  command->add_option("-t,--threads", line->threads, "worker threads (default: one per CPU)");
+  command->add_option("-R,--rate", line->rate,
+                      "open model: total requests per second (latency from the intended start)");
+  command->add_option("-H,--header", line->headers, "request header 'Name: value' (repeatable)");
+  command->add_option("-m,--method", line->method, "request method")->capture_default_str();
+  command->add_option("--body", line->body_file, "file whose bytes are the request body");
+  command->add_option("--timeout", line->timeout, "request timeout")->capture_default_str();
+  command->add_option("--target", line->base_url,
+                      "base URL for a scenario file's relative URLs (else BASE_URL, else baseUrl)");
+  command->add_option("--out", line->outputs, "json=FILE or csv=FILE (repeatable)");
+  command->add_option("--shard", line->shard, "run slice i of n (i/n) for `loadlab merge`")
+      ->capture_default_str();
+  command->add_option("--seed", line->seed, "random seed (0: from the clock)");
+  command->add_flag("-q,--quiet", line->quiet, "no live progress line");
+  command->add_flag("--print-config", line->print_config,
+                    "print the effective plan as a scenario file and exit");
+  command->callback([line, command] { run(*line, *command); });
 }
 
 }  // namespace loadlab::cli
