@@ -108,6 +108,18 @@ bool PgConnection::reusable() const noexcept {
          PQtransactionStatus(connection_) == PQTRANS_IDLE;
 }
 
+bool PgConnection::alive() noexcept {
+  // A server that ends the session sends a FATAL message, then closes: the first read takes the
+  // message, the second sees the end of the stream. Both reads return at once when idle.
+  for (int read = 0; read < 2; ++read) {
+    if (PQconsumeInput(connection_) == 0 || PQstatus(connection_) != CONNECTION_OK) {
+      broken_ = true;
+      return false;
+    }
+  }
+  return true;
+}
+
 void PgConnection::cancel_blocking() noexcept {
   if (PGcancel* cancel = PQgetCancel(connection_)) {
     char error[256];

@@ -41,6 +41,9 @@ class PgConnection final : public PooledConnection {
       std::string sql, std::vector<std::string> parameters);
 
   [[nodiscard]] bool reusable() const noexcept override;
+  // Non-blocking check of an idle connection: false when the server closed it meanwhile (a
+  // restart, pg_terminate_backend, an idle timeout), which libpq only notices on reading.
+  [[nodiscard]] bool alive() noexcept;
   // True while a query may still run on the server (a cancelled wait left it there).
   [[nodiscard]] bool query_in_flight() const noexcept { return in_flight_; }
   // Blocking: asks the server to cancel the running query. Call on a blocking thread only.

@@ -14,6 +14,8 @@ namespace asio = boost::asio;
 namespace {
 
 constexpr std::chrono::milliseconds kConnectTimeout{5000};
+// Dead idle connections skipped per call before giving up (the pool then opens new ones).
+constexpr int kStaleRetries = 16;
 
 // The advisory lock serialises replicas that start together (CREATE TABLE IF NOT EXISTS is not
 // safe against a concurrent creation of the same table).
@@ -100,9 +102,20 @@ void PgDatabase::discard(std::unique_ptr<PooledConnection> connection) {
   });
 }
 
+asio::awaitable<core::Expected<Lease, DbError>> PgDatabase::acquire_live() {
+  // After a server restart every idle connection is dead: try a few, then open fresh ones.
+  for (int attempt = 0; attempt <= kStaleRetries; ++attempt) {
+    auto lease = co_await pool_.acquire();
+    if (!lease || lease->as<PgConnection>().alive()) co_return std::move(lease);
+    lease->mark_broken();
+  }
+  co_return core::unexpected(
+      DbError{DbErrorKind::connection_failed, "every pooled PostgreSQL connection was closed"});
+}
+
 asio::awaitable<core::Expected<Task, DbError>> PgDatabase::create_task(std::string title,
                                                                        std::string description) {
-  auto lease = co_await pool_.acquire();
+  auto lease = co_await acquire_live();
   if (!lease) co_return core::unexpected(std::move(lease).error());
   auto& connection = lease->as<PgConnection>();
   // Arguments are named locals: GCC 12 miscompiles braced temporaries inside co_await.
@@ -119,7 +132,7 @@ asio::awaitable<core::Expected<Task, DbError>> PgDatabase::create_task(std::stri
 }
 
 asio::awaitable<core::Expected<std::vector<Task>, DbError>> PgDatabase::list_tasks(int limit) {
-  auto lease = co_await pool_.acquire();
+  auto lease = co_await acquire_live();
   if (!lease) co_return core::unexpected(std::move(lease).error());
   auto& connection = lease->as<PgConnection>();
   std::string sql = std::string("SELECT ") + kTaskColumns + " FROM tasks ORDER BY id DESC LIMIT $1";
@@ -134,7 +147,7 @@ asio::awaitable<core::Expected<std::vector<Task>, DbError>> PgDatabase::list_tas
 }
 
 asio::awaitable<core::Expected<std::int64_t, DbError>> PgDatabase::expensive_query(int iterations) {
-  auto lease = co_await pool_.acquire();
+  auto lease = co_await acquire_live();
   if (!lease) co_return core::unexpected(std::move(lease).error());
   auto& connection = lease->as<PgConnection>();
   auto counted = co_await insert_and_count(connection, iterations);
@@ -168,7 +181,7 @@ asio::awaitable<core::Expected<std::int64_t, DbError>> PgDatabase::insert_and_co
 
 asio::awaitable<core::Expected<double, DbError>> PgDatabase::sleep_query(
     std::chrono::milliseconds duration) {
-  auto lease = co_await pool_.acquire();
+  auto lease = co_await acquire_live();
   if (!lease) co_return core::unexpected(std::move(lease).error());
   auto& connection = lease->as<PgConnection>();
   std::vector<std::string> parameters{seconds_text(duration)};

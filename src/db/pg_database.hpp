@@ -39,6 +39,8 @@ class PgDatabase final : public Database, private ConnectionFactory {
   boost::asio::awaitable<core::Expected<std::unique_ptr<PooledConnection>, DbError>> open()
       override;
   void discard(std::unique_ptr<PooledConnection> connection) override;
+  // A pooled connection whose server side is still there; dead idle ones are discarded.
+  boost::asio::awaitable<core::Expected<Lease, DbError>> acquire_live();
   boost::asio::awaitable<core::Expected<std::int64_t, DbError>> insert_and_count(
       PgConnection& connection, int iterations);
 

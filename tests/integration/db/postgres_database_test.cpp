@@ -87,5 +87,48 @@ TEST(PostgresDatabase, AbandonedSleepIsCancelledOnTheServer) {
   EXPECT_EQ(db->stats().in_use, 0);
 }
 
+// Ends every server session of one application_name, as a server restart would.
+int terminate_sessions(const std::string& url, const std::string& application) {
+  PGconn* session = PQconnectdb(url.c_str());
+  const char* values[] = {application.c_str()};
+  PGresult* result = PQexecParams(session,
+                                  "SELECT count(pg_terminate_backend(pid, 5000)) FROM "
+                                  "pg_stat_activity WHERE application_name = $1 "
+                                  "AND pid <> pg_backend_pid()",
+                                  1, nullptr, values, nullptr, nullptr, 0);
+  const int count =
+      PQresultStatus(result) == PGRES_TUPLES_OK ? std::atoi(PQgetvalue(result, 0, 0)) : -1;
+  PQclear(result);
+  PQfinish(session);
+  return count;
+}
+
+asio::awaitable<std::string> query_twice_around(Database& db, std::string url,
+                                                std::string application) {
+  auto first = co_await db.list_tasks(1);
+  if (!first) co_return "first: " + first.error().message;
+  const int terminated = terminate_sessions(url, application);
+  if (terminated != 1) co_return "terminated " + std::to_string(terminated) + " sessions";
+  auto second = co_await db.list_tasks(1);
+  co_return second ? std::string("ok") : "second: " + second.error().message;
+}
+
+TEST(PostgresDatabase, IdleConnectionClosedByTheServerIsReplacedNotReported) {
+  const std::string application = "loadlab-stale-" + std::to_string(::getpid());
+  const std::string url = resolve_url("postgres-fixture") + "&application_name=" + application;
+  asio::io_context io;
+  metrics::Registry registry;
+  PoolOptions options;
+  options.size = 1;
+  options.overflow = 0;
+  auto db = open_database(url, options, io.get_executor(), registry, core::SteadyClock::instance());
+  std::string outcome;
+  asio::co_spawn(io, query_twice_around(*db, url, application),
+                 [&](std::exception_ptr, std::string result) { outcome = std::move(result); });
+  io.run();
+  EXPECT_EQ(outcome, "ok");
+  EXPECT_EQ(db->stats().size, 1);
+}
+
 }  // namespace
 }  // namespace loadlab::db::contract
