@@ -1,0 +1,146 @@
+// `loadlab run` against Debian's nginx on loopback: open-model request counts, closed model,
+// failures as results, thresholds (exit 0 / 99, abortOnFail) and shards merged exactly.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <string>
+
+#include "load_fixtures.hpp"
+
+namespace loadlab::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+class RunAgainstNginx : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    nginx_ = Nginx::start();
+    if (!nginx_) GTEST_SKIP() << "nginx is not installed";
+  }
+  std::string write_scenario(const std::string& name, const std::string& yaml) {
+    const auto path = dir_.file(name);
+    std::ofstream(path) << yaml;
+    return path;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<Nginx> nginx_;
+};
+
+TEST_F(RunAgainstNginx, OpenModelSendsTheScheduledNumberOfRequests) {
+  const auto json = dir_.file("open.json");
+  const auto run = run_loadlab({"run", nginx_->url(), "-R", "2000", "-d", "10s", "-c", "50", "-t",
+                                "2", "-q", "--out", "json=" + json},
+                               json, 60s);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const double requests = summary_value(run.result, "http_reqs", "count");
+  EXPECT_NEAR(requests, 20'000, 200) << run.output;
+  EXPECT_EQ(summary_value(run.result, "http_req_failed", "rate"), 0);
+  EXPECT_EQ(summary_value(run.result, "http_req_latency", "count"), requests);
+}
+
+TEST_F(RunAgainstNginx, ClosedModelWritesJsonCsvAndSummary) {
+  const auto json = dir_.file("closed.json");
+  const auto csv = dir_.file("closed.csv");
+  const auto run = run_loadlab({"run", nginx_->url(), "-c", "4", "-d", "2s", "-t", "1", "-q",
+                                "--out", "json=" + json, "--out", "csv=" + csv},
+                               json, 30s);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_GT(summary_value(run.result, "http_reqs", "count"), 100);
+  // Closed model: the latency is the duration.
+  EXPECT_EQ(summary_value(run.result, "http_req_latency", "max"),
+            summary_value(run.result, "http_req_duration", "max"));
+  EXPECT_GT(summary_value(run.result, "data_received", "count"), 0);
+  EXPECT_NE(run.output.find("http_req_duration"), std::string::npos) << run.output;
+  std::ifstream in(csv);
+  std::string header;
+  std::getline(in, header);
+  EXPECT_EQ(header.rfind("t_s,http_reqs", 0), 0u) << header;
+}
+
+TEST_F(RunAgainstNginx, RefusedConnectionsAreFailedRequestsNotACrash) {
+  const auto json = dir_.file("refused.json");
+  // Port 1 on loopback: nothing listens there.
+  const auto run = run_loadlab({"run", "http://127.0.0.1:1/", "-c", "2", "-d", "1s", "-t", "1",
+                                "-q", "--out", "json=" + json},
+                               json, 30s);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_GT(summary_value(run.result, "http_reqs", "count"), 0);
+  EXPECT_EQ(summary_value(run.result, "http_req_failed", "rate"), 1);
+}
+
+TEST_F(RunAgainstNginx, BadInputIsAOneLineErrorAndNonZeroExit) {
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"run", nginx_->url(), "-c", "0", "-d", "1s"},
+        std::vector<std::string>{"run", nginx_->url(), "-d", "soon"},
+        std::vector<std::string>{"run", "http://127.0.0.1:1/", "--out", "xml=x"},
+        std::vector<std::string>{"run", "/no/such/scenario.yaml"},
+        std::vector<std::string>{"run", nginx_->url(), "--shard", "3/2"}}) {
+    const auto run = run_loadlab(args, "", 30s);
+    EXPECT_NE(run.exit_code, 0) << args[1] << " " << args[2];
+    EXPECT_NE(run.exit_code, -1);
+  }
+}
+
+TEST_F(RunAgainstNginx, ThresholdsDecideTheExitCode) {
+  const std::string scenario = "scenarios:\n  main:\n    executor: constant-vus\n    vus: 2\n"
+                               "    duration: 1s\n    requests:\n      - url: /\n";
+  const auto passing = write_scenario(
+      "pass.yaml", scenario + "thresholds:\n  http_req_duration: ['p(95)<10000']\n");
+  const auto failing =
+      write_scenario("fail.yaml", scenario + "thresholds:\n  http_reqs: ['count<1']\n");
+  const auto pass = run_loadlab({"run", passing, "--target", nginx_->url(), "-q"}, "", 30s);
+  EXPECT_EQ(pass.exit_code, 0) << pass.output;
+  const auto fail = run_loadlab({"run", failing, "--target", nginx_->url(), "-q"}, "", 30s);
+  EXPECT_EQ(fail.exit_code, 99) << fail.output;
+}
+
+TEST_F(RunAgainstNginx, AbortOnFailEndsTheRunEarly) {
+  const auto path = write_scenario(
+      "abort.yaml",
+      "scenarios:\n  main:\n    executor: constant-vus\n    vus: 2\n    duration: 60s\n"
+      "    requests:\n      - url: /\n"
+      "thresholds:\n  http_reqs: [{ threshold: 'count<50', abortOnFail: true }]\n");
+  const auto json = dir_.file("abort.json");
+  const auto run =
+      run_loadlab({"run", path, "--target", nginx_->url(), "-q", "--out", "json=" + json}, json,
+                  60s);
+  EXPECT_EQ(run.exit_code, 99) << run.output;
+  ASSERT_TRUE(run.result.is_object());
+  EXPECT_TRUE(run.result.at("info").at("aborted").get<bool>());
+  EXPECT_LT(run.result.at("info").at("elapsed_s").get<double>(), 30);
+}
+
+TEST_F(RunAgainstNginx, TwoShardsMergeIntoOneRun) {
+  const auto first = dir_.file("shard1.json");
+  const auto second = dir_.file("shard2.json");
+  const auto merged = dir_.file("merged.json");
+  for (const auto& [shard, path] : {std::pair{"1/2", first}, std::pair{"2/2", second}}) {
+    const auto run = run_loadlab({"run", nginx_->url(), "-R", "600", "-d", "3s", "-c", "10", "-t",
+                                  "1", "-q", "--shard", shard, "--out", "json=" + path},
+                                 path, 60s);
+    ASSERT_EQ(run.exit_code, 0) << run.output;
+  }
+  const auto merge = run_loadlab({"merge", first, second, "-o", merged}, merged, 60s);
+  ASSERT_EQ(merge.exit_code, 0) << merge.output;
+  const auto a = read_json(first);
+  const auto b = read_json(second);
+  const auto& m = merge.result;
+  // The schedule of one 600/s run for 3 s, dealt to two shards: 900 + 900.
+  EXPECT_EQ(summary_value(a, "http_reqs", "count") + summary_value(b, "http_reqs", "count"), 1800);
+  EXPECT_EQ(summary_value(m, "http_reqs", "count"), 1800);
+  EXPECT_EQ(summary_value(m, "http_req_latency", "max"),
+            std::max(summary_value(a, "http_req_latency", "max"),
+                     summary_value(b, "http_req_latency", "max")));
+  const double p99 = summary_value(m, "http_req_latency", "p(99)");
+  const double low = std::min(summary_value(a, "http_req_latency", "p(99)"),
+                              summary_value(b, "http_req_latency", "p(99)"));
+  const double high = std::max(summary_value(a, "http_req_latency", "p(99)"),
+                               summary_value(b, "http_req_latency", "p(99)"));
+  EXPECT_GE(p99, low * 0.999);
+  EXPECT_LE(p99, high * 1.001);
+}
+
+}  // namespace
+}  // namespace loadlab::testing
