@@ -48,7 +48,7 @@ class QueryParams {
 // Everything a handler may know about the request it serves.
 struct RequestContext {
   const Request& request;
-  std::string_view path;           // without the query string
+  std::string_view path;  // without the query string
   const QueryParams& query;
   std::string_view route;          // the route template, e.g. "/api/slow" (bounded metric label)
   std::string_view request_id;     // also sent back as X-Request-ID

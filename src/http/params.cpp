@@ -1,9 +1,10 @@
 // Query-string decoding and strict numeric parameter validation (422 naming parameter and range).
 #include "http/params.hpp"
 
+#include <fmt/format.h>
+
 #include <charconv>
 #include <cmath>
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 namespace loadlab::http {

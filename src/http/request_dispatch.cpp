@@ -9,6 +9,7 @@
 #include <random>
 
 #include "http/params.hpp"
+#include "http/request_gate.hpp"
 #include "http/request_metrics.hpp"
 #include "http/router.hpp"
 #include "http/server_state.hpp"
@@ -22,8 +23,8 @@ constexpr std::size_t max_request_id_length = 128;
 
 // 16 hex digits from a per-thread splitmix64 sequence: unique enough, cheap, no locking.
 std::string_view generate_request_id(std::array<char, 17>& out) noexcept {
-  thread_local std::uint64_t state = std::random_device{}() ^
-                                     (static_cast<std::uint64_t>(std::random_device{}()) << 32);
+  thread_local std::uint64_t state =
+      std::random_device{}() ^ (static_cast<std::uint64_t>(std::random_device{}()) << 32);
   state += 0x9E3779B97F4A7C15ull;
   std::uint64_t z = state;
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
@@ -54,15 +55,17 @@ void stamp(Response& response, std::string_view request_id, core::Duration elaps
                std::string_view(seconds.data(), static_cast<std::size_t>(length > 0 ? length : 0)));
 }
 
-double seconds_of(core::Duration elapsed) { return std::chrono::duration<double>(elapsed).count(); }
+double seconds_of(core::Duration elapsed) {
+  return std::chrono::duration<double>(elapsed).count();
+}
 
-asio::awaitable<Response> call_handler(SessionEnvironment* environment, const Route* route,
+asio::awaitable<Response> call_handler(SessionEnvironment* environment, const Handler* handler,
                                        RequestContext* context) {
   try {
     if (environment->workers != nullptr) {
-      co_return co_await environment->workers->run(&route->handler, context);
+      co_return co_await environment->workers->run(handler, context);
     }
-    co_return co_await route->handler(*context);
+    co_return co_await (*handler)(*context);
   } catch (const std::exception& error) {
     co_return error_response(Status::internal_server_error,
                              nlohmann::json{{"error", "internal error"}, {"detail", error.what()}},
@@ -87,10 +90,10 @@ asio::awaitable<Response> dispatch_request(SessionEnvironment* environment, Requ
 
   std::array<char, 17> generated{};
   const auto incoming = request->find("X-Request-ID");
-  const std::string_view request_id = incoming != request->end() &&
-                                              acceptable_request_id(incoming->value())
-                                          ? std::string_view(incoming->value())
-                                          : generate_request_id(generated);
+  const std::string_view request_id =
+      incoming != request->end() && acceptable_request_id(incoming->value())
+          ? std::string_view(incoming->value())
+          : generate_request_id(generated);
 
   const RouteMatch match = environment->router->match(request->method(), path);
   Response response;
@@ -105,7 +108,19 @@ asio::awaitable<Response> dispatch_request(SessionEnvironment* environment, Requ
                            received_at,
                            deadline_after ? received_at + *deadline_after : core::TimePoint::max(),
                            executor};
-    response = co_await call_handler(environment, match.route, &context);
+    if (environment->gate == nullptr) {
+      response = co_await call_handler(environment, &match.route->handler, &context);
+    } else {
+      // Admission happens here, before the request waits for a worker or does any work.
+      GateDecision decision = environment->gate->enter(context);
+      if (decision.rejection) {
+        response = std::move(*decision.rejection);
+      } else {
+        response = co_await call_handler(
+            environment, &(*environment->gated_handlers)[match.route->index], &context);
+      }
+      if (decision.ticket) decision.ticket->finish(response.result_int());
+    }
   } else if (match.outcome == RouteMatch::Outcome::method_not_allowed) {
     response = Router::method_not_allowed(request->method(), match.allow, request->version());
   } else {

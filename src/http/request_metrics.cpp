@@ -6,7 +6,9 @@
 namespace loadlab::http {
 namespace {
 
-std::string status_text(unsigned status) { return std::to_string(status); }
+std::string status_text(unsigned status) {
+  return std::to_string(status);
+}
 
 }  // namespace
 
@@ -48,7 +50,7 @@ RequestMetrics::Series& RequestMetrics::unmatched_series(Verb method) noexcept {
 void RequestMetrics::record(const Route* route, Verb method, unsigned status,
                             double seconds) noexcept {
   Series& series = route != nullptr && route->index < routes_.size() ? *routes_[route->index]
-                                                                      : unmatched_series(method);
+                                                                     : unmatched_series(method);
   metrics::Histogram* duration = series.duration.load(std::memory_order_acquire);
   if (duration == nullptr) {
     // Family::with returns the same child to every racer, so a double store is harmless.

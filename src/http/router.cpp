@@ -10,8 +10,8 @@ void Router::add(Verb method, std::string path, Handler handler) {
   PathEntry& entry = paths_[path];
   for (const Route* existing : entry.routes) {
     if (existing->method == method) {
-      throw std::invalid_argument("route registered twice: " +
-                                  std::string(beast::http::to_string(method)) + " " + path);
+      throw std::invalid_argument(
+          "route registered twice: " + std::string(beast::http::to_string(method)) + " " + path);
     }
   }
   routes_.push_back(Route{method, path, std::move(handler), routes_.size()});
@@ -30,17 +30,16 @@ RouteMatch Router::match(Verb method, std::string_view path) const {
 }
 
 Response Router::not_found(std::string_view path, unsigned version) {
-  return error_response(Status::not_found,
-                        nlohmann::json{{"error", "not found"}, {"path", path}}, version);
+  return error_response(Status::not_found, nlohmann::json{{"error", "not found"}, {"path", path}},
+                        version);
 }
 
 Response Router::method_not_allowed(Verb method, std::string_view allow, unsigned version) {
-  Response response = error_response(
-      Status::method_not_allowed,
-      nlohmann::json{{"error", "method not allowed"},
-                     {"method", beast::http::to_string(method)},
-                     {"allow", allow}},
-      version);
+  Response response = error_response(Status::method_not_allowed,
+                                     nlohmann::json{{"error", "method not allowed"},
+                                                    {"method", beast::http::to_string(method)},
+                                                    {"allow", allow}},
+                                     version);
   response.set(beast::http::field::allow, allow);
   return response;
 }

@@ -31,7 +31,9 @@ class Router {
  public:
   // Throws std::invalid_argument when (method, path) is already registered (a start-up error).
   void add(Verb method, std::string path, Handler handler);
-  void get(std::string path, Handler handler) { add(Verb::get, std::move(path), std::move(handler)); }
+  void get(std::string path, Handler handler) {
+    add(Verb::get, std::move(path), std::move(handler));
+  }
   void post(std::string path, Handler handler) {
     add(Verb::post, std::move(path), std::move(handler));
   }

@@ -11,6 +11,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <stdexcept>
 
+#include "http/request_gate.hpp"
 #include "http/request_metrics.hpp"
 #include "http/router.hpp"
 #include "http/server_state.hpp"
@@ -43,18 +44,54 @@ Server::Server(ServerOptions options, Router& router, metrics::Registry& registr
   grace_timer_ = std::make_unique<asio::steady_timer>(shards_.front()->context);
 }
 
-Server::~Server() { stop(); }
+Server::~Server() {
+  stop();
+}
 
-asio::any_io_executor Server::executor() noexcept { return shards_.front()->context.get_executor(); }
+asio::any_io_executor Server::executor() noexcept {
+  return shards_.front()->context.get_executor();
+}
+
+namespace {
+
+// A route handler behind RequestGate::on_start: the last check before any work begins.
+struct GatedHandler {
+  RequestGate* gate;
+  const Handler* inner;  // points into the router's stable route table
+  asio::awaitable<Response> operator()(RequestContext& context) const {
+    return run(gate, inner, context);
+  }
+  static asio::awaitable<Response> run(RequestGate* gate, const Handler* inner,
+                                       RequestContext& context) {
+    if (auto early = gate->on_start(context)) co_return std::move(*early);
+    co_return co_await (*inner)(context);
+  }
+};
+
+}  // namespace
+
+void Server::set_gate(RequestGate* gate) {
+  gate_ = gate;
+  gated_handlers_.clear();
+  if (gate == nullptr) return;
+  for (std::size_t i = 0; i < router_.route_count(); ++i) {
+    gated_handlers_.emplace_back(GatedHandler{gate, &router_.route(i).handler});
+  }
+}
 
 void Server::start() {
   metrics_ = std::make_unique<RequestMetrics>(registry_, router_);  // the route table is final
   if (options_.model == ExecutionModel::threaded) {
     workers_ = std::make_unique<WorkerPool>(options_.workers, registry_);
   }
-  environment_ = SessionEnvironment{&options_,      &router_, metrics_.get(), &clock_,
-                                    &state_,        workers_.get(),
-                                    [this] { connection_closed(); }};
+  environment_ = SessionEnvironment{
+      &options_, &router_, metrics_.get(), &clock_, &state_, workers_.get(), [this] {
+        connection_closed();
+      }};
+  if (!gated_handlers_.empty()) {
+    environment_.gate = gate_;
+    environment_.gated_handlers = &gated_handlers_;
+  }
 
   const std::string where = options_.host + ":" + std::to_string(options_.port);
   try {
@@ -88,8 +125,8 @@ asio::awaitable<void> Server::accept_connections(Server* self) {
   const auto limit = static_cast<std::int64_t>(self->options_.max_connections);
   for (;;) {
     IoShard& shard = *self->shards_[next++ % self->shards_.size()];
-    auto [error, socket] = co_await self->acceptor_->async_accept(
-        shard.context, asio::as_tuple(asio::use_awaitable));
+    auto [error, socket] =
+        co_await self->acceptor_->async_accept(shard.context, asio::as_tuple(asio::use_awaitable));
     if (error) {
       if (error == asio::error::operation_aborted || !self->acceptor_->is_open()) co_return;
       // Out of descriptors or memory: wait a little instead of spinning on the same error.

@@ -12,6 +12,9 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <vector>
+
+#include "http/message.hpp"
 #include <boost/asio/steady_timer.hpp>
 #include <condition_variable>
 #include <memory>
@@ -34,6 +37,7 @@ class Router;
 class RequestMetrics;
 class ServerState;
 class WorkerPool;
+class RequestGate;
 
 class Server {
  public:
@@ -45,6 +49,10 @@ class Server {
 
   // For background work of the services (valid before start()).
   [[nodiscard]] asio::any_io_executor executor() noexcept;
+
+  // Optional, after the routes are registered and before start(): every routed request passes
+  // the gate (admission, deadlines) before it waits for a worker or runs. gate must outlive start.
+  void set_gate(RequestGate* gate);
 
   // Binds host:port and starts serving. Throws std::runtime_error when the address is unusable.
   void start();
@@ -80,6 +88,8 @@ class Server {
   std::unique_ptr<RequestMetrics> metrics_;
   std::unique_ptr<WorkerPool> workers_;
   SessionEnvironment environment_;
+  RequestGate* gate_ = nullptr;
+  std::vector<Handler> gated_handlers_;  // route handlers behind the gate's on_start check
   std::vector<std::thread> threads_;
 
   std::mutex drain_mutex_;

@@ -21,7 +21,7 @@ struct ServerOptions {
   std::size_t max_header_bytes = 16 * 1024;
   std::size_t max_body_bytes = 1024 * 1024;
   std::chrono::milliseconds header_read_timeout{10'000};  // whole head (and body) of a request
-  std::chrono::milliseconds idle_timeout{60'000};          // keep-alive wait; also write deadline
+  std::chrono::milliseconds idle_timeout{60'000};         // keep-alive wait; also write deadline
   std::size_t max_connections = 20'000;
 
   std::chrono::milliseconds drain_grace{1'000};     // readiness fails, then the acceptor closes

@@ -79,20 +79,22 @@ std::optional<Status> status_for_read_error(const beast::error_code& error) {
 
 std::string_view message_for(Status status) {
   switch (status) {
-    case Status::request_header_fields_too_large: return "request header fields too large";
-    case Status::payload_too_large: return "request body too large";
-    default: return "malformed request";
+    case Status::request_header_fields_too_large:
+      return "request header fields too large";
+    case Status::payload_too_large:
+      return "request body too large";
+    default:
+      return "malformed request";
   }
 }
 
 // Reads one request into *parser; the first byte may already be buffered.
-asio::awaitable<beast::error_code> read_request(Connection* connection,
-                                                beast::flat_buffer* buffer,
+asio::awaitable<beast::error_code> read_request(Connection* connection, beast::flat_buffer* buffer,
                                                 bhttp::request_parser<bhttp::string_body>* parser,
                                                 std::chrono::milliseconds timeout) {
   connection->expire_after(timeout);
-  auto [error, head_bytes] = co_await bhttp::async_read_header(
-      connection->socket, *buffer, *parser, asio::as_tuple(asio::use_awaitable));
+  auto [error, head_bytes] = co_await bhttp::async_read_header(connection->socket, *buffer, *parser,
+                                                               asio::as_tuple(asio::use_awaitable));
   if (error || parser->is_done()) co_return error;
   connection->expire_after(timeout);
   auto [body_error, body_bytes] = co_await bhttp::async_read(connection->socket, *buffer, *parser,
@@ -100,9 +102,8 @@ asio::awaitable<beast::error_code> read_request(Connection* connection,
   co_return body_error;
 }
 
-asio::awaitable<void> answer_protocol_error(SessionEnvironment* environment,
-                                            Connection* connection, Status status, Verb method,
-                                            core::TimePoint started) {
+asio::awaitable<void> answer_protocol_error(SessionEnvironment* environment, Connection* connection,
+                                            Status status, Verb method, core::TimePoint started) {
   Response response = error_response(status, message_for(status));
   response.keep_alive(false);
   finish_protocol_error(*environment, response, method, started);
@@ -164,14 +165,14 @@ asio::awaitable<void> run_session(tcp::socket socket, SessionEnvironment* enviro
 
     Request& request = parser.get();
     connection->no_deadline();
-    Response response = co_await dispatch_request(environment, &request,
-                                                  connection->socket.get_executor());
+    Response response =
+        co_await dispatch_request(environment, &request, connection->socket.get_executor());
     const bool keep_alive =
         request.keep_alive() && response.keep_alive() && !environment->state->draining();
     response.keep_alive(keep_alive);
     connection->expire_after(options.idle_timeout);
-    auto [write_error, written] = co_await bhttp::async_write(
-        connection->socket, response, asio::as_tuple(asio::use_awaitable));
+    auto [write_error, written] = co_await bhttp::async_write(connection->socket, response,
+                                                              asio::as_tuple(asio::use_awaitable));
     if (write_error || !keep_alive) break;
   }
 

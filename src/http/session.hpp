@@ -7,8 +7,10 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <functional>
 #include <list>
+#include <vector>
 
 #include "core/clock.hpp"
+#include "http/message.hpp"
 #include "http/server_options.hpp"
 
 namespace loadlab::http {
@@ -21,14 +23,18 @@ class WorkerPool;
 struct Connection;
 
 // Everything a session needs from its server; owned by the Server, outlives every session.
+class RequestGate;
+
 struct SessionEnvironment {
   const ServerOptions* options = nullptr;
   const Router* router = nullptr;
   RequestMetrics* metrics = nullptr;
   core::Clock* clock = nullptr;
   ServerState* state = nullptr;
-  WorkerPool* workers = nullptr;              // null in the async model
+  WorkerPool* workers = nullptr;               // null in the async model
   std::function<void()> on_connection_closed;  // called after the connection count dropped
+  RequestGate* gate = nullptr;                 // null: every routed request is admitted
+  const std::vector<Handler>* gated_handlers = nullptr;  // by route index, when gate is set
 };
 
 // One I/O thread's io_context and the connections living on it (touched only on that thread).

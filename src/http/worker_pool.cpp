@@ -41,10 +41,10 @@ class HandlerJob final : public WorkerPool::Job {
     Response response = run_to_completion(worker_context, *handler_, *context_);
     context_->executor = home;
     auto executor = asio::get_associated_executor(completion_, home);
-    asio::post(executor, [completion = std::move(completion_),
-                          result = std::move(response)]() mutable {
-      std::move(completion)(std::move(result));
-    });
+    asio::post(executor,
+               [completion = std::move(completion_), result = std::move(response)]() mutable {
+                 std::move(completion)(std::move(result));
+               });
   }
 
  private:
@@ -57,14 +57,12 @@ class HandlerJob final : public WorkerPool::Job {
 
 WorkerPool::WorkerPool(int workers, metrics::Registry& registry)
     : workers_(workers < 1 ? 1 : workers),
-      busy_gauge_(registry
-                      .gauge("http_worker_threads", "Worker threads of the threaded model",
-                             {"state"})
-                      .with({"busy"})),
-      idle_gauge_(registry
-                      .gauge("http_worker_threads", "Worker threads of the threaded model",
-                             {"state"})
-                      .with({"idle"})),
+      busy_gauge_(
+          registry.gauge("http_worker_threads", "Worker threads of the threaded model", {"state"})
+              .with({"busy"})),
+      idle_gauge_(
+          registry.gauge("http_worker_threads", "Worker threads of the threaded model", {"state"})
+              .with({"idle"})),
       queue_gauge_(registry
                        .gauge("http_worker_queue_length",
                               "Requests waiting for a worker of the threaded model")
@@ -74,7 +72,9 @@ WorkerPool::WorkerPool(int workers, metrics::Registry& registry)
   for (int i = 0; i < workers_; ++i) threads_.emplace_back([this, i] { work(i); });
 }
 
-WorkerPool::~WorkerPool() { stop(); }
+WorkerPool::~WorkerPool() {
+  stop();
+}
 
 void WorkerPool::stop() {
   std::deque<std::unique_ptr<Job>> dropped;

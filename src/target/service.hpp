@@ -15,6 +15,7 @@ class Registry;
 namespace loadlab::http {
 class Router;
 class ServerState;  // drain/readiness state owned by the server (src/http/server_state.hpp)
+class RequestGate;
 }  // namespace loadlab::http
 
 namespace loadlab::target {
@@ -27,6 +28,8 @@ class Service {
   virtual ~Service() = default;
   virtual void register_routes(http::Router& router) = 0;
   virtual void stop() = 0;
+  // Admission in front of the routes (the server's set_gate); null when the role has none.
+  virtual http::RequestGate* request_gate() noexcept { return nullptr; }
 };
 
 std::unique_ptr<Service> make_service(const ServiceConfig& config,

@@ -30,7 +30,9 @@ int decode_status(int status) {
 
 }  // namespace
 
-std::string loadlab_binary() { return std::string(LOADLAB_BINARY_DIR) + "/src/cli/loadlab"; }
+std::string loadlab_binary() {
+  return std::string(LOADLAB_BINARY_DIR) + "/src/cli/loadlab";
+}
 
 ChildProcess ChildProcess::spawn(const std::vector<std::string>& argv,
                                  const std::vector<std::string>& extra_env) {
@@ -95,7 +97,9 @@ ChildProcess ChildProcess::spawn_listening(const std::vector<std::string>& argv,
   throw std::runtime_error("no listening line within the deadline; output: " + child.output_);
 }
 
-ChildProcess::ChildProcess(ChildProcess&& other) noexcept { *this = std::move(other); }
+ChildProcess::ChildProcess(ChildProcess&& other) noexcept {
+  *this = std::move(other);
+}
 
 ChildProcess& ChildProcess::operator=(ChildProcess&& other) noexcept {
   if (this != &other) {

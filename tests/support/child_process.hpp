@@ -24,9 +24,9 @@ class ChildProcess {
 
   // spawn() and wait (at most `deadline`) for the listening line; throws std::runtime_error with
   // the captured output when the line does not come or the process exits first.
-  static ChildProcess spawn_listening(const std::vector<std::string>& argv,
-                                      const std::vector<std::string>& extra_env = {},
-                                      std::chrono::milliseconds deadline = std::chrono::seconds(20));
+  static ChildProcess spawn_listening(
+      const std::vector<std::string>& argv, const std::vector<std::string>& extra_env = {},
+      std::chrono::milliseconds deadline = std::chrono::seconds(20));
 
   ChildProcess(ChildProcess&& other) noexcept;
   ChildProcess& operator=(ChildProcess&& other) noexcept;

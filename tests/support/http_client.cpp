@@ -2,6 +2,7 @@
 // deadline (sync Beast calls cannot time out).
 #include "http_client.hpp"
 
+#include <algorithm>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -10,7 +11,6 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
-#include <algorithm>
 #include <cctype>
 #include <optional>
 
@@ -61,8 +61,10 @@ struct HttpConnection::Impl {
     }
     stream.expires_after(timeout);
     stream.async_connect(endpoints, [this](const beast::error_code& e, const tcp::endpoint&) {
-      if (e) connect_error = "connect: " + e.message();
-      else open = true;
+      if (e)
+        connect_error = "connect: " + e.message();
+      else
+        open = true;
     });
     run(timeout);
     if (!open && connect_error.empty()) connect_error = "connect: timed out";
@@ -74,8 +76,7 @@ struct HttpConnection::Impl {
       result.error = connect_error.empty() ? "not connected" : connect_error;
       return result;
     }
-    bhttp::request<bhttp::string_body> request{bhttp::string_to_verb(call.method), call.target,
-                                               11};
+    bhttp::request<bhttp::string_body> request{bhttp::string_to_verb(call.method), call.target, 11};
     if (request.method() == bhttp::verb::unknown) request.method_string(call.method);
     request.set(bhttp::field::host, host);
     for (const auto& [name, value] : call.headers) request.set(name, value);
@@ -92,10 +93,9 @@ struct HttpConnection::Impl {
         outcome = e;
         return;
       }
-      bhttp::async_read(stream, buffer, parser,
-                        [&](const beast::error_code& read_error, std::size_t) {
-                          outcome = read_error;
-                        });
+      bhttp::async_read(
+          stream, buffer, parser,
+          [&](const beast::error_code& read_error, std::size_t) { outcome = read_error; });
     });
     run(call.timeout);
     if (!outcome) {
@@ -127,9 +127,13 @@ HttpConnection::HttpConnection(const std::string& host, std::uint16_t port,
 
 HttpConnection::~HttpConnection() = default;
 
-bool HttpConnection::connected() const noexcept { return impl_->open; }
+bool HttpConnection::connected() const noexcept {
+  return impl_->open;
+}
 
-HttpResult HttpConnection::request(const HttpCall& call) { return impl_->exchange(call, true); }
+HttpResult HttpConnection::request(const HttpCall& call) {
+  return impl_->exchange(call, true);
+}
 
 HttpResult HttpConnection::get(const std::string& target, std::chrono::milliseconds timeout) {
   HttpCall call;

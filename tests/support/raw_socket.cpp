@@ -52,13 +52,17 @@ RawSocket::RawSocket(const std::string& host, std::uint16_t port,
       ok = poll(&descriptor, 1, static_cast<int>(timeout.count())) == 1 &&
            getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) == 0 && error == 0;
     }
-    if (ok) fd_ = fd;
-    else ::close(fd);
+    if (ok)
+      fd_ = fd;
+    else
+      ::close(fd);
   }
   freeaddrinfo(found);
 }
 
-RawSocket::~RawSocket() { close(); }
+RawSocket::~RawSocket() {
+  close();
+}
 
 bool RawSocket::send(std::string_view bytes) {
   const auto give_up = SteadyClock::now() + std::chrono::seconds(10);

@@ -32,7 +32,8 @@ void drain_with_inflight_requests(ExecutionModel model) {
   std::vector<loadlab::testing::HttpResult> results(in_flight);
   std::vector<std::thread> clients;
   for (int i = 0; i < in_flight; ++i) {
-    clients.emplace_back([&, i] { results[i] = connections[i]->get("/slow?ms=1500", seconds(30)); });
+    clients.emplace_back(
+        [&, i] { results[i] = connections[i]->get("/slow?ms=1500", seconds(30)); });
   }
   ASSERT_TRUE(wait_until([&] { return server.state().inflight() == in_flight; }, seconds(20)));
 

@@ -1,9 +1,9 @@
 // Query decoding and strict parameter validation (the 422 contract of SPEC §2.1).
+#include "http/params.hpp"
+
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
-
-#include "http/params.hpp"
 
 namespace loadlab::http {
 namespace {
@@ -36,7 +36,8 @@ TEST(IntParam, AcceptsRangeAndDefault) {
 }
 
 TEST(IntParam, RejectsOutOfRangeNonNumericAndMissing) {
-  const QueryParams query = parse_query("big=41&zero=0&word=abc&frac=1.5&space=%201&empty=&plus=%2B5");
+  const QueryParams query =
+      parse_query("big=41&zero=0&word=abc&frac=1.5&space=%201&empty=&plus=%2B5");
   for (const char* name : {"big", "zero", "word", "frac", "space", "empty", "plus"}) {
     const auto result = parse_int_param(query, name, 30, 1, 40);
     ASSERT_FALSE(result.has_value()) << name;

@@ -1,10 +1,10 @@
 // Exact-path routing, 404 and 405 (with Allow) answers.
+#include "http/router.hpp"
+
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 #include <stdexcept>
-
-#include "http/router.hpp"
 
 namespace loadlab::http {
 namespace {

@@ -61,11 +61,11 @@ TEST(Server, PipelinedRequestsAreAnsweredInOrder) {
   RawSocket socket(host, server.port());
   ASSERT_TRUE(socket.connected());
   // The first request is the slowest: answers must still come back in request order.
-  ASSERT_TRUE(socket.send(
-      "GET /slow?ms=200&n=1 HTTP/1.1\r\nHost: t\r\n\r\n"
-      "GET /fast?n=2 HTTP/1.1\r\nHost: t\r\n\r\n"
-      "GET /slow?ms=0&n=3 HTTP/1.1\r\nHost: t\r\n\r\n"
-      "GET /missing HTTP/1.1\r\nHost: t\r\n\r\n"));
+  ASSERT_TRUE(
+      socket.send("GET /slow?ms=200&n=1 HTTP/1.1\r\nHost: t\r\n\r\n"
+                  "GET /fast?n=2 HTTP/1.1\r\nHost: t\r\n\r\n"
+                  "GET /slow?ms=0&n=3 HTTP/1.1\r\nHost: t\r\n\r\n"
+                  "GET /missing HTTP/1.1\r\nHost: t\r\n\r\n"));
   for (const char* expected : {"1", "2", "3"}) {
     const auto response = socket.read_response(seconds(10));
     ASSERT_TRUE(response.has_value());
@@ -134,9 +134,9 @@ TEST(Server, BodyWithinLimitIsRead) {
 
 TEST(Server, MalformedRequestGets400AndClose) {
   TestServer server;
-  for (const char* garbage : {"GARBAGE\r\n\r\n", "GET /fast HTTP/9.9\r\n\r\n",
-                              "GET /fast HTTP/1.1\r\nBad Header\r\n\r\n",
-                              "POST /echo HTTP/1.1\r\nContent-Length: x\r\n\r\n"}) {
+  for (const char* garbage :
+       {"GARBAGE\r\n\r\n", "GET /fast HTTP/9.9\r\n\r\n", "GET /fast HTTP/1.1\r\nBad Header\r\n\r\n",
+        "POST /echo HTTP/1.1\r\nContent-Length: x\r\n\r\n"}) {
     RawSocket socket(host, server.port());
     ASSERT_TRUE(socket.send(garbage));
     const std::string answer = socket.read_until_closed(seconds(10));
@@ -174,7 +174,8 @@ TEST(Server, ClientDisconnectMidRequestIsHarmless) {
   }
   {
     RawSocket partial_body(host, server.port());
-    ASSERT_TRUE(partial_body.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\nab"));
+    ASSERT_TRUE(
+        partial_body.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\nab"));
     partial_body.close();
   }
   {

@@ -4,9 +4,9 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <stdexcept>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 
@@ -50,7 +50,8 @@ inline void add_test_routes(Router& router) {
   router.get("/slow", [](RequestContext& context) -> asio::awaitable<Response> {
     const auto ms = parse_int_param(context.query, "ms", 100, 0, 60'000);
     if (!ms) {
-      return [](Response r) -> asio::awaitable<Response> { co_return r; }(unprocessable(ms.error()));
+      return
+          [](Response r) -> asio::awaitable<Response> { co_return r; }(unprocessable(ms.error()));
     }
     return answer_slow(context.executor, *ms, query_text(context, "n"), context.request.version());
   });
@@ -62,7 +63,8 @@ inline void add_test_routes(Router& router) {
     id << std::this_thread::get_id();
     return answer_fast(id.str(), context.request.version());
   });
-  router.get("/throw", [](RequestContext& context) { return answer_thrown(context.request.version()); });
+  router.get("/throw",
+             [](RequestContext& context) { return answer_thrown(context.request.version()); });
 }
 
 inline ServerOptions small_limits() {

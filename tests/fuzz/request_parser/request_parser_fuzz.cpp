@@ -1,0 +1,89 @@
+// libFuzzer target: the server's request parsing (Beast's parser with the server's limits, fed in
+// two arbitrary pieces) and the query-string and parameter parsing of every handler must never
+// crash, and must give the same verdict however the bytes are split.
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string_view>
+
+#include "http/params.hpp"
+
+namespace {
+
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+
+struct Verdict {
+  bool done = false;
+  bool failed = false;
+  std::string target;
+  std::size_t body_size = 0;
+};
+
+Verdict parse(std::string_view data, std::size_t split) {
+  bhttp::request_parser<bhttp::string_body> parser;
+  parser.header_limit(2048);
+  parser.body_limit(4096);
+  parser.eager(true);
+  beast::error_code error;
+  std::string pending;
+  Verdict verdict;
+  for (const std::string_view piece : {data.substr(0, split), data.substr(split)}) {
+    pending.append(piece);
+    while (!pending.empty() && !parser.is_done()) {
+      const std::size_t used = parser.put(boost::asio::buffer(pending), error);
+      if (error == bhttp::error::need_more) {
+        error = {};
+        break;
+      }
+      if (error) {
+        verdict.failed = true;
+        return verdict;
+      }
+      if (used > pending.size()) std::abort();
+      pending.erase(0, used);
+      if (used == 0) break;
+    }
+  }
+  if (parser.is_done()) {
+    verdict.done = true;
+    verdict.target = std::string(parser.get().target());
+    verdict.body_size = parser.get().body().size();
+  }
+  return verdict;
+}
+
+void exercise_query(std::string_view target) {
+  const std::size_t question = target.find('?');
+  const std::string_view query_text =
+      question == std::string_view::npos ? target : target.substr(question + 1);
+  const loadlab::http::QueryParams query = loadlab::http::parse_query(query_text);
+  for (const auto& [name, value] : query.items()) {
+    if (query.find(name) == nullptr) std::abort();
+    const auto integer = loadlab::http::parse_int_param(query, name, std::nullopt, -1000, 1000);
+    if (integer && (*integer < -1000 || *integer > 1000)) std::abort();
+    const auto number = loadlab::http::parse_double_param(query, name, std::nullopt, 0.0, 30.0);
+    if (number && !(*number >= 0.0 && *number <= 30.0)) std::abort();
+    const auto text = loadlab::http::parse_string_param(query, name, std::nullopt, 64);
+    if (text && text->size() > 64) std::abort();
+    if (!integer) (void)loadlab::http::unprocessable(integer.error());
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string_view input(reinterpret_cast<const char*>(data), size);
+  const std::size_t split = size == 0 ? 0 : data[0] % (size + 1);
+  const Verdict whole = parse(input, size);
+  const Verdict pieces = parse(input, split);
+  if (whole.done != pieces.done || whole.failed != pieces.failed || whole.target != pieces.target ||
+      whole.body_size != pieces.body_size) {
+    std::abort();
+  }
+  exercise_query(whole.done ? std::string_view(whole.target) : input);
+  return 0;
+}
