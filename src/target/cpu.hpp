@@ -2,6 +2,12 @@
 // compute pool so the I/O threads stay free.
 #pragma once
 
+#include <type_traits>
+
+#include "core/clock.hpp"
+#include "core/expected.hpp"
+#include "protect/rejection.hpp"
+
 #include <boost/asio/awaitable.hpp>
 #include <cstddef>
 #include <cstdint>
@@ -12,6 +18,10 @@
 
 namespace loadlab::http {
 class Router;
+}
+
+namespace loadlab::protect {
+class Protections;
 }
 
 namespace loadlab::target {
@@ -42,13 +52,25 @@ class CpuRoutes {
  public:
   explicit CpuRoutes(ComputePool& pool) : pool_(pool) {}
   void register_routes(http::Router& router);
+  // With the `queue` protection on, work passes the bounded CoDel queue (503 when full or when it
+  // waited too long) and is never started after its request's deadline (504).
+  void set_protections(protect::Protections& protections, core::Clock& clock) {
+    protections_ = &protections;
+    clock_ = &clock;
+  }
 
   boost::asio::awaitable<http::Response> cpu_intensive(http::RequestContext& context);
   boost::asio::awaitable<http::Response> hash(http::RequestContext& context);
   boost::asio::awaitable<http::Response> json_processing(http::RequestContext& context);
 
  private:
+  template <class Work>
+  boost::asio::awaitable<core::Expected<std::invoke_result_t<Work&>, protect::Rejection>>
+  run_admitted(Work work, core::TimePoint deadline);
+
   ComputePool& pool_;
+  protect::Protections* protections_ = nullptr;
+  core::Clock* clock_ = nullptr;
 };
 
 }  // namespace loadlab::target

@@ -3,6 +3,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/deferred.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/experimental/parallel_group.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -11,6 +12,8 @@
 #include <vector>
 
 #include "http/params.hpp"
+#include "protect/protections.hpp"
+#include "target/protection_gate.hpp"
 #include "http/router.hpp"
 #include "target/simulated_dependency.hpp"
 #include "target/upstream_metrics.hpp"
@@ -67,11 +70,18 @@ void DownstreamCallRoutes::register_routes(http::Router& router) {
   router.get("/client", [this](http::RequestContext& context) { return client(context); });
 }
 
-boost::asio::awaitable<CallOutcome> DownstreamCallRoutes::call(
+void DownstreamCallRoutes::set_protections(protect::Protections& protections,
+                                           core::Clock& clock) {
+  protections_ = &protections;
+  guard_ = &protections.dependency("downstream");
+  clock_ = &clock;
+}
+
+boost::asio::awaitable<CallOutcome> DownstreamCallRoutes::attempt(
     std::string target, std::optional<std::chrono::milliseconds> timeout) {
   const auto started = std::chrono::steady_clock::now();
   auto reply = co_await client_.get(downstream_, std::move(target), timeout);
-  CallOutcome outcome{classify_call(reply), std::nullopt, {}, {}, 0};
+  CallOutcome outcome{classify_call(reply), std::nullopt, {}, {}, 0, std::nullopt};
   outcome.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (reply) {
@@ -84,13 +94,59 @@ boost::asio::awaitable<CallOutcome> DownstreamCallRoutes::call(
   co_return outcome;
 }
 
+boost::asio::awaitable<CallOutcome> DownstreamCallRoutes::call(
+    std::string target, std::optional<std::chrono::milliseconds> timeout,
+    core::TimePoint deadline) {
+  if (protections_ == nullptr) co_return co_await attempt(std::move(target), timeout);
+
+  const protect::Deadline request_deadline{deadline};
+  guard_->on_logical_call();
+  for (int attempts = 1;; ++attempts) {
+    if (request_deadline.expired(*clock_)) {
+      CallOutcome expired{UpstreamResult::timeout, std::nullopt, "deadline exceeded before the call",
+                          {}, 0, protect::Rejection{protect::RejectReason::deadline_expired}};
+      metrics_.record(expired.result, 0);
+      co_return expired;
+    }
+    auto permit = guard_->begin_attempt();
+    if (!permit) {
+      const bool breaker = permit.error().reason == protect::RejectReason::breaker_open;
+      CallOutcome refused{breaker ? UpstreamResult::breaker_open : UpstreamResult::shed,
+                          std::nullopt,
+                          std::string(protect::reason_name(permit.error().reason)),
+                          {},
+                          0,
+                          permit.error()};
+      metrics_.record(refused.result, 0);
+      co_return refused;
+    }
+    // The route's own timeout, cut to what the protections allow within the deadline.
+    const auto allowed = std::chrono::duration_cast<std::chrono::milliseconds>(
+        protections_->read_timeout(request_deadline));
+    std::optional<std::chrono::milliseconds> effective = timeout;
+    if (allowed < std::chrono::milliseconds(std::chrono::hours(24))) {
+      effective = effective ? std::min(*effective, allowed) : allowed;
+    }
+    CallOutcome outcome = co_await attempt(target, effective);
+    permit->finish(outcome.result == UpstreamResult::ok ? protect::CallOutcome::success
+                                                        : protect::CallOutcome::failure);
+    if (outcome.result == UpstreamResult::ok) co_return outcome;
+    const auto wait = guard_->retry_delay(attempts, std::nullopt, deadline);
+    if (!wait) co_return outcome;
+    boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, *wait);
+    co_await timer.async_wait(boost::asio::use_awaitable);
+  }
+}
+
 boost::asio::awaitable<void> DownstreamCallRoutes::call_into(std::string target,
                                                              std::chrono::milliseconds timeout,
+                                                             core::TimePoint deadline,
                                                              CallOutcome* slot) {
-  *slot = co_await call(std::move(target), timeout);
+  *slot = co_await call(std::move(target), timeout, deadline);
 }
 
 http::Response DownstreamCallRoutes::answer(const CallOutcome& outcome, unsigned version) const {
+  if (outcome.rejection) return rejection_response(*outcome.rejection, version);
   const http::Status status = status_for(outcome);
   if (status == http::Status::ok) {
     return http::json_response(
@@ -116,7 +172,8 @@ boost::asio::awaitable<http::Response> DownstreamCallRoutes::call_downstream(
   const auto delay = http::parse_double_param(context.query, "delay", 3.0, 0.0, 60.0);
   if (!delay) co_return http::unprocessable(delay.error(), version);
   const CallOutcome outcome =
-      co_await call(fmt::format("/slow?delay={}", *delay), seconds_to_ms(*timeout));
+      co_await call(fmt::format("/slow?delay={}", *delay), seconds_to_ms(*timeout),
+                    context.deadline);
   co_return answer(outcome, version);
 }
 
@@ -131,14 +188,16 @@ boost::asio::awaitable<http::Response> DownstreamCallRoutes::cascade_failure(
 
   auto executor = co_await boost::asio::this_coro::executor;
   std::vector<CallOutcome> outcomes(static_cast<std::size_t>(*calls),
-                                    CallOutcome{UpstreamResult::error, {}, {}, {}, 0});
+                                    CallOutcome{UpstreamResult::error, {}, {}, {}, 0, {}});
   using CallOp = decltype(boost::asio::co_spawn(
-      executor, call_into(std::string{}, timeout, nullptr), boost::asio::deferred));
+      executor, call_into(std::string{}, timeout, context.deadline, nullptr),
+      boost::asio::deferred));
   std::vector<CallOp> operations;
   const std::string target = fmt::format("/slow?delay={}", *delay);
   for (auto& outcome : outcomes) {
     operations.push_back(
-        boost::asio::co_spawn(executor, call_into(target, timeout, &outcome), boost::asio::deferred));
+        boost::asio::co_spawn(executor, call_into(target, timeout, context.deadline, &outcome),
+                              boost::asio::deferred));
   }
   const auto started = std::chrono::steady_clock::now();
   co_await boost::asio::experimental::make_parallel_group(std::move(operations))
@@ -168,7 +227,8 @@ boost::asio::awaitable<http::Response> DownstreamCallRoutes::no_timeout(
   const auto delay = http::parse_double_param(context.query, "delay", 30.0, 0.0, 60.0);
   if (!delay) co_return http::unprocessable(delay.error(), version);
   // The anti-pattern on purpose: no timeout (the client still caps it at its ceiling).
-  const CallOutcome outcome = co_await call(fmt::format("/slow?delay={}", *delay), std::nullopt);
+  const CallOutcome outcome =
+      co_await call(fmt::format("/slow?delay={}", *delay), std::nullopt, context.deadline);
   co_return answer(outcome, version);
 }
 
@@ -187,7 +247,7 @@ boost::asio::awaitable<http::Response> DownstreamCallRoutes::client(http::Reques
   }
   const CallOutcome outcome =
       co_await call(fmt::format("/upstream?ms={}&fail_rate={}", *ms, *fail_rate),
-                    std::chrono::milliseconds(*timeout_ms));
+                    std::chrono::milliseconds(*timeout_ms), context.deadline);
   if (outcome.result == UpstreamResult::ok) {
     co_return http::json_response(http::Status::ok,
                                   {{"result", "ok"},

@@ -2,6 +2,9 @@
 // through the pooled client. 504 when the call times out, 502 when it fails or answers an error.
 #pragma once
 
+#include "core/clock.hpp"
+#include "protect/rejection.hpp"
+
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <optional>
@@ -15,6 +18,11 @@ namespace loadlab::http {
 class Router;
 }
 
+namespace loadlab::protect {
+class Protections;
+class DependencyGuard;
+}  // namespace loadlab::protect
+
 namespace loadlab::target {
 
 class UpstreamMetrics;
@@ -27,6 +35,7 @@ struct CallOutcome {
   std::string detail;              // error text when it did not
   std::string body;
   double seconds = 0;
+  std::optional<protect::Rejection> rejection;  // a protection refused the call (no request sent)
 };
 
 // ok: a 2xx answer; timeout: the deadline passed; error: anything else (status or transport).
@@ -39,6 +48,9 @@ class DownstreamCallRoutes {
   DownstreamCallRoutes(http::HttpClient& client, http::Origin downstream, UpstreamMetrics& metrics)
       : client_(client), downstream_(std::move(downstream)), metrics_(metrics) {}
   void register_routes(http::Router& router);
+  // Puts every call behind the "downstream" dependency guard (breaker, bulkhead, retries) and
+  // the protections' connect/read timeouts cut to the request's deadline.
+  void set_protections(protect::Protections& protections, core::Clock& clock);
 
   boost::asio::awaitable<http::Response> call_downstream(http::RequestContext& context);
   boost::asio::awaitable<http::Response> cascade_failure(http::RequestContext& context);
@@ -47,14 +59,20 @@ class DownstreamCallRoutes {
 
  private:
   boost::asio::awaitable<CallOutcome> call(std::string target,
-                                           std::optional<std::chrono::milliseconds> timeout);
+                                           std::optional<std::chrono::milliseconds> timeout,
+                                           core::TimePoint deadline);
+  boost::asio::awaitable<CallOutcome> attempt(std::string target,
+                                              std::optional<std::chrono::milliseconds> timeout);
   boost::asio::awaitable<void> call_into(std::string target, std::chrono::milliseconds timeout,
-                                         CallOutcome* slot);
+                                         core::TimePoint deadline, CallOutcome* slot);
   http::Response answer(const CallOutcome& outcome, unsigned version) const;
 
   http::HttpClient& client_;
   http::Origin downstream_;
   UpstreamMetrics& metrics_;
+  protect::Protections* protections_ = nullptr;
+  protect::DependencyGuard* guard_ = nullptr;
+  core::Clock* clock_ = nullptr;
 };
 
 }  // namespace loadlab::target

@@ -1,6 +1,13 @@
 // Memory store accounting and the memory routes.
 #include "target/memory.hpp"
 
+#include <unistd.h>
+
+#include <fstream>
+
+#include "protect/protections.hpp"
+#include "target/protection_gate.hpp"
+
 #include <new>
 #include <nlohmann/json.hpp>
 
@@ -153,14 +160,41 @@ http::Response MemoryRoutes::refused(AllocationError error, std::size_t bytes,
                               version);
 }
 
+namespace {
+
+// The process's resident set, so admission also sees memory it did not reserve itself.
+std::uint64_t resident_bytes() {
+  std::ifstream statm("/proc/self/statm");
+  std::uint64_t pages_total = 0;
+  std::uint64_t pages_resident = 0;
+  statm >> pages_total >> pages_resident;
+  return pages_resident * static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE));
+}
+
+}  // namespace
+
+core::Expected<protect::MemoryReservation, protect::Rejection> MemoryRoutes::admit(
+    std::size_t bytes) {
+  if (protections_ == nullptr) return protect::MemoryReservation{};
+  if (protections_->enabled(protect::Protection::memory)) {
+    protections_->memory().set_observed_rss(resident_bytes());
+  }
+  return protections_->try_reserve_memory(bytes);
+}
+
 boost::asio::awaitable<http::Response> MemoryRoutes::leak(http::RequestContext& context) {
   const unsigned version = context.request.version();
   const auto size_mb = http::parse_int_param(context.query, "size_mb", 10, 1, 100);
   if (!size_mb) co_return http::unprocessable(size_mb.error(), version);
   const std::size_t bytes = static_cast<std::size_t>(*size_mb) * mebibyte;
+  auto reservation = admit(bytes);
+  if (!reservation) co_return rejection_response(reservation.error(), version);
   auto retained = store_.retain(bytes);
   publish();
   if (!retained) co_return refused(retained.error(), bytes, version);
+  reservation->retain();
+  // The store is the truth: admission's retained total follows it even across toggles.
+  if (protections_ != nullptr) protections_->memory().set_retained(store_.retained_bytes());
   co_return http::json_response(http::Status::ok,
                                 {{"allocated_mb", *size_mb},
                                  {"total_retained_mb", as_mebibytes(*retained)},
@@ -173,6 +207,8 @@ boost::asio::awaitable<http::Response> MemoryRoutes::spike(http::RequestContext&
   const auto size_mb = http::parse_int_param(context.query, "size_mb", 50, 1, 500);
   if (!size_mb) co_return http::unprocessable(size_mb.error(), version);
   const std::size_t bytes = static_cast<std::size_t>(*size_mb) * mebibyte;
+  auto reservation = admit(bytes);  // held until the block is freed
+  if (!reservation) co_return rejection_response(reservation.error(), version);
   auto block = store_.allocate(bytes);
   publish();
   if (!block) co_return refused(block.error(), bytes, version);
@@ -186,6 +222,7 @@ boost::asio::awaitable<http::Response> MemoryRoutes::spike(http::RequestContext&
 
 boost::asio::awaitable<http::Response> MemoryRoutes::clear(http::RequestContext& context) {
   const std::size_t freed = store_.clear();
+  if (protections_ != nullptr) protections_->memory().set_retained(store_.retained_bytes());
   publish();
   co_return http::json_response(http::Status::ok,
                                 {{"freed_mb", as_mebibytes(freed)}, {"retained_mb", 0}},

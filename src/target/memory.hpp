@@ -2,6 +2,9 @@
 // briefly (spike), accounted against a process-wide budget.
 #pragma once
 
+#include "protect/memory_admission.hpp"
+#include "protect/rejection.hpp"
+
 #include <boost/asio/awaitable.hpp>
 #include <cstddef>
 #include <memory>
@@ -18,6 +21,10 @@ namespace loadlab::metrics {
 class Registry;
 class Gauge;
 }  // namespace loadlab::metrics
+
+namespace loadlab::protect {
+class Protections;
+}
 
 namespace loadlab::target {
 
@@ -87,6 +94,8 @@ class MemoryRoutes {
  public:
   MemoryRoutes(MemoryStore& store, metrics::Registry& registry);
   void register_routes(http::Router& router);
+  // Memory admission: allocations that would pass the budget get 503 instead of an OOM kill.
+  void set_protections(protect::Protections& protections) { protections_ = &protections; }
 
   boost::asio::awaitable<http::Response> leak(http::RequestContext& context);
   boost::asio::awaitable<http::Response> spike(http::RequestContext& context);
@@ -94,9 +103,11 @@ class MemoryRoutes {
 
  private:
   void publish();
+  core::Expected<protect::MemoryReservation, protect::Rejection> admit(std::size_t bytes);
   http::Response refused(AllocationError error, std::size_t bytes, unsigned version) const;
 
   MemoryStore& store_;
+  protect::Protections* protections_ = nullptr;
   metrics::Gauge& retained_gauge_;
   metrics::Gauge& transient_gauge_;
 };

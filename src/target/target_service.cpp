@@ -8,6 +8,8 @@
 #include "http/client.hpp"
 #include "http/router.hpp"
 #include "http/server_options.hpp"
+#include "protect/protections.hpp"
+#include "target/admin_guard.hpp"
 #include "target/compute_pool.hpp"
 #include "target/cpu.hpp"
 #include "target/db_routes.hpp"
@@ -16,6 +18,8 @@
 #include "target/health.hpp"
 #include "target/io.hpp"
 #include "target/memory.hpp"
+#include "target/protection_gate.hpp"
+#include "target/protection_routes.hpp"
 #include "target/random_source.hpp"
 #include "target/simulated_dependency.hpp"
 #include "target/upstream_metrics.hpp"
@@ -28,6 +32,17 @@ std::uint64_t seed_from(std::uint64_t configured) {
   if (configured != 0) return configured;
   std::random_device device;
   return (static_cast<std::uint64_t>(device()) << 32) ^ device();
+}
+
+std::unique_ptr<protect::Protections> make_protections(const ServiceConfig& config,
+                                                       core::Clock& clock,
+                                                       metrics::Registry& registry) {
+  auto mask = protect::parse_protection_list(config.protect);
+  if (!mask) throw std::invalid_argument("--protect: " + mask.error());
+  protect::ProtectionSettings settings;
+  settings.enabled = *mask;
+  settings.params.memory.limit_bytes = config.memory_limit_bytes;
+  return std::make_unique<protect::Protections>(settings, clock, registry);
 }
 
 http::Origin downstream_origin(const std::string& url) {
@@ -43,6 +58,11 @@ TargetService::TargetService(const ServiceConfig& config, boost::asio::any_io_ex
                              http::ServerState& server_state)
     : config_(config),
       server_state_(server_state),
+      protections_(make_protections(config, clock, registry)),
+      gate_(std::make_unique<ProtectionGate>(*protections_, clock)),
+      admin_guard_(std::make_unique<AdminGuard>(is_loopback_host(host_of_listen(config.listen)),
+                                                config.admin_token)),
+      protection_routes_(std::make_unique<ProtectionRoutes>(*protections_, *admin_guard_)),
       random_(std::make_unique<RandomSource>(seed_from(config.random_seed))),
       compute_(std::make_unique<ComputePool>(
           config.compute_threads > 0 ? config.compute_threads : http::usable_cpu_count())),
@@ -52,20 +72,39 @@ TargetService::TargetService(const ServiceConfig& config, boost::asio::any_io_ex
       static_cast<std::size_t>(std::max(1, config.downstream_max_connections));
   client_ = std::make_unique<http::HttpClient>(outbound_io_.get_executor(), client_options);
   upstream_metrics_ = std::make_unique<UpstreamMetrics>(registry, "downstream");
-  memory_ = std::make_unique<MemoryStore>(config.memory_limit_bytes);
+  // No budget of its own: the memory protection decides (naked, the process may be OOM-killed).
+  memory_ = std::make_unique<MemoryStore>(0);
   db::PoolOptions pool_options;
   pool_options.size = config.db_pool_size;
   pool_options.overflow = config.db_pool_overflow;
   database_ = db::open_database(config.db_url, pool_options, executor, registry, clock);
+  // Pool acquisition waits forever when naked (the seed's hang); with `timeouts` it is bounded
+  // and expiry is a fast 503. Follows run-time toggles.
+  const auto apply_pool_timeout = [database = database_.get()](
+                                      const protect::ProtectionSettings& settings) {
+    if (settings.enabled.has(protect::Protection::timeouts)) {
+      database->set_acquire_timeout(std::chrono::duration_cast<std::chrono::milliseconds>(
+          settings.params.timeouts.pool_acquire_timeout));
+    } else {
+      database->set_acquire_timeout(std::nullopt);
+    }
+  };
+  apply_pool_timeout(protections_->settings().settings());
+  protections_->settings().add_listener(
+      [apply_pool_timeout](const protect::ProtectionSettings&,
+                           const protect::ProtectionSettings& after) { apply_pool_timeout(after); });
 
   cpu_routes_ = std::make_unique<CpuRoutes>(*compute_);
+  cpu_routes_->set_protections(*protections_, clock);
   io_routes_ = std::make_unique<IoRoutes>(*random_);
   memory_routes_ = std::make_unique<MemoryRoutes>(*memory_, registry);
+  memory_routes_->set_protections(*protections_);
   expensive_op_routes_ = std::make_unique<ExpensiveOpRoutes>(
       QueueRule{config.expensive_op_concurrency}, config.expensive_op_duration, clock, registry,
       server_state);
   downstream_routes_ = std::make_unique<DownstreamCallRoutes>(
       *client_, downstream_origin(config.downstream_url), *upstream_metrics_);
+  downstream_routes_->set_protections(*protections_, clock);
   dependency_routes_ = std::make_unique<SimulatedDependencyRoutes>(*random_, compute_.get());
   db_routes_ = std::make_unique<DbRoutes>(*database_);
   outbound_thread_ = std::thread([this] { outbound_io_.run(); });
@@ -84,7 +123,10 @@ void TargetService::register_routes(http::Router& router) {
   dependency_routes_->register_upstream(router);
   dependency_routes_->register_work(router);
   db_routes_->register_routes(router);
+  protection_routes_->register_routes(router);
 }
+
+http::RequestGate* TargetService::request_gate() noexcept { return gate_.get(); }
 
 void TargetService::stop() {
   if (stopped_.exchange(true)) return;

@@ -9,6 +9,9 @@
 
 #include "target/service.hpp"
 
+namespace loadlab::protect {
+class Protections;
+}
 namespace loadlab::db {
 class Database;
 }
@@ -29,6 +32,9 @@ class ExpensiveOpRoutes;
 class DownstreamCallRoutes;
 class SimulatedDependencyRoutes;
 class DbRoutes;
+class AdminGuard;
+class ProtectionGate;
+class ProtectionRoutes;
 
 class TargetService final : public Service {
  public:
@@ -38,11 +44,16 @@ class TargetService final : public Service {
   ~TargetService() override;
   void register_routes(http::Router& router) override;
   void stop() override;
+  http::RequestGate* request_gate() noexcept override;
 
  private:
   ServiceConfig config_;
   http::ServerState& server_state_;
   std::atomic<bool> stopped_{false};
+  std::unique_ptr<protect::Protections> protections_;
+  std::unique_ptr<ProtectionGate> gate_;
+  std::unique_ptr<AdminGuard> admin_guard_;
+  std::unique_ptr<ProtectionRoutes> protection_routes_;
   std::unique_ptr<RandomSource> random_;
   std::unique_ptr<ComputePool> compute_;
   // Outbound sockets get their own I/O thread: a blocked server thread (/api/blocking, a busy

@@ -144,10 +144,9 @@ def main():
             print(f"FAIL {name}: {detail}")
         return ok
 
-    # Until the protections are wired into the target's routes, the breaker cannot trip; the trip
-    # is required as soon as src/target uses the circuit breaker.
-    breaker_wired = any("CircuitBreaker" in path.read_text(errors="replace")
-                        for path in (repo / "src" / "target").glob("*.cpp") if path.name != "upstream_metrics.cpp")
+    # The protections are wired into the target (src/target/downstream_calls.cpp), so the breaker
+    # trip and its open state in Prometheus are required.
+    breaker_wired = True
     work = pathlib.Path(tempfile.mkdtemp(prefix="loadlab-prom-"))
     downstream = target = prom = None
     try:

@@ -1,0 +1,212 @@
+// The protections seen from outside: a real target in front of a real downstream.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <regex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "child_process.hpp"
+#include "http_client.hpp"
+#include "wait.hpp"
+
+namespace loadlab::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+// The value of one exposition line "name{labels} value" (exact label text), or nullopt.
+std::optional<double> metric_value(const std::string& exposition, const std::string& series) {
+  const std::string prefix = series + " ";
+  std::size_t at = 0;
+  while ((at = exposition.find(prefix, at)) != std::string::npos) {
+    if (at == 0 || exposition[at - 1] == '\n') {
+      return std::stod(exposition.substr(at + prefix.size()));
+    }
+    at += prefix.size();
+  }
+  return std::nullopt;
+}
+
+class Services {
+ public:
+  explicit Services(const std::vector<std::string>& target_args)
+      : downstream_(start_loadlab_serve({"--role", "downstream"})) {
+    std::vector<std::string> args = {"--downstream", downstream_.base_url(), "--db",
+                                     "sqlite::memory:"};
+    args.insert(args.end(), target_args.begin(), target_args.end());
+    target_ = std::make_unique<ChildProcess>(start_loadlab_serve(args));
+  }
+  HttpResult get(const std::string& target, std::chrono::milliseconds timeout = 10s) {
+    return http_get(target_->host(), target_->port(), target, timeout);
+  }
+  HttpResult put_protections(const nlohmann::json& body) {
+    HttpCall call;
+    call.method = "PUT";
+    call.target = "/admin/protections";
+    call.body = body.dump();
+    call.headers = {{"Content-Type", "application/json"}};
+    return http_request(target_->host(), target_->port(), call);
+  }
+  std::optional<double> target_metric(const std::string& series) {
+    return metric_value(get("/metrics").body, series);
+  }
+  double downstream_requests(const std::string& path) {
+    const auto text = http_get(downstream_.host(), downstream_.port(), "/metrics").body;
+    double total = 0;
+    const std::regex line("http_requests_total\\{method=\"GET\",path=\"" + path +
+                          "\",status=\"[0-9]+\"\\} ([0-9.e+]+)");
+    for (std::sregex_iterator it(text.begin(), text.end(), line), end; it != end; ++it) {
+      total += std::stod((*it)[1]);
+    }
+    return total;
+  }
+  ChildProcess& downstream() { return downstream_; }
+  ChildProcess& target() { return *target_; }
+
+ private:
+  ChildProcess downstream_;
+  std::unique_ptr<ChildProcess> target_;
+};
+
+// Seed 004's demo: healthy traffic, fail_rate=1 trips the breaker, no call reaches the
+// dependency while it is open, healthy traffic closes it after the wait.
+TEST(Protections, BreakerTripsOnFailuresBlocksCallsAndRecovers) {
+  Services services({"--protect", "breaker,timeouts"});
+  ASSERT_EQ(services
+                .put_protections({{"breaker",
+                                   {{"rule", "consecutive_failures"},
+                                    {"consecutive_failures", 5},
+                                    {"open_ms", 1500},
+                                    {"half_open_probes", 1}}}})
+                .status,
+            200);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(services.get("/client?ms=1").status, 200);
+  EXPECT_EQ(services.target_metric("circuit_breaker_state{dependency=\"downstream\"}"), 0.0);
+
+  int failures_before_open = 0;
+  HttpResult refused;
+  for (int i = 0; i < 20; ++i) {
+    refused = services.get("/client?ms=1&fail_rate=1");
+    if (refused.status == 503) break;
+    EXPECT_EQ(refused.status, 502);
+    ++failures_before_open;
+  }
+  EXPECT_EQ(failures_before_open, 5);  // the seed's rule: exactly 5 consecutive failures
+  ASSERT_EQ(refused.status, 503);
+  EXPECT_FALSE(refused.header("retry-after").empty());
+  EXPECT_EQ(services.target_metric("circuit_breaker_state{dependency=\"downstream\"}"), 1.0);
+
+  const double reached_before = services.downstream_requests("/upstream");
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(services.get("/client?ms=1").status, 503);
+  EXPECT_EQ(services.downstream_requests("/upstream"), reached_before);  // zero calls while open
+  EXPECT_GE(services.target_metric("upstream_requests_total{result=\"breaker_open\"}").value_or(0),
+            11.0);
+
+  // After the open wait a healthy probe closes it.
+  EXPECT_TRUE(wait_until([&] { return services.get("/client?ms=1").status == 200; }, 10s, 100ms));
+  EXPECT_EQ(services.target_metric("circuit_breaker_state{dependency=\"downstream\"}"), 0.0);
+  EXPECT_EQ(services.get("/client?ms=1").status, 200);
+}
+
+TEST(Protections, RunTimeToggleTakesEffectWithoutRestart) {
+  Services services({"--protect", "naked"});
+  for (int i = 0; i < 12; ++i) {
+    EXPECT_EQ(services.get("/client?ms=1&fail_rate=1").status, 502) << "naked never opens";
+  }
+  const auto put = services.put_protections(
+      {{"profile", "breaker"},
+       {"breaker", {{"rule", "consecutive_failures"}, {"consecutive_failures", 3}}}});
+  ASSERT_EQ(put.status, 200) << put.body;
+  EXPECT_EQ(nlohmann::json::parse(put.body).at("profile"), "breaker");
+  int status = 0;
+  for (int i = 0; i < 5 && status != 503; ++i) status = services.get("/client?ms=1&fail_rate=1").status;
+  EXPECT_EQ(status, 503);
+  const auto bad = services.put_protections({{"enabled", {"breaker", "no-such-protection"}}});
+  EXPECT_EQ(bad.status, 422);
+  EXPECT_NE(bad.body.find("no-such-protection"), std::string::npos);
+}
+
+TEST(Protections, SheddingAnswers429WithRetryAfterAndSparesOperationsRoutes) {
+  Services services({"--protect", "shed"});
+  ASSERT_EQ(services.put_protections({{"shed", {{"limit", 2}}}}).status, 200);
+  std::vector<std::thread> slow;
+  std::atomic<int> slow_ok{0};
+  for (int i = 0; i < 2; ++i) {
+    slow.emplace_back([&] {
+      if (services.get("/api/slow?delay=2&priority=high").status == 200) ++slow_ok;
+    });
+  }
+  ASSERT_TRUE(wait_until(
+      [&] { return services.target_metric("http_inflight_requests").value_or(0) >= 3; }, 10s));
+  const auto shed = services.get("/api/fast?priority=high");
+  EXPECT_EQ(shed.status, 429);
+  EXPECT_EQ(shed.header("retry-after"), "1");
+  EXPECT_EQ(nlohmann::json::parse(shed.body).at("reason"), "concurrency_limit");
+  EXPECT_EQ(services.get("/liveness").status, 200);  // exempt
+  EXPECT_EQ(services.get("/api/fast?priority=urgent").status, 422);
+  for (auto& t : slow) t.join();
+  EXPECT_EQ(slow_ok.load(), 2);
+  EXPECT_EQ(services.get("/api/fast").status, 200);
+}
+
+TEST(Protections, MemoryAdmissionTurnsAnOverBudgetAllocationInto503) {
+  Services services({"--protect", "memory"});
+  // Budget: 80 % of 160 MiB = 128 MiB, RSS included.
+  ASSERT_EQ(services.put_protections({{"memory", {{"limit_bytes", 160 << 20}}}}).status, 200);
+  EXPECT_EQ(services.get("/api/memory-leak?size_mb=60").status, 200);
+  const auto refused = services.get("/api/memory-leak?size_mb=80");
+  EXPECT_EQ(refused.status, 503);
+  EXPECT_FALSE(refused.header("retry-after").empty());
+  EXPECT_EQ(nlohmann::json::parse(refused.body).at("reason"), "memory_budget");
+  EXPECT_EQ(services.get("/api/clear-memory").status, 405);
+  HttpCall clear;
+  clear.method = "POST";
+  clear.target = "/api/clear-memory";
+  EXPECT_EQ(http_request(services.target().host(), services.target().port(), clear).status, 200);
+  EXPECT_EQ(services.get("/api/memory-leak?size_mb=80").status, 200);
+}
+
+// Threaded model, slow downstream: naked, calls to it take every worker and /api/fast waits;
+// protected by a bulkhead, excess calls fail fast and /api/fast keeps its latency.
+double fast_route_seconds_under_slow_downstream(const std::string& protect) {
+  Services services({"--model", "threaded", "--workers", "4", "--protect", protect});
+  HttpCall faults;
+  faults.method = "PUT";
+  faults.target = "/admin/faults";
+  faults.body = R"({"latency_ms":2500})";
+  faults.headers = {{"Content-Type", "application/json"}};
+  EXPECT_EQ(http_request(services.downstream().host(), services.downstream().port(), faults).status,
+            200);
+  if (protect != "naked") {
+    EXPECT_EQ(services.put_protections({{"bulkhead", {{"max_concurrent", 2}}}}).status, 200);
+  }
+  std::vector<std::thread> callers;
+  for (int i = 0; i < 8; ++i) {
+    callers.emplace_back([&] { services.get("/api/call-downstream?timeout=10&delay=0", 15s); });
+  }
+  wait_until([&] { return services.target_metric("http_inflight_requests").value_or(0) >= 6; },
+             5s);
+  const auto started = std::chrono::steady_clock::now();
+  const auto fast = services.get("/api/fast", 20s);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  EXPECT_EQ(fast.status, 200);
+  for (auto& t : callers) t.join();
+  return seconds;
+}
+
+TEST(Protections, BulkheadKeepsFastRouteFastInThreadedModel) {
+  const double naked = fast_route_seconds_under_slow_downstream("naked");
+  const double guarded = fast_route_seconds_under_slow_downstream("bulkhead,timeouts");
+  EXPECT_GT(naked, 1.0) << "naked: /api/fast waited for a worker held by the slow downstream";
+  EXPECT_LT(guarded, 1.0) << "protected: the bulkhead left workers free";
+  EXPECT_GT(naked, 3 * guarded);
+}
+
+}  // namespace
+}  // namespace loadlab::testing
