@@ -114,10 +114,8 @@ TEST_F(TargetRoutes, RandomDelayAndParallelIo) {
   expect_unprocessable(target(), "/api/parallel-io?count=21", "count");
 }
 
-// DISABLED until the memory-protection wiring in src/target/memory.cpp (uncommitted at the time)
-// is fixed: memory_retained_bytes scrapes 0 after a leak, and the target stops answering after
-// this sequence (clear, leak 2 MB, spike 1 MB, clear). Re-enable to reproduce.
-TEST_F(TargetRoutes, DISABLED_MemoryLeakSpikeAndClear) {
+// Leak, spike and clear keep memory_retained_bytes and the admission's retained total in step.
+TEST_F(TargetRoutes, MemoryLeakSpikeAndClear) {
   call(target(), "POST", "/api/clear-memory");
   const auto leak = get(target(), "/api/memory-leak?size_mb=2");
   ASSERT_EQ(leak.status, 200) << leak.body;
@@ -134,8 +132,8 @@ TEST_F(TargetRoutes, DISABLED_MemoryLeakSpikeAndClear) {
   expect_unprocessable(target(), "/api/memory-spike?size_mb=501", "size_mb");
 }
 
-// DISABLED: with --protect memory --memory-limit 64MiB a 100 MB leak is still admitted (200).
-TEST_F(TargetRoutes, DISABLED_MemoryBudgetRefusesWithAStatus) {
+// With --protect memory --memory-limit 64MiB a 100 MB leak is refused with a status.
+TEST_F(TargetRoutes, MemoryBudgetRefusesWithAStatus) {
   // With the memory protection a request that cannot fit the budget is refused before any
   // allocation, with a status and a JSON body.
   auto small = loadlab::testing::start_loadlab_serve(
