@@ -56,8 +56,12 @@ http::GateDecision ProtectionGate::enter(http::RequestContext& context) {
   auto deadline = protections_.request_deadline(
       context.received_at, header_value(context.request, "X-Request-Timeout-Ms"));
   if (!deadline) {
+    // The parser's message already starts with the header's name; the 422 names it once.
+    constexpr std::string_view header = "X-Request-Timeout-Ms ";
+    std::string detail = deadline.error();
+    if (detail.starts_with(header)) detail.erase(0, header.size());
     decision.rejection =
-        http::unprocessable(http::ParamError{"X-Request-Timeout-Ms", deadline.error()}, version);
+        http::unprocessable(http::ParamError{"X-Request-Timeout-Ms", detail}, version);
     return decision;
   }
   if (deadline->at() < context.deadline) context.deadline = deadline->at();
