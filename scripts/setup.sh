@@ -21,21 +21,39 @@ if [ "$(id -u)" -ne 0 ]; then
   fi
 fi
 
+# Packages whose job is done when their command is already on PATH: Node.js from NodeSource
+# ships its own npm and conflicts with Debian's npm package ("held broken packages").
+declare -A PROVIDED_BY_COMMAND=([nodejs]=node [npm]=npm [kubectl]=kubectl)
+# Packages that are not in every Debian 12 archive; set-up goes on without them, and the tests
+# that need them skip with a message.
+OPTIONAL_PACKAGES=(kubectl)
+
+is_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+is_optional() { [[ " ${OPTIONAL_PACKAGES[*]} " == *" $1 "* ]]; }
+has_candidate() { apt-cache policy "$1" 2>/dev/null | grep -q 'Candidate: [^(]'; }
+
 missing=()
 for pkg in "${DEB_PACKAGES[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
-    missing+=("$pkg")
-  fi
+  command_name="${PROVIDED_BY_COMMAND[$pkg]:-}"
+  if [ -n "$command_name" ] && command -v "$command_name" >/dev/null 2>&1; then continue; fi
+  is_installed "$pkg" || missing+=("$pkg")
 done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
   $SUDO apt-get update -qq
-  # kubectl is not in Debian 12's main archive everywhere; do not fail the whole set-up on it.
-  if ! DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"; then
-    optional=(kubectl)
-    required=()
-    for pkg in "${missing[@]}"; do [[ " ${optional[*]} " == *" $pkg "* ]] || required+=("$pkg"); done
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${required[@]}"
+  installable=()
+  for pkg in "${missing[@]}"; do
+    if has_candidate "$pkg"; then
+      installable+=("$pkg")
+    elif is_optional "$pkg"; then
+      echo "setup: optional package $pkg is not in this machine's archives; going on without it" >&2
+    else
+      echo "setup: required package $pkg is not in this machine's archives" >&2
+      exit 1
+    fi
+  done
+  if [ ${#installable[@]} -gt 0 ]; then
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${installable[@]}"
   fi
 fi
 
