@@ -31,6 +31,9 @@ std::string validate(const AdaptiveLimiterConfig& config) {
   if (config.min_rtt_samples < 1 || config.min_rtt_samples > static_cast<int>(512)) {
     return "min_rtt_samples must be 1..512";
   }
+  if (config.min_rtt_max_wait < std::chrono::milliseconds{1}) {
+    return "min_rtt_max_wait_ms must be >= 1";
+  }
   if (config.retry_after.count() < 1) return "retry_after_s must be >= 1";
   return {};
 }
@@ -91,6 +94,7 @@ core::Expected<AdaptivePermit, Rejection> AdaptiveLimiter::try_acquire() {
     return AdaptivePermit{*this, clock_.now(), epoch};
   }
   rejected_.inc();
+  rejections_.fetch_add(1, std::memory_order_relaxed);
   return core::unexpected(
       Rejection{RejectReason::adaptive_limit,
                 std::chrono::seconds{retry_after_seconds_.load(std::memory_order_relaxed)}});
@@ -106,7 +110,12 @@ void AdaptiveLimiter::finish(core::TimePoint started, std::uint64_t epoch,
   if (measuring_.load(std::memory_order_relaxed)) {
     if (epoch != epoch_.load(std::memory_order_relaxed)) return;  // queued before measuring
     samples_[sample_count_++ % kMaxSamples] = rtt;
-    if (sample_count_ < static_cast<std::size_t>(config_.min_rtt_samples)) return;
+    const bool enough_samples = sample_count_ >= static_cast<std::size_t>(config_.min_rtt_samples);
+    const bool waited_long_enough =
+        now - measurement_started_ >= config_.min_rtt_max_wait &&
+        sample_count_ >= static_cast<std::size_t>(config_.min_limit);
+    if (!enough_samples && !waited_long_enough) return;
+    rejected_at_measurement_ = rejections_.load(std::memory_order_relaxed);
     min_rtt_ns_.store(percentile_locked().count(), std::memory_order_relaxed);
     measuring_.store(false, std::memory_order_relaxed);
     admission_limit_.store(static_cast<int>(estimated_limit_.load(std::memory_order_relaxed)),
@@ -139,8 +148,11 @@ void AdaptiveLimiter::end_window_locked(core::TimePoint now) {
     estimated_limit_.store(limit, std::memory_order_relaxed);
   }
   if (now >= next_measurement_) {
-    start_measurement_locked(now);
-    return;
+    if (rejections_.load(std::memory_order_relaxed) != rejected_at_measurement_) {
+      start_measurement_locked(now);
+      return;
+    }
+    next_measurement_ = now + config_.min_rtt_interval;  // never bound: keep the min RTT
   }
   admission_limit_.store(static_cast<int>(limit), std::memory_order_release);
   publish_locked();
@@ -149,6 +161,7 @@ void AdaptiveLimiter::end_window_locked(core::TimePoint now) {
 void AdaptiveLimiter::start_measurement_locked(core::TimePoint now) {
   epoch_.fetch_add(1, std::memory_order_acq_rel);
   measuring_.store(true, std::memory_order_relaxed);
+  measurement_started_ = now;
   admission_limit_.store(config_.min_limit, std::memory_order_release);
   sample_count_ = 0;
   window_end_ = now + config_.update_interval;

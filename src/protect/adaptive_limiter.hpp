@@ -32,6 +32,9 @@ struct AdaptiveLimiterConfig {
   double smoothing = 0.5;         // weight of the new value: limit += smoothing * (new - limit)
   core::Duration min_rtt_interval = std::chrono::seconds{30};  // how often min RTT is re-measured
   int min_rtt_samples = 25;  // requests measured, at min_limit concurrency, per measurement
+  // A measurement also ends once this long has passed and min_limit of its requests completed:
+  // on a route that takes seconds, 25 samples at concurrency 3 would pin the limit for a minute.
+  core::Duration min_rtt_max_wait = std::chrono::seconds{1};
   std::chrono::seconds retry_after{1};
   bool operator==(const AdaptiveLimiterConfig&) const = default;
 };
@@ -66,7 +69,10 @@ class AdaptivePermit {
 //  * min RTT is measured with the concurrency pinned to min_limit until min_rtt_samples requests
 //    that STARTED during the measurement have completed; it is their sample_percentile. This
 //    happens at start and every min_rtt_interval, because a limiter that only ever runs with a
-//    queue never sees the no-queue latency (and would drift upward).
+//    queue never sees the no-queue latency (and would drift upward). A measurement also ends
+//    after min_rtt_max_wait once min_limit of its requests have completed. A periodic
+//    re-measurement is skipped when nothing was rejected since the last one: the limit never
+//    bound, so no queue built up behind it and pinning would only refuse healthy traffic.
 //  * every update_interval (a window), sample RTT = sample_percentile of the RTTs completed in it,
 //      gradient  = clamp(min_rtt * (1 + buffer) / sample_rtt, 0.5, 2.0)
 //      new_limit = limit * gradient + sqrt(limit)          (sqrt: headroom to probe upward)
@@ -130,6 +136,9 @@ class AdaptiveLimiter {
   AdaptiveLimiterConfig config_;
   core::TimePoint window_end_{};
   core::TimePoint next_measurement_{};
+  core::TimePoint measurement_started_{};
+  std::uint64_t rejected_at_measurement_ = 0;  // rejections counted when the last one ended
+  std::atomic<std::uint64_t> rejections_{0};
   std::array<core::Duration, kMaxSamples> samples_{};  // the latest ones of the window
   std::size_t sample_count_ = 0;                       // may exceed kMaxSamples
 };

@@ -152,6 +152,7 @@ const std::vector<Field>& fields_of(Protection protection) {
         number_field("smoothing", &Params::adaptive, &A::smoothing),
         millis_field("min_rtt_interval_ms", &Params::adaptive, &A::min_rtt_interval),
         integer_field("min_rtt_samples", &Params::adaptive, &A::min_rtt_samples),
+        millis_field("min_rtt_max_wait_ms", &Params::adaptive, &A::min_rtt_max_wait),
         seconds_field("retry_after_s", &Params::adaptive, &A::retry_after)};
     t[static_cast<int>(Protection::queue)] = {
         integer_field("capacity", &Params::queue, &CodelQueueConfig::capacity),

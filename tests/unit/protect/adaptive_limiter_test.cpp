@@ -61,6 +61,11 @@ TEST_F(AdaptiveLimiterTest, MinRttComesFromRequestsStartedDuringTheMeasurement) 
 
   std::vector<AdaptivePermit> old;  // started before the next measurement
   for (int i = 0; i < 5; ++i) old.push_back(std::move(limiter.try_acquire()).value());
+  {  // the limit binds once, so the next interval's end re-measures
+    std::vector<AdaptivePermit> rest;
+    while (auto permit = limiter.try_acquire()) rest.push_back(std::move(permit).value());
+    for (auto& permit : rest) permit.complete(CallOutcome::ignored);
+  }
   clock.advance(100ms);
   run_batch(limiter, clock, 1, 10ms);  // ends the window: a new measurement starts
   EXPECT_TRUE(limiter.measuring_min_rtt());
@@ -73,6 +78,52 @@ TEST_F(AdaptiveLimiterTest, MinRttComesFromRequestsStartedDuringTheMeasurement) 
   EXPECT_EQ(limiter.min_rtt(), 20ms);
   EXPECT_DOUBLE_EQ(registry.gauge("adaptive_concurrency_min_rtt_seconds", "").with({}).value(),
                    0.020);
+}
+
+TEST_F(AdaptiveLimiterTest, ASlowRouteEndsTheMeasurementAfterTheMaxWait) {
+  AdaptiveLimiterConfig config;  // 25 samples wanted, at most 1 s of waiting
+  AdaptiveLimiter limiter(config, clock, registry);
+  run_batch(limiter, clock, 2, 2s);  // fewer than min_limit completed: still measuring
+  EXPECT_TRUE(limiter.measuring_min_rtt());
+  run_batch(limiter, clock, 3, 2s);  // 5 samples, 4 s in: min_limit reached past the max wait
+  EXPECT_FALSE(limiter.measuring_min_rtt());
+  EXPECT_EQ(limiter.min_rtt(), 2s);
+  EXPECT_EQ(limiter.admission_limit(), 20);
+}
+
+TEST_F(AdaptiveLimiterTest, AFastRouteStillCollectsAllItsSamples) {
+  AdaptiveLimiterConfig config;
+  AdaptiveLimiter limiter(config, clock, registry);
+  for (int batch = 0; batch < 8; ++batch) run_batch(limiter, clock, 3, 10ms);  // 24 in 80 ms
+  EXPECT_TRUE(limiter.measuring_min_rtt());
+  run_batch(limiter, clock, 1, 10ms);
+  EXPECT_FALSE(limiter.measuring_min_rtt());
+}
+
+TEST_F(AdaptiveLimiterTest, ReMeasuresOnlyWhenTheLimitHasBound) {
+  AdaptiveLimiterConfig config;
+  config.min_rtt_samples = 3;
+  config.min_rtt_interval = 1s;
+  AdaptiveLimiter limiter(config, clock, registry);
+  run_batch(limiter, clock, 3, 10ms);
+  ASSERT_FALSE(limiter.measuring_min_rtt());
+  // 2 s of healthy traffic below the limit: the interval passes without a rejection.
+  for (int window = 0; window < 20; ++window) {
+    clock.advance(100ms);
+    run_batch(limiter, clock, 5, 10ms);
+  }
+  EXPECT_FALSE(limiter.measuring_min_rtt());
+  EXPECT_GE(limiter.admission_limit(), 20);
+  // Now the limit binds once; the next interval's end starts a pinned measurement.
+  std::vector<AdaptivePermit> held;
+  while (auto permit = limiter.try_acquire()) held.push_back(std::move(permit).value());
+  for (auto& permit : held) permit.complete(CallOutcome::ignored);
+  for (int window = 0; window < 12 && !limiter.measuring_min_rtt(); ++window) {
+    clock.advance(100ms);
+    run_batch(limiter, clock, 1, 10ms);
+  }
+  EXPECT_TRUE(limiter.measuring_min_rtt());
+  EXPECT_EQ(limiter.admission_limit(), 3);
 }
 
 TEST_F(AdaptiveLimiterTest, OneWindowFollowsTheGradientLawExactly) {
