@@ -8,5 +8,5 @@ JOBS=${JOBS:-$(nproc)}
 cmake --preset release >/dev/null
 cmake --build --preset release -j "$JOBS" --target loadlab
 OUT=${LOADLAB_LAB_OUT:-lab-out}
-build/release/src/cli/loadlab lab --quick --out "$OUT" "$@"
+build/release/src/cli/loadlab lab --quick --start-postgres --out "$OUT" "$@"
 echo "main: report: $OUT/report.html (findings: $OUT/findings.md, data: $OUT/lab.json)"

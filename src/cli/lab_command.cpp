@@ -15,6 +15,7 @@
 #include "lab/experiment_runner.hpp"
 #include "lab/lab_report.hpp"
 #include "lab/lab_result.hpp"
+#include "lab/local_postgres.hpp"
 #include "report/html_report.hpp"
 
 namespace loadlab::cli {
@@ -28,6 +29,7 @@ struct LabCommandOptions {
   bool list = false;
   std::string out_dir = "lab-results";
   std::string db_url;
+  bool start_postgres = false;
   std::string limiter = "auto";
   double cpus = 0.5;
   std::uint64_t memory_mib = 512;
@@ -106,6 +108,24 @@ void run_lab(const LabCommandOptions& options) {
   lab_options.scenario_dir = find_scenario_dir(options);
   lab_options.out_dir = fs::absolute(options.out_dir).string();
   lab_options.db_url = options.db_url;
+  // Declared before the runner: the database outlives every target that uses it.
+  std::unique_ptr<lab::LocalPostgres> postgres;
+  if (options.start_postgres && options.db_url.empty()) {
+    lab::LocalPostgresSettings settings;
+    settings.log_dir = lab_options.out_dir + "/postgres";
+    auto started_db = lab::LocalPostgres::start(settings);
+    if (started_db) {
+      postgres = std::move(*started_db);
+      lab_options.db_url = postgres->url();
+      notes.push_back("database: " + postgres->describe() + ", shared by the targets");
+    } else {
+      notes.push_back("database: PostgreSQL could not be started (" + started_db.error() +
+                      "); the targets use SQLite and the scale-out run is skipped");
+    }
+    std::cout << "lab: " << notes.back() << std::endl;
+  } else if (!options.db_url.empty()) {
+    notes.push_back("database: " + options.db_url + " (given with --db), shared by the targets");
+  }
   lab_options.limits = {options.cpus, options.memory_mib << 20};
   lab_options.progress = [](const std::string& line) { std::cout << "lab: " << line << std::endl; };
   std::cout << "lab: " << chosen.size() << " experiment(s), " << (options.quick ? "quick" : "full")
@@ -155,6 +175,8 @@ void add_lab_command(CLI::App& app) {
   command->add_option("--out", options->out_dir, "output folder (lab.json, findings.md, report.html, runs/)")
       ->capture_default_str();
   command->add_option("--db", options->db_url, "postgresql://... shared by the targets (enables the scale-out run)");
+  command->add_flag("--start-postgres", options->start_postgres,
+                    "start a throwaway local PostgreSQL (max_connections 20) for the targets and the scale-out run");
   command->add_option("--limits", options->limiter, "auto | cgroup-v2 | cgroup-v1 | fallback | none")
       ->capture_default_str()
       ->check(CLI::IsMember({"auto", "cgroup-v2", "cgroup-v1", "fallback", "none"}));

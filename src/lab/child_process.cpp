@@ -2,6 +2,7 @@
 #include "lab/child_process.hpp"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -100,6 +101,13 @@ ChildProcess ChildProcess::launch(const LaunchSpec& spec, const Confinement* con
   if (pid == 0) {
     if (confinement != nullptr) confinement->enter_from_child();
     ::setpgid(0, 0);
+    if (spec.run_as) {
+      if (::setgroups(0, nullptr) != 0 || ::setgid(spec.run_as->second) != 0 ||
+          ::setuid(spec.run_as->first) != 0) {
+        ::_exit(126);
+      }
+    }
+    // After the user change: a change of credentials clears the parent-death signal.
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // a crashed lab must not leave servers behind
     if (::getppid() != parent) ::_exit(127);
     ::dup2(out, STDOUT_FILENO);

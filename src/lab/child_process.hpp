@@ -19,6 +19,8 @@ struct LaunchSpec {
   std::vector<std::pair<std::string, std::string>> env;  // added to (or replacing in) ours
   std::string stdout_path;
   std::string stderr_path;
+  // Run as this user (uid, gid) when the lab runs as root: PostgreSQL refuses to run as root.
+  std::optional<std::pair<uid_t, gid_t>> run_as;
 };
 
 // How a child ended, as waitpid reports it.

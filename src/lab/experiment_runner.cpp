@@ -72,7 +72,7 @@ RunMeasurements ExperimentRunner::run_variant(const Experiment& experiment, cons
   run.variant = variant.label;
   run.model = variant.model + (variant.model == "threaded" ? " (" + std::to_string(variant.workers) + " workers)" : "");
   if (variant.needs_postgres && options_.db_url.rfind("postgresql://", 0) != 0) {
-    run.skipped_reason = "needs PostgreSQL shared by the replicas; pass --db postgresql://...";
+    run.skipped_reason = "needs PostgreSQL shared by the replicas; pass --db postgresql://... or --start-postgres";
     return run;
   }
   const auto scenario_path = options_.scenario_dir + "/" + experiment.scenario;

@@ -2,6 +2,7 @@
 #include "load/result.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <set>
@@ -220,6 +221,15 @@ std::string series_csv(const MetricsData& metrics) {
   return out;
 }
 
+namespace {
+// Shards may aim the same plan at different replicas of one service (the lab's scale-out run
+// gives each replica its own generator); everything else about the plan must be equal.
+Json without_base_url(Json plan) {
+  if (plan.is_object()) plan.erase("baseUrl");
+  return plan;
+}
+}  // namespace
+
 core::Expected<RunResult, std::string> merge_results(const std::vector<RunResult>& shards) {
   if (shards.empty()) return core::unexpected(std::string("nothing to merge"));
   const RunResult& first = shards.front();
@@ -238,7 +248,7 @@ core::Expected<RunResult, std::string> merge_results(const std::vector<RunResult
     if (shards.size() > 1 && !seen.insert(info.shard.index).second) {
       return core::unexpected(which + " repeats shard " + info.shard.to_string());
     }
-    if (info.plan != first.info.plan) {
+    if (without_base_url(info.plan) != without_base_url(first.info.plan)) {
       return core::unexpected(which + " ran a different plan than result 1");
     }
     if (shards[i].metrics.names != first.metrics.names) {
@@ -247,6 +257,13 @@ core::Expected<RunResult, std::string> merge_results(const std::vector<RunResult
   }
   RunResult merged;
   merged.info = first.info;
+  std::vector<std::string> targets;  // one per replica when the shards aimed at several
+  for (const auto& shard : shards) {
+    if (std::find(targets.begin(), targets.end(), shard.info.target) == targets.end()) {
+      targets.push_back(shard.info.target);
+    }
+  }
+  merged.info.target = fmt::format("{}", fmt::join(targets, ", "));
   merged.metrics = first.metrics;
   for (std::size_t i = 1; i < shards.size(); ++i) {
     const RunInfo& info = shards[i].info;

@@ -141,6 +141,18 @@ TEST(RunResult, TwoShardsMergeIntoExactlyTheSingleRun) {
   EXPECT_EQ(a, b);
 }
 
+TEST(RunResult, ShardsAimedAtDifferentReplicasMergeAndListTheirTargets) {
+  const TestPlan plan = small_plan();
+  RunResult first = result_of(plan, Shard{1, 2});
+  RunResult second = result_of(plan, Shard{2, 2});
+  first.info.plan["baseUrl"] = first.info.target = "http://127.0.0.1:1001";
+  second.info.plan["baseUrl"] = second.info.target = "http://127.0.0.1:1002";
+  auto merged = merge_results({first, second});
+  ASSERT_TRUE(merged.has_value()) << merged.error();
+  EXPECT_EQ(merged->info.target, "http://127.0.0.1:1001, http://127.0.0.1:1002");
+  EXPECT_EQ(merged->metrics, result_of(plan, Shard{}).metrics);
+}
+
 TEST(RunResult, MergeRejectsMismatchedShards) {
   const TestPlan plan = small_plan();
   EXPECT_NE(merge_results({}).error().find("nothing to merge"), std::string::npos);
@@ -149,7 +161,7 @@ TEST(RunResult, MergeRejectsMismatchedShards) {
   EXPECT_NE(merge_results({result_of(plan, Shard{1, 2}), result_of(plan, Shard{2, 3})}).error().find("shard counts differ"),
             std::string::npos);
   RunResult other = result_of(plan, Shard{2, 2});
-  other.info.plan["baseUrl"] = "http://elsewhere";
+  other.info.plan["scenarios"] = "something else";
   EXPECT_NE(merge_results({result_of(plan, Shard{1, 2}), other}).error().find("different plan"), std::string::npos);
   auto merged = merge_results({result_of(plan, Shard{1, 2}), result_of(plan, Shard{2, 2})});
   EXPECT_NE(merge_results({*merged, result_of(plan, Shard{1, 2})}).error().find("already a merge"), std::string::npos);
