@@ -98,6 +98,10 @@ nlohmann::json summary_json(const MetricsData& metrics, core::Duration elapsed) 
       summary[selector.key()] = metric_json(*values, elapsed);
     }
   };
+  // k6 shows the duration of successful requests by default; goodput and admitted latency too.
+  for (auto metric : {"http_reqs", "http_req_duration", "http_req_latency"}) {
+    add(metric, "expected_response", "true");
+  }
   if (metrics.names.size() > 1) {
     for (const auto& scenario : metrics.names) {
       for (auto metric : kPerRequest) add(metric, "scenario", scenario.name);
