@@ -59,6 +59,10 @@ struct RequestContext {
 
 using Handler = std::function<asio::awaitable<Response>(RequestContext&)>;
 
+// A handler sets this response header (value "reset") to have the session drop the connection
+// with a TCP reset instead of answering: the downstream role's connection-reset fault.
+inline constexpr std::string_view abort_connection_header = "X-Loadlab-Abort";
+
 // Response helpers; every error body is JSON: {"error": "...", ...extra fields}.
 Response json_response(Status status, const nlohmann::json& body, unsigned version = 11);
 Response error_response(Status status, std::string_view message, unsigned version = 11);

@@ -167,6 +167,12 @@ asio::awaitable<void> run_session(tcp::socket socket, SessionEnvironment* enviro
     connection->no_deadline();
     Response response =
         co_await dispatch_request(environment, &request, connection->socket.get_executor());
+    if (const auto abort = response.find(abort_connection_header);
+        abort != response.end() && abort->value() == "reset") {
+      // SO_LINGER with a zero timeout turns close() into a RST: the peer sees "connection reset".
+      connection->socket.set_option(asio::socket_base::linger(true, 0), ignored);
+      break;
+    }
     const bool keep_alive =
         request.keep_alive() && response.keep_alive() && !environment->state->draining();
     response.keep_alive(keep_alive);
@@ -178,7 +184,10 @@ asio::awaitable<void> run_session(tcp::socket socket, SessionEnvironment* enviro
 
   connection->finished = true;
   connection->watchdog.cancel();
-  connection->socket.shutdown(tcp::socket::shutdown_send, ignored);
+  // A graceful FIN, unless a reset was asked for (a shutdown first would send the FIN anyway).
+  asio::socket_base::linger linger;
+  connection->socket.get_option(linger, ignored);
+  if (!linger.enabled()) connection->socket.shutdown(tcp::socket::shutdown_send, ignored);
   connection->socket.close(ignored);
   shard->connections.erase(tracked);
   environment->metrics->connections().dec();

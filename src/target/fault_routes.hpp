@@ -25,10 +25,9 @@ namespace loadlab::target {
 class AdminGuard;
 class RandomSource;
 
-// A handler sets this response header to ask the server to drop the connection without
-// answering (an abrupt close, RST where possible). A server that does not know the convention
-// still sends a 502 with `Connection: close`, so the client sees a failure either way.
-inline constexpr std::string_view abort_connection_header = "X-Loadlab-Abort";
+// The marker header asking the session to reset the connection (http/message.hpp). The response
+// is still a complete 502 with `Connection: close`, so it is a failure in every server.
+using http::abort_connection_header;
 
 // How long a blackholed request is held at most before its connection is dropped.
 inline constexpr std::chrono::seconds blackhole_hold{120};
