@@ -6,12 +6,29 @@
 #include <thread>
 
 #include "http_client.hpp"
+#include "wait.hpp"
 #include "load_fixtures.hpp"
 
 namespace loadlab::testing {
 namespace {
 
 using namespace std::chrono_literals;
+
+// GET /healthz requests the server has answered, from its own http_requests_total series.
+double healthz_requests(const ChildProcess& server) {
+  const auto scrape = http_get(server.host(), server.port(), "/metrics", 2s);
+  double total = 0;
+  std::size_t at = 0;
+  while ((at = scrape.body.find("http_requests_total{", at)) != std::string::npos) {
+    const auto end = scrape.body.find('\n', at);
+    const std::string line = scrape.body.substr(at, end - at);
+    if (line.find("path=\"/healthz\"") != std::string::npos) {
+      total += std::stod(line.substr(line.rfind(' ') + 1));
+    }
+    at = end;
+  }
+  return total;
+}
 
 TEST(RunAgainstServe, OpenModelSendsTheScheduledNumberOfRequests) {
   auto server = start_loadlab_serve({"--protect", "naked"});
@@ -32,9 +49,11 @@ TEST(RunAgainstServe, AStallShowsInLatencyNotInDuration) {
   // 500/s for 6 s over 10 connections; in the middle one request blocks the server's only
   // thread for a second. Requests due meanwhile wait for a connection (wrk2's model).
   std::thread stall([&server] {
-    // Place the stall inside the run: wait until the run's requests reach the server.
-    std::this_thread::sleep_for(2s);
-    (void)http_get(server.host(), server.port(), "/api/blocking?duration=1", 10s);
+    // Place the stall inside the run: once about a second of its requests (500) has reached the
+    // server, as its own request counter says.
+    const bool running = wait_until(
+        [&server] { return healthz_requests(server) >= 500; }, 30s, 20ms);
+    if (running) (void)http_get(server.host(), server.port(), "/api/blocking?duration=1", 10s);
   });
   const auto run = run_loadlab({"run", server.base_url() + "/healthz", "-R", "500", "-d", "6s",
                                 "-c", "10", "-t", "1", "-q", "--out", "json=" + json},
