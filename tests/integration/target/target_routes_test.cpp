@@ -1,6 +1,6 @@
 // `loadlab serve` (target role) beside a real downstream: every seed route, its parameter
-// ranges and error paths, the database routes on SQLite, seed 002's queue rule end to end, and
-// the metrics the routes own.
+// ranges and error paths, seed 002's queue rule end to end, and the metrics the routes own. The
+// database routes are in db_routes_test.cpp (SQLite and PostgreSQL).
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -162,35 +162,6 @@ TEST_F(TargetRoutes, UpstreamAndWork) {
   EXPECT_EQ(call(target(), "POST", "/work?ms=1&fail_rate=0&priority=").status, 200);
   expect_unprocessable(target(), "/work?ms=10001", "ms", "POST");
   expect_unprocessable(target(), "/work?priority=urgent", "priority", "POST");
-}
-
-TEST_F(TargetRoutes, DatabaseTasks) {
-  const auto created = call(target(), "POST", "/api/tasks?title=write%20tests&description=now");
-  ASSERT_EQ(created.status, 200) << created.body;
-  const auto task = json_of(created);
-  EXPECT_EQ(task["title"], "write tests");
-  EXPECT_EQ(task["description"], "now");
-  EXPECT_GT(task["id"].get<long long>(), 0);
-  const auto listed = get(target(), "/api/tasks?limit=10");
-  ASSERT_EQ(listed.status, 200) << listed.body;
-  EXPECT_GE(json_of(listed)["count"].get<int>(), 1);
-  expect_unprocessable(target(), "/api/tasks", "title", "POST");
-  expect_unprocessable(target(), "/api/tasks?title=", "title", "POST");
-  expect_unprocessable(target(), "/api/tasks?limit=0", "limit");
-  expect_unprocessable(target(), "/api/tasks?limit=x", "limit");
-}
-
-TEST_F(TargetRoutes, DatabaseExpensiveQueryAndPoolExhaust) {
-  const auto query = get(target(), "/api/expensive-query?iterations=10");
-  ASSERT_EQ(query.status, 200) << query.body;
-  EXPECT_GE(json_of(query)["count"].get<long long>(), 10);
-  expect_unprocessable(target(), "/api/expensive-query?iterations=0", "iterations");
-  const auto exhaust = get(target(), "/api/db-pool-exhaust?concurrent_queries=3&hold=0.05");
-  ASSERT_EQ(exhaust.status, 200) << exhaust.body;
-  EXPECT_EQ(json_of(exhaust)["completed"], 3);
-  expect_unprocessable(target(), "/api/db-pool-exhaust?concurrent_queries=51",
-                       "concurrent_queries");
-  expect_unprocessable(target(), "/api/db-pool-exhaust?concurrent_queries=0", "concurrent_queries");
 }
 
 TEST_F(TargetRoutes, CallDownstream) {
