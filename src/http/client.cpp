@@ -119,7 +119,8 @@ void HttpClient::stop() { pool_->stop(); }
 
 asio::awaitable<Result> HttpClient::send(Verb method, Origin origin, std::string target,
                                          std::string body,
-                                         std::optional<std::chrono::milliseconds> timeout) {
+                                         std::optional<std::chrono::milliseconds> timeout,
+                                         HeaderList headers) {
   const auto deadline =
       std::chrono::steady_clock::now() + std::min(timeout.value_or(options_.max_request_time),
                                                   options_.max_request_time);
@@ -127,6 +128,7 @@ asio::awaitable<Result> HttpClient::send(Verb method, Origin origin, std::string
   request.set(beast::http::field::host, origin.authority());
   request.set(beast::http::field::user_agent, options_.user_agent);
   request.keep_alive(true);
+  for (auto& [name, value] : headers) request.set(name, value);
   if (!body.empty() || method == Verb::post || method == Verb::put) {
     request.set(beast::http::field::content_type, "application/json");
     request.body() = std::move(body);

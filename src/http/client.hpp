@@ -12,6 +12,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "core/expected.hpp"
 #include "http/client_pool.hpp"
@@ -26,6 +28,10 @@ struct ClientError {
   ClientErrorKind kind = ClientErrorKind::protocol;
   std::string message;
 };
+
+// Extra request header fields, name and value (e.g. X-Request-Timeout-Ms); they replace a field
+// of the same name the client would set.
+using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
 struct ClientResponse {
   unsigned status = 0;
@@ -67,11 +73,13 @@ class HttpClient {
   // still bounded by options.max_request_time.
   asio::awaitable<core::Expected<ClientResponse, ClientError>> send(
       Verb method, Origin origin, std::string target, std::string body,
-      std::optional<std::chrono::milliseconds> timeout);
+      std::optional<std::chrono::milliseconds> timeout, HeaderList headers = {});
 
   asio::awaitable<core::Expected<ClientResponse, ClientError>> get(
-      Origin origin, std::string target, std::optional<std::chrono::milliseconds> timeout) {
-    return send(Verb::get, std::move(origin), std::move(target), std::string{}, timeout);
+      Origin origin, std::string target, std::optional<std::chrono::milliseconds> timeout,
+      HeaderList headers = {}) {
+    return send(Verb::get, std::move(origin), std::move(target), std::string{}, timeout,
+                std::move(headers));
   }
 
   [[nodiscard]] ConnectionPoolStats pool_stats() const { return pool_->stats(); }

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdint>
 
@@ -62,6 +63,10 @@ core::Expected<Deadline, std::string> request_deadline(core::TimePoint received_
   auto timeout = parse_request_timeout(*header, config);
   if (!timeout) return core::unexpected(std::move(timeout).error());
   return Deadline{received_at + *timeout};
+}
+
+std::int64_t propagated_timeout_ms(const Deadline& deadline, core::TimePoint now) noexcept {
+  return std::max<std::int64_t>(1, to_ms(deadline.remaining(now)));
 }
 
 }  // namespace loadlab::protect

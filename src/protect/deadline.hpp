@@ -1,6 +1,7 @@
 // Per-request deadlines: the default or X-Request-Timeout-Ms, and what remains of it for each step.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -62,5 +63,10 @@ core::Expected<core::Duration, std::string> parse_request_timeout(std::string_vi
 core::Expected<Deadline, std::string> request_deadline(core::TimePoint received_at,
                                                        std::optional<std::string_view> header,
                                                        const DeadlineConfig& config);
+
+// The X-Request-Timeout-Ms an outbound call sent at `now` carries: what remains of the deadline
+// in whole milliseconds, rounded down (the callee must not count on more than the caller has),
+// but at least 1, the smallest value the header accepts.
+std::int64_t propagated_timeout_ms(const Deadline& deadline, core::TimePoint now) noexcept;
 
 }  // namespace loadlab::protect

@@ -79,6 +79,11 @@ core::Duration Protections::pool_acquire_timeout(const Deadline& deadline) const
   return step(pool_timeout_ns_, deadline);
 }
 
+std::optional<std::int64_t> Protections::outbound_timeout_ms(const Deadline& deadline) const {
+  if (!enabled(Protection::timeouts) || deadline.at() == kNever) return std::nullopt;
+  return propagated_timeout_ms(deadline, clock_.now());
+}
+
 core::Expected<RequestAdmission, Rejection> Protections::admit_request(Priority priority) {
   RequestAdmission admission;
   if (enabled(Protection::shed)) {

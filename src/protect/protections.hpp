@@ -62,6 +62,9 @@ class Protections {
   [[nodiscard]] core::Duration connect_timeout(const Deadline& deadline) const;
   [[nodiscard]] core::Duration read_timeout(const Deadline& deadline) const;
   [[nodiscard]] core::Duration pool_acquire_timeout(const Deadline& deadline) const;
+  // X-Request-Timeout-Ms for an outbound attempt sent now (propagated_timeout_ms); nothing with
+  // `timeouts` off or without a deadline: a naked call carries no deadline.
+  [[nodiscard]] std::optional<std::int64_t> outbound_timeout_ms(const Deadline& deadline) const;
 
   // Before any work of a non-exempt route: the shedder (429) then the adaptive limiter (503).
   core::Expected<RequestAdmission, Rejection> admit_request(Priority priority);

@@ -78,9 +78,10 @@ void DownstreamCallRoutes::set_protections(protect::Protections& protections,
 }
 
 boost::asio::awaitable<CallOutcome> DownstreamCallRoutes::attempt(
-    std::string target, std::optional<std::chrono::milliseconds> timeout) {
+    std::string target, std::optional<std::chrono::milliseconds> timeout,
+    http::HeaderList headers) {
   const auto started = std::chrono::steady_clock::now();
-  auto reply = co_await client_.get(downstream_, std::move(target), timeout);
+  auto reply = co_await client_.get(downstream_, std::move(target), timeout, std::move(headers));
   CallOutcome outcome{classify_call(reply), std::nullopt, {}, {}, 0, std::nullopt};
   outcome.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -97,7 +98,7 @@ boost::asio::awaitable<CallOutcome> DownstreamCallRoutes::attempt(
 boost::asio::awaitable<CallOutcome> DownstreamCallRoutes::call(
     std::string target, std::optional<std::chrono::milliseconds> timeout,
     core::TimePoint deadline) {
-  if (protections_ == nullptr) co_return co_await attempt(std::move(target), timeout);
+  if (protections_ == nullptr) co_return co_await attempt(std::move(target), timeout, {});
 
   const protect::Deadline request_deadline{deadline};
   guard_->on_logical_call();
@@ -127,7 +128,12 @@ boost::asio::awaitable<CallOutcome> DownstreamCallRoutes::call(
     if (allowed < std::chrono::milliseconds(std::chrono::hours(24))) {
       effective = effective ? std::min(*effective, allowed) : allowed;
     }
-    CallOutcome outcome = co_await attempt(target, effective);
+    // The callee learns what is left of our deadline, as of this attempt (with `timeouts`).
+    http::HeaderList headers;
+    if (const auto left_ms = protections_->outbound_timeout_ms(request_deadline)) {
+      headers.emplace_back("X-Request-Timeout-Ms", std::to_string(*left_ms));
+    }
+    CallOutcome outcome = co_await attempt(target, effective, std::move(headers));
     permit->finish(outcome.result == UpstreamResult::ok ? protect::CallOutcome::success
                                                         : protect::CallOutcome::failure);
     if (outcome.result == UpstreamResult::ok) co_return outcome;

@@ -62,7 +62,8 @@ class DownstreamCallRoutes {
                                            std::optional<std::chrono::milliseconds> timeout,
                                            core::TimePoint deadline);
   boost::asio::awaitable<CallOutcome> attempt(std::string target,
-                                              std::optional<std::chrono::milliseconds> timeout);
+                                              std::optional<std::chrono::milliseconds> timeout,
+                                              http::HeaderList headers);
   boost::asio::awaitable<void> call_into(std::string target, std::chrono::milliseconds timeout,
                                          core::TimePoint deadline, CallOutcome* slot);
   http::Response answer(const CallOutcome& outcome, unsigned version) const;

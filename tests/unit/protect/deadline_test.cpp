@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+
 namespace loadlab::protect {
 namespace {
 
@@ -54,6 +56,24 @@ TEST(Deadline, StepBudgetIsTheSmallerOfItsTimeoutAndWhatIsLeft) {
   EXPECT_EQ(deadline.budget_for(1s, clock.now()), 1s);
   clock.advance(2500ms);
   EXPECT_EQ(deadline.budget_for(1s, clock.now()), 500ms);
+}
+
+TEST(Deadline, PropagatedTimeoutIsWhatRemainsInWholeMillisecondsAtLeastOne) {
+  core::ManualClock clock;
+  const auto deadline = Deadline::after(clock, 1500ms);
+  EXPECT_EQ(propagated_timeout_ms(deadline, clock.now()), 1500);
+  clock.advance(400ms);
+  EXPECT_EQ(propagated_timeout_ms(deadline, clock.now()), 1100);
+  clock.advance(500us);  // rounded down: the callee never gets more than the caller has
+  EXPECT_EQ(propagated_timeout_ms(deadline, clock.now()), 1099);
+  const auto callee = request_deadline(
+      clock.now(), std::to_string(propagated_timeout_ms(deadline, clock.now())), DeadlineConfig{});
+  ASSERT_TRUE(callee);
+  EXPECT_LE(callee->at(), deadline.at());
+  clock.advance(1099ms + 200us);  // 300 us left: still a valid header value
+  EXPECT_EQ(propagated_timeout_ms(deadline, clock.now()), 1);
+  EXPECT_TRUE(parse_request_timeout(std::to_string(propagated_timeout_ms(deadline, clock.now())),
+                                    DeadlineConfig{}));
 }
 
 TEST(Deadline, ValidateChecksTheDefaultAgainstTheRange) {

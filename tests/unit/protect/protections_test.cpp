@@ -80,6 +80,24 @@ TEST_F(ProtectionsTest, DeadlinesAndStepTimeouts) {
   EXPECT_NE(bad.error().find("X-Request-Timeout-Ms"), std::string::npos);
 }
 
+TEST_F(ProtectionsTest, OutboundCallsCarryTheRemainingDeadlineOnlyWithTimeouts) {
+  Protections protections(settings_for("timeouts"), clock, registry);
+  const auto deadline = protections.request_deadline(clock.now(), std::string_view{"2000"});
+  ASSERT_TRUE(deadline);
+  EXPECT_EQ(protections.outbound_timeout_ms(*deadline), 2000);
+  clock.advance(750ms);  // each attempt computes it when it is sent
+  EXPECT_EQ(protections.outbound_timeout_ms(*deadline), 1250);
+  clock.advance(1249ms + 999us);
+  EXPECT_EQ(protections.outbound_timeout_ms(*deadline), 1);
+
+  ASSERT_TRUE(protections.settings().update(json{{"profile", "naked"}}));
+  EXPECT_EQ(protections.outbound_timeout_ms(*deadline), std::nullopt);
+  const auto never = protections.request_deadline(clock.now(), std::nullopt);
+  ASSERT_TRUE(never);
+  ASSERT_TRUE(protections.settings().update(json{{"profile", "timeouts"}}));
+  EXPECT_EQ(protections.outbound_timeout_ms(*never), std::nullopt);  // no deadline to carry
+}
+
 TEST_F(ProtectionsTest, RunTimeToggleAndRetuneTakeEffectAtOnce) {
   Protections protections(settings_for("naked"), clock, registry);
   std::vector<RequestAdmission> held;

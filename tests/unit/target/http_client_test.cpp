@@ -52,6 +52,13 @@ class ClientTestServer {
       return answer_after(context.executor, int_param(context, "ms", 0), std::move(body),
                           int_param(context, "close", 0) == 0, context.request.version());
     });
+    router_.get("/header", [](RequestContext& context) {
+      // The value of the request header named by ?name=, or "(none)".
+      const auto* name = context.query.find("name");
+      const auto it = context.request.find(name != nullptr ? *name : std::string{});
+      std::string value = it == context.request.end() ? "(none)" : std::string(it->value());
+      return answer_after(context.executor, 0, std::move(value), true, context.request.version());
+    });
     router_.post("/echo", [](RequestContext& context) {
       return answer_after(context.executor, 0, context.request.body(), true,
                           context.request.version());
@@ -161,6 +168,20 @@ TEST(HttpClient, PostsABody) {
                                         R"({"a":1})", milliseconds(5'000)));
   ASSERT_TRUE(result) << result.error().message;
   EXPECT_EQ(result->body, R"({"a":1})");
+}
+
+TEST(HttpClient, SendsExtraHeaderFields) {
+  ClientTestServer server;
+  ClientHarness harness;
+  const auto with = harness.run(harness.client().get(
+      ClientHarness::origin(server.port()), "/header?name=X-Request-Timeout-Ms",
+      milliseconds(5'000), HeaderList{{"X-Request-Timeout-Ms", "1234"}}));
+  ASSERT_TRUE(with) << with.error().message;
+  EXPECT_EQ(with->body, "1234");
+  const auto without = harness.get(server.port(), "/header?name=X-Request-Timeout-Ms",
+                                   milliseconds(5'000));
+  ASSERT_TRUE(without) << without.error().message;
+  EXPECT_EQ(without->body, "(none)");
 }
 
 TEST(HttpClient, ReusesKeepAliveConnections) {
