@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 
 namespace loadlab::protect {
 
@@ -13,6 +14,25 @@ std::string validate(const RetryConfig& config) {
   if (!(config.multiplier >= 1.0 && config.multiplier <= 10.0)) return "multiplier must be 1..10";
   if (config.max_retry_after < core::Duration::zero()) return "max_retry_after_ms must be >= 0";
   return {};
+}
+
+std::optional<core::Duration> server_retry_after(unsigned status,
+                                                std::string_view header_value) {
+  if (status != 429 && status != 503) return std::nullopt;
+  while (!header_value.empty() && (header_value.front() == ' ' || header_value.front() == '\t')) {
+    header_value.remove_prefix(1);
+  }
+  while (!header_value.empty() && (header_value.back() == ' ' || header_value.back() == '\t')) {
+    header_value.remove_suffix(1);
+  }
+  if (header_value.empty()) return std::nullopt;
+  constexpr std::int64_t kMaxSeconds = 1'000'000'000;
+  std::int64_t seconds = 0;
+  for (const char c : header_value) {
+    if (c < '0' || c > '9') return std::nullopt;
+    seconds = std::min(kMaxSeconds, seconds * 10 + (c - '0'));
+  }
+  return std::chrono::seconds{seconds};
 }
 
 RetryPolicy::RetryPolicy(const RetryConfig& config, UniformRandom random)

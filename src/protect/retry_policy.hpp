@@ -4,6 +4,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "core/clock.hpp"
 
@@ -19,6 +20,11 @@ struct RetryConfig {
   bool operator==(const RetryConfig&) const = default;
 };
 std::string validate(const RetryConfig& config);
+
+// The wait a server asked for before a retry: Retry-After in delta-seconds on a 429 or 503 answer
+// (RFC 9110 §10.2.3). Nothing for any other status, an HTTP-date or a malformed value (the policy
+// then uses its own backoff). Absurdly large values saturate at 10^9 s, still "too long".
+std::optional<core::Duration> server_retry_after(unsigned status, std::string_view header_value);
 
 // Uniform in [0, 1). Injected so tests and simulations are deterministic.
 using UniformRandom = std::function<double()>;

@@ -13,6 +13,7 @@
 
 #include "http/params.hpp"
 #include "protect/protections.hpp"
+#include "protect/retry_policy.hpp"
 #include "target/protection_gate.hpp"
 #include "http/router.hpp"
 #include "target/simulated_dependency.hpp"
@@ -82,12 +83,16 @@ boost::asio::awaitable<CallOutcome> DownstreamCallRoutes::attempt(
     http::HeaderList headers) {
   const auto started = std::chrono::steady_clock::now();
   auto reply = co_await client_.get(downstream_, std::move(target), timeout, std::move(headers));
-  CallOutcome outcome{classify_call(reply), std::nullopt, {}, {}, 0, std::nullopt};
+  CallOutcome outcome{classify_call(reply), std::nullopt, {}, {}, 0, std::nullopt, std::nullopt};
   outcome.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (reply) {
     outcome.status = reply->status;
     outcome.body = std::move(reply->body);
+    if (const auto it = reply->headers.find(boost::beast::http::field::retry_after);
+        it != reply->headers.end()) {
+      outcome.retry_after = protect::server_retry_after(reply->status, it->value());
+    }
   } else {
     outcome.detail = fmt::format("{}: {}", to_string(reply.error().kind), reply.error().message);
   }
@@ -105,7 +110,8 @@ boost::asio::awaitable<CallOutcome> DownstreamCallRoutes::call(
   for (int attempts = 1;; ++attempts) {
     if (request_deadline.expired(*clock_)) {
       CallOutcome expired{UpstreamResult::timeout, std::nullopt, "deadline exceeded before the call",
-                          {}, 0, protect::Rejection{protect::RejectReason::deadline_expired}};
+                          {}, 0, protect::Rejection{protect::RejectReason::deadline_expired},
+                          std::nullopt};
       metrics_.record(expired.result, 0);
       co_return expired;
     }
@@ -117,7 +123,8 @@ boost::asio::awaitable<CallOutcome> DownstreamCallRoutes::call(
                           std::string(protect::reason_name(permit.error().reason)),
                           {},
                           0,
-                          permit.error()};
+                          permit.error(),
+                          std::nullopt};
       metrics_.record(refused.result, 0);
       co_return refused;
     }
@@ -137,7 +144,7 @@ boost::asio::awaitable<CallOutcome> DownstreamCallRoutes::call(
     permit->finish(outcome.result == UpstreamResult::ok ? protect::CallOutcome::success
                                                         : protect::CallOutcome::failure);
     if (outcome.result == UpstreamResult::ok) co_return outcome;
-    const auto wait = guard_->retry_delay(attempts, std::nullopt, deadline);
+    const auto wait = guard_->retry_delay(attempts, outcome.retry_after, deadline);
     if (!wait) co_return outcome;
     boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, *wait);
     co_await timer.async_wait(boost::asio::use_awaitable);
@@ -194,7 +201,7 @@ boost::asio::awaitable<http::Response> DownstreamCallRoutes::cascade_failure(
 
   auto executor = co_await boost::asio::this_coro::executor;
   std::vector<CallOutcome> outcomes(static_cast<std::size_t>(*calls),
-                                    CallOutcome{UpstreamResult::error, {}, {}, {}, 0, {}});
+                                    CallOutcome{UpstreamResult::error, {}, {}, {}, 0, {}, {}});
   using CallOp = decltype(boost::asio::co_spawn(
       executor, call_into(std::string{}, timeout, context.deadline, nullptr),
       boost::asio::deferred));

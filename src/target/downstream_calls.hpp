@@ -36,6 +36,7 @@ struct CallOutcome {
   std::string body;
   double seconds = 0;
   std::optional<protect::Rejection> rejection;  // a protection refused the call (no request sent)
+  std::optional<core::Duration> retry_after;    // asked for by a 429 or 503 answer
 };
 
 // ok: a 2xx answer; timeout: the deadline passed; error: anything else (status or transport).

@@ -1,5 +1,6 @@
-// What the target's downstream calls carry: the remaining deadline in X-Request-Timeout-Ms. The
-// downstream is a recording server in the test process; the target is the real binary.
+// What the target's downstream calls carry and how they wait: the remaining deadline in
+// X-Request-Timeout-Ms, and a 429/503's Retry-After honoured by the retries. The downstream is a
+// recording server in the test process; the target is the real binary.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -136,6 +137,50 @@ TEST(OutboundCalls, NakedCallsCarryNoDeadline) {
   ASSERT_EQ(seen.size(), 2u);
   EXPECT_FALSE(seen[0].timeout_header.has_value()) << *seen[0].timeout_header;
   EXPECT_FALSE(seen[1].timeout_header.has_value()) << *seen[1].timeout_header;
+}
+
+TEST(OutboundCalls, RetryWaitsAtLeastTheDownstreamsRetryAfter) {
+  RecordingDownstream downstream({{http::Status::service_unavailable, "1"}});
+  auto target = start_target(downstream, "retry,timeouts");
+  const auto answer = get_client(target, 10000);
+  ASSERT_EQ(answer.status, 200) << answer.body;
+  const auto seen = downstream.seen();
+  ASSERT_EQ(seen.size(), 2u);
+  // The backoff alone would retry after 50..100 ms; the 503 asked for 1 s.
+  EXPECT_GE(seen[1].at - seen[0].at, 1s);
+  // Each attempt carries what is left of the deadline when it is sent.
+  EXPECT_LE(header_ms(seen[1]), header_ms(seen[0]) - 1000);
+}
+
+TEST(OutboundCalls, A429sRetryAfterCountsToo) {
+  RecordingDownstream downstream({{http::Status::too_many_requests, "1"}});
+  auto target = start_target(downstream, "retry");
+  ASSERT_EQ(get_client(target).status, 200);
+  const auto seen = downstream.seen();
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_GE(seen[1].at - seen[0].at, 1s);
+}
+
+TEST(OutboundCalls, NoRetryWhenRetryAfterPassesTheDeadline) {
+  RecordingDownstream downstream({{http::Status::service_unavailable, "2"}});
+  auto target = start_target(downstream, "retry,timeouts");
+  const auto answer = get_client(target, 1500);
+  EXPECT_EQ(answer.status, 502) << answer.body;  // the failure, at once
+  EXPECT_EQ(downstream.seen().size(), 1u);
+}
+
+TEST(OutboundCalls, NoRetryWhenRetryAfterPassesItsCap) {
+  RecordingDownstream downstream({{http::Status::service_unavailable, "2"}});
+  auto target = start_target(downstream, "retry,timeouts");
+  HttpCall put;
+  put.method = "PUT";
+  put.target = "/admin/protections";
+  put.body = R"({"retry":{"max_retry_after_ms":1000}})";
+  put.headers = {{"Content-Type", "application/json"}};
+  ASSERT_EQ(http_request(target.host(), target.port(), put).status, 200);
+  const auto answer = get_client(target, 20000);
+  EXPECT_EQ(answer.status, 502) << answer.body;
+  EXPECT_EQ(downstream.seen().size(), 1u);
 }
 
 }  // namespace

@@ -107,6 +107,28 @@ TEST_F(DependencyGuardTest, RetriesStopAtTheBudget) {
   EXPECT_FALSE(guard.retry_delay(3, std::nullopt, deadline));  // attempts exhausted anyway
 }
 
+TEST_F(DependencyGuardTest, RetryAfterFromTheDependencySetsTheLeastWait) {
+  auto settings = with("retry");
+  settings.params.retry.max_retry_after = 5s;
+  ProtectionSet switches(settings);
+  DependencyGuard guard("downstream", settings, switches, clock, registry, 7);
+  for (int i = 0; i < 20; ++i) guard.on_logical_call();
+  auto deadline = clock.now() + 30s;
+  // "Retry-After: 3" on a 503: at least 3 s, though the backoff alone would be 50..100 ms.
+  EXPECT_EQ(guard.retry_delay(1, server_retry_after(503, "3"), deadline), 3s);
+  EXPECT_EQ(guard.retry_delay(2, server_retry_after(429, "5"), deadline), 5s);  // at the cap
+  EXPECT_FALSE(guard.retry_delay(1, server_retry_after(503, "6"), deadline));  // past the cap
+  // Not retried when the wait would end at or after the deadline.
+  clock.advance(27s);
+  EXPECT_FALSE(guard.retry_delay(1, server_retry_after(503, "3"), deadline));
+  const auto ok = guard.retry_delay(1, server_retry_after(503, "2"), deadline);
+  EXPECT_EQ(ok, 2s);
+  // A 500's Retry-After is not a request to wait: the backoff applies.
+  const auto backoff = guard.retry_delay(1, server_retry_after(500, "2"), deadline);
+  ASSERT_TRUE(backoff);
+  EXPECT_LT(*backoff, 100ms);
+}
+
 TEST_F(DependencyGuardTest, ChangedParametersApplyWithoutResettingAnUnchangedBreaker) {
   auto settings = with("breaker,bulkhead");
   ProtectionSet switches(settings);

@@ -58,6 +58,24 @@ TEST(RetryPolicy, NeverRetriesPastTheDeadline) {
   EXPECT_FALSE(policy.next_delay(1, std::nullopt, now + 1s, now));  // already passed
 }
 
+TEST(ServerRetryAfter, DeltaSecondsOn429And503Only) {
+  EXPECT_EQ(server_retry_after(503, "2"), 2s);
+  EXPECT_EQ(server_retry_after(429, " 120 "), 120s);
+  EXPECT_EQ(server_retry_after(503, "0"), 0s);
+  EXPECT_EQ(server_retry_after(500, "2"), std::nullopt);  // other statuses ask for nothing
+  EXPECT_EQ(server_retry_after(502, "2"), std::nullopt);
+  EXPECT_EQ(server_retry_after(200, "2"), std::nullopt);
+  for (std::string_view bad : {"", " ", "-1", "+1", "1.5", "2s", "Wed, 21 Oct 2015 07:28:00 GMT"}) {
+    EXPECT_EQ(server_retry_after(503, bad), std::nullopt) << bad;
+  }
+  // Huge values saturate instead of overflowing, and remain too long to honour.
+  const auto huge = server_retry_after(503, "99999999999999999999999");
+  ASSERT_TRUE(huge);
+  EXPECT_EQ(*huge, std::chrono::seconds{1'000'000'000});
+  const RetryPolicy policy(RetryConfig{}, constant(0.0));
+  EXPECT_FALSE(policy.next_delay(1, huge, core::TimePoint{}, core::TimePoint::max()));
+}
+
 class RetryBudgetTest : public ::testing::Test {
  protected:
   core::ManualClock clock;  // starts on a whole second: bucket boundaries are exact
