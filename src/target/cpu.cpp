@@ -10,8 +10,7 @@
 
 #include "http/params.hpp"
 #include "http/router.hpp"
-#include "protect/protections.hpp"
-#include "target/compute_pool.hpp"
+#include "target/guarded_compute_pool.hpp"
 #include "target/protection_gate.hpp"
 
 namespace loadlab::target {
@@ -86,26 +85,6 @@ void CpuRoutes::register_routes(http::Router& router) {
              [this](http::RequestContext& context) { return json_processing(context); });
 }
 
-template <class Work>
-boost::asio::awaitable<core::Expected<std::invoke_result_t<Work&>, protect::Rejection>>
-CpuRoutes::run_admitted(Work work, core::TimePoint deadline) {
-  using Result = core::Expected<std::invoke_result_t<Work&>, protect::Rejection>;
-  if (protections_ == nullptr || !protections_->enabled(protect::Protection::queue)) {
-    co_return Result(co_await pool_.run(std::move(work)));
-  }
-  protect::CodelQueue& queue = protections_->compute_queue();
-  auto ticket = queue.try_enqueue();
-  if (!ticket) co_return Result(core::unexpected(ticket.error()));
-  co_return co_await pool_.run([&queue, ticket = *ticket, deadline, clock = clock_,
-                                work = std::move(work)]() mutable -> Result {
-    if (auto waited = queue.on_dequeue(ticket); !waited) return core::unexpected(waited.error());
-    if (clock->now() >= deadline) {
-      return core::unexpected(protect::Rejection{protect::RejectReason::deadline_expired});
-    }
-    return Result(work());
-  });
-}
-
 boost::asio::awaitable<http::Response> CpuRoutes::cpu_intensive(http::RequestContext& context) {
   const unsigned version = context.request.version();
   const auto complexity = http::parse_int_param(context.query, "complexity", 30, 1, 40);
@@ -113,7 +92,7 @@ boost::asio::awaitable<http::Response> CpuRoutes::cpu_intensive(http::RequestCon
   const int n = static_cast<int>(*complexity);
   const auto started = std::chrono::steady_clock::now();
   const auto result =
-      co_await run_admitted([n] { return naive_fibonacci(n); }, context.deadline);
+      co_await compute_.run([n] { return naive_fibonacci(n); }, context.deadline);
   if (!result) co_return rejection_response(result.error(), version);
   const double elapsed_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
@@ -128,7 +107,7 @@ boost::asio::awaitable<http::Response> CpuRoutes::hash(http::RequestContext& con
   if (!iterations) co_return http::unprocessable(iterations.error(), version);
   const int rounds = static_cast<int>(*iterations);
   const auto started = std::chrono::steady_clock::now();
-  const auto digest = co_await run_admitted(
+  const auto digest = co_await compute_.run(
       [rounds] { return sha256_chain("loadlab", rounds); }, context.deadline);
   if (!digest) co_return rejection_response(digest.error(), version);
   const double elapsed_ms =
@@ -144,7 +123,7 @@ boost::asio::awaitable<http::Response> CpuRoutes::json_processing(http::RequestC
   if (!size) co_return http::unprocessable(size.error(), version);
   const int records = static_cast<int>(*size);
   const auto processed =
-      co_await run_admitted([records] { return process_json(records); }, context.deadline);
+      co_await compute_.run([records] { return process_json(records); }, context.deadline);
   if (!processed) co_return rejection_response(processed.error(), version);
   const JsonWorkSummary& summary = *processed;
   co_return http::json_response(http::Status::ok,

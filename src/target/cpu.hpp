@@ -2,12 +2,6 @@
 // compute pool so the I/O threads stay free.
 #pragma once
 
-#include <type_traits>
-
-#include "core/clock.hpp"
-#include "core/expected.hpp"
-#include "protect/rejection.hpp"
-
 #include <boost/asio/awaitable.hpp>
 #include <cstddef>
 #include <cstdint>
@@ -20,14 +14,9 @@ namespace loadlab::http {
 class Router;
 }
 
-namespace loadlab::protect {
-class Protections;
-}
-
 namespace loadlab::target {
 
-class ComputePool;
-class RandomSource;
+class GuardedComputePool;
 
 // Deliberately exponential: fib(n) = fib(n-1) + fib(n-2), fib(0) = 0, fib(1) = 1.
 std::uint64_t naive_fibonacci(int n) noexcept;
@@ -50,27 +39,17 @@ void spin_for(double milliseconds);
 
 class CpuRoutes {
  public:
-  explicit CpuRoutes(ComputePool& pool) : pool_(pool) {}
-  void register_routes(http::Router& router);
   // With the `queue` protection on, work passes the bounded CoDel queue (503 when full or when it
   // waited too long) and is never started after its request's deadline (504).
-  void set_protections(protect::Protections& protections, core::Clock& clock) {
-    protections_ = &protections;
-    clock_ = &clock;
-  }
+  explicit CpuRoutes(GuardedComputePool& compute) : compute_(compute) {}
+  void register_routes(http::Router& router);
 
   boost::asio::awaitable<http::Response> cpu_intensive(http::RequestContext& context);
   boost::asio::awaitable<http::Response> hash(http::RequestContext& context);
   boost::asio::awaitable<http::Response> json_processing(http::RequestContext& context);
 
  private:
-  template <class Work>
-  boost::asio::awaitable<core::Expected<std::invoke_result_t<Work&>, protect::Rejection>>
-  run_admitted(Work work, core::TimePoint deadline);
-
-  ComputePool& pool_;
-  protect::Protections* protections_ = nullptr;
-  core::Clock* clock_ = nullptr;
+  GuardedComputePool& compute_;
 };
 
 }  // namespace loadlab::target

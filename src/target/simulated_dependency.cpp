@@ -6,8 +6,9 @@
 
 #include "http/params.hpp"
 #include "http/router.hpp"
-#include "target/compute_pool.hpp"
 #include "target/cpu.hpp"
+#include "target/guarded_compute_pool.hpp"
+#include "target/protection_gate.hpp"
 #include "target/random_source.hpp"
 #include "target/sleep.hpp"
 
@@ -57,10 +58,13 @@ boost::asio::awaitable<http::Response> SimulatedDependencyRoutes::work(
   }
   const double spin_ms = *ms;
   if (compute_ != nullptr) {
-    co_await compute_->run([spin_ms] {
-      spin_for(spin_ms);
-      return true;
-    });
+    const auto spun = co_await compute_->run(
+        [spin_ms] {
+          spin_for(spin_ms);
+          return true;
+        },
+        context.deadline);
+    if (!spun) co_return rejection_response(spun.error(), version);
   } else {
     spin_for(spin_ms);
   }

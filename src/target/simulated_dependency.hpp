@@ -12,12 +12,12 @@ class Router;
 
 namespace loadlab::target {
 
-class ComputePool;
+class GuardedComputePool;
 class RandomSource;
 
 class SimulatedDependencyRoutes {
  public:
-  SimulatedDependencyRoutes(RandomSource& random, ComputePool* compute)
+  SimulatedDependencyRoutes(RandomSource& random, GuardedComputePool* compute)
       : random_(random), compute_(compute) {}
   void register_upstream(http::Router& router);
   void register_work(http::Router& router);
@@ -27,7 +27,9 @@ class SimulatedDependencyRoutes {
 
  private:
   RandomSource& random_;
-  ComputePool* compute_;  // null: /work spins on the handler's own thread
+  // null: /work spins on the handler's own thread; else on the pool, behind the CPU queue
+  // protection like the CPU routes (503 queue_full / queue_timeout, 504 past the deadline).
+  GuardedComputePool* compute_;
 };
 
 // The priorities /client and /work accept (seed 004).

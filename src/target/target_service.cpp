@@ -15,6 +15,7 @@
 #include "target/db_routes.hpp"
 #include "target/downstream_calls.hpp"
 #include "target/expensive_op.hpp"
+#include "target/guarded_compute_pool.hpp"
 #include "target/health.hpp"
 #include "target/io.hpp"
 #include "target/memory.hpp"
@@ -94,8 +95,9 @@ TargetService::TargetService(const ServiceConfig& config, boost::asio::any_io_ex
       [apply_pool_timeout](const protect::ProtectionSettings&,
                            const protect::ProtectionSettings& after) { apply_pool_timeout(after); });
 
-  cpu_routes_ = std::make_unique<CpuRoutes>(*compute_);
-  cpu_routes_->set_protections(*protections_, clock);
+  guarded_compute_ = std::make_unique<GuardedComputePool>(*compute_);
+  guarded_compute_->set_protections(*protections_, clock);
+  cpu_routes_ = std::make_unique<CpuRoutes>(*guarded_compute_);
   io_routes_ = std::make_unique<IoRoutes>(*random_);
   memory_routes_ = std::make_unique<MemoryRoutes>(*memory_, registry);
   memory_routes_->set_protections(*protections_);
@@ -105,7 +107,8 @@ TargetService::TargetService(const ServiceConfig& config, boost::asio::any_io_ex
   downstream_routes_ = std::make_unique<DownstreamCallRoutes>(
       *client_, downstream_origin(config.downstream_url), *upstream_metrics_);
   downstream_routes_->set_protections(*protections_, clock);
-  dependency_routes_ = std::make_unique<SimulatedDependencyRoutes>(*random_, compute_.get());
+  dependency_routes_ =
+      std::make_unique<SimulatedDependencyRoutes>(*random_, guarded_compute_.get());
   db_routes_ = std::make_unique<DbRoutes>(*database_);
   outbound_thread_ = std::thread([this] { outbound_io_.run(); });
 }

@@ -23,6 +23,7 @@ namespace loadlab::target {
 
 class RandomSource;
 class ComputePool;
+class GuardedComputePool;
 class MemoryStore;
 class UpstreamMetrics;
 class CpuRoutes;
@@ -56,6 +57,7 @@ class TargetService final : public Service {
   std::unique_ptr<ProtectionRoutes> protection_routes_;
   std::unique_ptr<RandomSource> random_;
   std::unique_ptr<ComputePool> compute_;
+  std::unique_ptr<GuardedComputePool> guarded_compute_;  // compute_ behind the `queue` protection
   // Outbound sockets get their own I/O thread: a blocked server thread (/api/blocking, a busy
   // worker) never stalls another request's downstream call.
   boost::asio::io_context outbound_io_{1};

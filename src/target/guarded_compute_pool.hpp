@@ -1,0 +1,56 @@
+// The compute pool as CPU-heavy routes use it: behind the bounded CoDel queue when the `queue`
+// protection is on, and never starting work whose request's deadline has passed.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <type_traits>
+#include <utility>
+
+#include "core/clock.hpp"
+#include "core/expected.hpp"
+#include "protect/protections.hpp"
+#include "protect/rejection.hpp"
+#include "target/compute_pool.hpp"
+
+namespace loadlab::target {
+
+class GuardedComputePool {
+ public:
+  explicit GuardedComputePool(ComputePool& pool) : pool_(pool) {}
+  void set_protections(protect::Protections& protections, core::Clock& clock) {
+    protections_ = &protections;
+    clock_ = &clock;
+  }
+
+  // Naked (or `queue` off): straight onto the pool, whose queue is unbounded. With `queue`:
+  // queue_full (503) at once when the queue is at capacity; on the pool thread, queue_timeout
+  // (503) when CoDel drops it, deadline_expired (504) when its deadline passed while it waited.
+  template <class Work>
+  boost::asio::awaitable<core::Expected<std::invoke_result_t<Work&>, protect::Rejection>> run(
+      Work work, core::TimePoint deadline) {
+    using Result = core::Expected<std::invoke_result_t<Work&>, protect::Rejection>;
+    if (protections_ == nullptr || !protections_->enabled(protect::Protection::queue)) {
+      co_return Result(co_await pool_.run(std::move(work)));
+    }
+    protect::CodelQueue& queue = protections_->compute_queue();
+    auto ticket = queue.try_enqueue();
+    if (!ticket) co_return Result(core::unexpected(ticket.error()));
+    co_return co_await pool_.run([&queue, ticket = *ticket, deadline, clock = clock_,
+                                  work = std::move(work)]() mutable -> Result {
+      if (auto waited = queue.on_dequeue(ticket); !waited) return core::unexpected(waited.error());
+      if (clock->now() >= deadline) {
+        return core::unexpected(protect::Rejection{protect::RejectReason::deadline_expired});
+      }
+      return Result(work());
+    });
+  }
+
+  [[nodiscard]] ComputePool& pool() noexcept { return pool_; }
+
+ private:
+  ComputePool& pool_;
+  protect::Protections* protections_ = nullptr;
+  core::Clock* clock_ = nullptr;
+};
+
+}  // namespace loadlab::target
