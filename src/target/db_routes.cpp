@@ -11,6 +11,8 @@
 
 #include "http/params.hpp"
 #include "http/router.hpp"
+#include "protect/protections.hpp"
+#include "target/protection_gate.hpp"
 
 namespace loadlab::target {
 
@@ -48,6 +50,40 @@ http::Response database_error(const db::DbError& error, unsigned version) {
       version);
 }
 
+http::Response db_failure_response(const DbFailure& failure, unsigned version) {
+  if (const auto* rejection = std::get_if<protect::Rejection>(&failure)) {
+    return rejection_response(*rejection, version);
+  }
+  return database_error(std::get<db::DbError>(failure), version);
+}
+
+protect::CallOutcome breaker_outcome(const db::DbError& error) noexcept {
+  return error.kind == db::DbErrorKind::shutting_down ? protect::CallOutcome::ignored
+                                                      : protect::CallOutcome::failure;
+}
+
+void DbRoutes::set_protections(protect::Protections& protections) {
+  guard_ = &protections.dependency("database");
+}
+
+template <class T>
+boost::asio::awaitable<core::Expected<T, DbFailure>> DbRoutes::guarded(
+    boost::asio::awaitable<core::Expected<T, db::DbError>> query) {
+  protect::DependencyCall call;  // admits everything when the switches are off
+  if (guard_ != nullptr) {
+    auto admitted = guard_->begin_attempt();
+    if (!admitted) co_return core::unexpected(DbFailure{admitted.error()});
+    call = std::move(admitted).value();
+  }
+  auto result = co_await std::move(query);
+  if (!result) {
+    call.finish(breaker_outcome(result.error()));
+    co_return core::unexpected(DbFailure{std::move(result).error()});
+  }
+  call.finish(protect::CallOutcome::success);
+  co_return std::move(result).value();
+}
+
 void DbRoutes::register_routes(http::Router& router) {
   router.post("/api/tasks", [this](http::RequestContext& context) { return create_task(context); });
   router.get("/api/tasks", [this](http::RequestContext& context) { return list_tasks(context); });
@@ -66,8 +102,9 @@ boost::asio::awaitable<http::Response> DbRoutes::create_task(http::RequestContex
   }
   auto description = http::parse_string_param(context.query, "description", "", 2000);
   if (!description) co_return http::unprocessable(description.error(), version);
-  auto task = co_await database_.create_task(std::move(*title), std::move(*description));
-  if (!task) co_return database_error(task.error(), version);
+  auto task =
+      co_await guarded(database_.create_task(std::move(*title), std::move(*description)));
+  if (!task) co_return db_failure_response(task.error(), version);
   co_return http::json_response(http::Status::ok, task_json(*task), version);
 }
 
@@ -75,8 +112,8 @@ boost::asio::awaitable<http::Response> DbRoutes::list_tasks(http::RequestContext
   const unsigned version = context.request.version();
   const auto limit = http::parse_int_param(context.query, "limit", 10, 1, 1000);
   if (!limit) co_return http::unprocessable(limit.error(), version);
-  auto tasks = co_await database_.list_tasks(static_cast<int>(*limit));
-  if (!tasks) co_return database_error(tasks.error(), version);
+  auto tasks = co_await guarded(database_.list_tasks(static_cast<int>(*limit)));
+  if (!tasks) co_return db_failure_response(tasks.error(), version);
   nlohmann::json list = nlohmann::json::array();
   for (const auto& task : *tasks) list.push_back(task_json(task));
   co_return http::json_response(http::Status::ok, {{"tasks", list}, {"count", list.size()}},
@@ -88,8 +125,8 @@ boost::asio::awaitable<http::Response> DbRoutes::expensive_query(http::RequestCo
   const auto iterations = http::parse_int_param(context.query, "iterations", 1'000, 1, 10'000);
   if (!iterations) co_return http::unprocessable(iterations.error(), version);
   const auto started = std::chrono::steady_clock::now();
-  auto count = co_await database_.expensive_query(static_cast<int>(*iterations));
-  if (!count) co_return database_error(count.error(), version);
+  auto count = co_await guarded(database_.expensive_query(static_cast<int>(*iterations)));
+  if (!count) co_return db_failure_response(count.error(), version);
   co_return http::json_response(
       http::Status::ok,
       {{"iterations", *iterations},
@@ -101,8 +138,8 @@ boost::asio::awaitable<http::Response> DbRoutes::expensive_query(http::RequestCo
 }
 
 boost::asio::awaitable<void> DbRoutes::sleep_query_into(std::chrono::milliseconds hold,
-                                                        core::Expected<double, db::DbError>* slot) {
-  *slot = co_await database_.sleep_query(hold);
+                                                        core::Expected<double, DbFailure>* slot) {
+  *slot = co_await guarded(database_.sleep_query(hold));
 }
 
 boost::asio::awaitable<http::Response> DbRoutes::pool_exhaust(http::RequestContext& context) {
@@ -116,7 +153,7 @@ boost::asio::awaitable<http::Response> DbRoutes::pool_exhaust(http::RequestConte
   const std::chrono::milliseconds hold_ms(static_cast<std::int64_t>(*hold * 1000.0));
 
   auto executor = co_await boost::asio::this_coro::executor;
-  std::vector<core::Expected<double, db::DbError>> results(
+  std::vector<core::Expected<double, DbFailure>> results(
       static_cast<std::size_t>(*concurrent),
       core::unexpected(db::DbError{db::DbErrorKind::shutting_down, "not run"}));
   using QueryOp = decltype(boost::asio::co_spawn(executor, sleep_query_into(hold_ms, nullptr),
@@ -134,13 +171,19 @@ boost::asio::awaitable<http::Response> DbRoutes::pool_exhaust(http::RequestConte
 
   int completed = 0;
   nlohmann::json failures = nlohmann::json::array();
-  const db::DbError* first_error = nullptr;
+  const DbFailure* first_error = nullptr;
   for (const auto& result : results) {
     if (result) {
       ++completed;
     } else {
       if (first_error == nullptr) first_error = &result.error();
-      failures.push_back({{"kind", kind_name(result.error().kind)}, {"detail", result.error().message}});
+      if (const auto* refused = std::get_if<protect::Rejection>(&result.error())) {
+        failures.push_back(
+            {{"kind", "refused"}, {"reason", protect::reason_name(refused->reason)}});
+      } else {
+        const auto& error = std::get<db::DbError>(result.error());
+        failures.push_back({{"kind", kind_name(error.kind)}, {"detail", error.message}});
+      }
     }
   }
   const auto stats = database_.stats();
@@ -151,7 +194,7 @@ boost::asio::awaitable<http::Response> DbRoutes::pool_exhaust(http::RequestConte
                       {"pool", {{"size", stats.size}, {"in_use", stats.in_use},
                                 {"waiting", stats.waiting}}}};
   if (first_error == nullptr) co_return http::json_response(http::Status::ok, body, version);
-  http::Response response = database_error(*first_error, version);
+  http::Response response = db_failure_response(*first_error, version);
   body["error"] = "some queries failed";
   body["failures"] = failures;
   response.body() = body.dump();

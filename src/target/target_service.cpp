@@ -110,6 +110,7 @@ TargetService::TargetService(const ServiceConfig& config, boost::asio::any_io_ex
   dependency_routes_ =
       std::make_unique<SimulatedDependencyRoutes>(*random_, guarded_compute_.get());
   db_routes_ = std::make_unique<DbRoutes>(*database_);
+  db_routes_->set_protections(*protections_);
   outbound_thread_ = std::thread([this] { outbound_io_.run(); });
 }
 
