@@ -1,6 +1,8 @@
 // The target role: owns the shared resources and registers every route.
 #include "target/target_service.hpp"
 
+#include <algorithm>
+
 #include <random>
 #include <stdexcept>
 
@@ -43,6 +45,12 @@ std::unique_ptr<protect::Protections> make_protections(const ServiceConfig& conf
   protect::ProtectionSettings settings;
   settings.enabled = *mask;
   settings.params.memory.limit_bytes = config.memory_limit_bytes;
+  if (config.model == ExecutionModel::threaded) {
+    // A thread waits out each dependency call: a bulkhead as wide as the worker pool protects
+    // nothing. At most half the workers stay with one dependency; the rest serve other routes.
+    settings.params.bulkhead.max_concurrent =
+        std::clamp(config.workers / 2, 1, settings.params.bulkhead.max_concurrent);
+  }
   return std::make_unique<protect::Protections>(settings, clock, registry);
 }
 
