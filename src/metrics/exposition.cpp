@@ -134,7 +134,9 @@ std::string Registry::expose() const {
       ++extra;
       continue;
     }
-    const auto& [name, entry] = *registered;
+    // Named references, not a structured binding: clang 14 cannot capture bindings in lambdas.
+    const auto& name = registered->first;
+    const auto& entry = registered->second;
     switch (entry.type) {
       case MetricType::counter:
         append_header(out, name, entry.counter->help(), "counter");
