@@ -9,6 +9,7 @@
 #include <string>
 
 #include "child_process.hpp"
+#include "exposition.hpp"
 #include "http_client.hpp"
 #include "wait.hpp"
 
@@ -16,19 +17,6 @@ namespace loadlab::testing {
 namespace {
 
 using namespace std::chrono_literals;
-
-// The value of one exposition line "name{labels} value" (exact label text), or nullopt.
-std::optional<double> metric_value(const std::string& exposition, const std::string& series) {
-  const std::string prefix = series + " ";
-  std::size_t at = 0;
-  while ((at = exposition.find(prefix, at)) != std::string::npos) {
-    if (at == 0 || exposition[at - 1] == '\n') {
-      return std::stod(exposition.substr(at + prefix.size()));
-    }
-    at += prefix.size();
-  }
-  return std::nullopt;
-}
 
 // A target with a SQLite pool of `pool_size` connections (no overflow) and the given protections.
 class DatabaseTarget {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "child_process.hpp"
+#include "exposition.hpp"
 #include "http_client.hpp"
 
 namespace loadlab::target::test {
@@ -60,15 +61,7 @@ inline void expect_unprocessable(const ChildProcess& process, const std::string&
 }
 
 // The value of one sample line of a /metrics scrape ("name{labels} value"), if present.
-inline std::optional<double> metric_value(const std::string& exposition,
-                                          const std::string& series) {
-  std::istringstream lines(exposition);
-  std::string line;
-  while (std::getline(lines, line)) {
-    if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
-  }
-  return std::nullopt;
-}
+using loadlab::testing::metric_value;
 
 inline std::optional<double> scrape(const ChildProcess& process, const std::string& series) {
   const HttpResult result = get(process, "/metrics");
