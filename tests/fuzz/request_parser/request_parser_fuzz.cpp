@@ -36,7 +36,9 @@ Verdict parse(std::string_view data, std::size_t split) {
     while (!pending.empty() && !parser.is_done()) {
       const std::size_t used = parser.put(boost::asio::buffer(pending), error);
       if (error == bhttp::error::need_more) {
+        // Beast may still have consumed complete header lines: drop them, or they are fed twice.
         error = {};
+        pending.erase(0, used);
         break;
       }
       if (error) {
