@@ -8,7 +8,9 @@ namespace loadlab::http {
 Response json_response(Status status, const nlohmann::json& body, unsigned version) {
   Response response{status, version};
   response.set(beast::http::field::content_type, "application/json");
-  response.body() = body.dump();
+  // Replace, never throw: an error body may echo a client's bytes (a parameter name, a value)
+  // that are not UTF-8, and the answer must stay the 4xx it is, not an exception.
+  response.body() = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   response.prepare_payload();
   return response;
 }

@@ -86,5 +86,15 @@ TEST(Unprocessable, NamesParameterAndRange) {
   EXPECT_NE(body["detail"].get<std::string>().find("between 1 and 40"), std::string::npos);
 }
 
+// Found by the request fuzzer: a parameter name that is not UTF-8 made the JSON body throw, so
+// the client got a 500 instead of its 422.
+TEST(Unprocessable, ANameThatIsNotUtf8StillGivesA422WithJson) {
+  const std::string name = "ti\xff\xfetle";
+  const Response response = unprocessable(ParamError{name, "is required"});
+  EXPECT_EQ(response.result(), Status::unprocessable_entity);
+  const auto body = nlohmann::json::parse(response.body());
+  EXPECT_EQ(body["parameter"].get<std::string>(), "ti\xEF\xBF\xBD\xEF\xBF\xBDtle");
+}
+
 }  // namespace
 }  // namespace loadlab::http
