@@ -164,9 +164,10 @@ Experiment ramp_spike_soak() {
                "Ramp the arrival rate past the knee, spike it, then a steady soak on a cheap route.",
                "ramp-spike-soak.yaml", {kNaked, kProtected}, false, "", {}, {}};
   e.expectations = {
-      expect("naked", "the ramp passes the knee: its tail is queueing, far above its median",
-             {check_versus(in("ramp", "p99_ms", "p99", "ms"), R::at_least, 10, "naked",
-                           in("ramp", "p50_ms", "p50", "ms"))}),
+      // A Fibonacci(34) request costs ~15 ms under 0.5 CPU: a tail over a second is a queue.
+      // (Not judged against the ramp's median: more than half its requests come above the knee.)
+      expect("naked", "the ramp passes the knee: its tail is a queue, seconds for a ~15 ms request",
+             {check_value(in("ramp", "p99_ms", "p99", "ms"), R::greater, 1000)}),
       expect("naked", "memory stays flat during the soak",
              {check_value(in("soak", "rss_growth", "RSS growth", "MiB"), R::less, 16)}),
       expect("protected", "the spike is shed instead of queued",
