@@ -167,17 +167,26 @@ void ChildProcess::signal(int signo) const {
   if (pid_ > 0 && !reaped_) ::kill(pid_, signo);
 }
 
-ExitStatus ChildProcess::stop(std::chrono::milliseconds grace) {
+ExitStatus ChildProcess::stop(std::chrono::milliseconds grace, int signo) {
   if (reaped_) return *reaped_;
   if (!has_exited()) {
     if (grace.count() > 0) {
-      ::kill(pid_, SIGTERM);
+      ::kill(pid_, signo);
       const auto until = std::chrono::steady_clock::now() + grace;
       while (!has_exited() && std::chrono::steady_clock::now() < until) {
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
       }
     }
     if (!has_exited()) ::kill(pid_, SIGKILL);
+  }
+  return reap();
+}
+
+ExitStatus ChildProcess::wait_or_stop(std::chrono::milliseconds deadline) {
+  const auto until = std::chrono::steady_clock::now() + deadline;
+  while (!has_exited()) {
+    if (std::chrono::steady_clock::now() > until) return stop(std::chrono::seconds(2));
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   return reap();
 }

@@ -2,6 +2,7 @@
 // exec, and a non-reaping exit check so the pid stays reserved until the caller has looked at it.
 #pragma once
 
+#include <signal.h>
 #include <sys/types.h>
 
 #include <chrono>
@@ -50,8 +51,10 @@ class ChildProcess {
   [[nodiscard]] bool has_exited() const;
   ExitStatus reap();
   void signal(int signo) const;
-  // SIGTERM, then SIGKILL after grace; returns how it ended.
-  ExitStatus stop(std::chrono::milliseconds grace);
+  // `signo` (SIGTERM unless told), then SIGKILL after grace; returns how it ended.
+  ExitStatus stop(std::chrono::milliseconds grace, int signo = SIGTERM);
+  // Waits up to `deadline` for the child to end by itself, then stops it (2 s grace).
+  ExitStatus wait_or_stop(std::chrono::milliseconds deadline);
 
  private:
   ChildProcess(pid_t pid, long stdout_offset) : pid_(pid), stdout_offset_(stdout_offset) {}

@@ -4,7 +4,6 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <thread>
 
 #include "lab/child_process.hpp"
 #include "lab/http_probe.hpp"
@@ -29,16 +28,6 @@ std::string slug(const std::string& text) {
 
 double seconds_between(core::TimePoint from, core::TimePoint to) {
   return std::chrono::duration<double>(to - from).count();
-}
-
-// Waits for a generator process; kills it past the deadline. Returns its exit status.
-ExitStatus wait_for(ChildProcess& process, std::chrono::seconds deadline) {
-  const auto until = std::chrono::steady_clock::now() + deadline;
-  while (!process.has_exited()) {
-    if (std::chrono::steady_clock::now() > until) return process.stop(std::chrono::seconds(2));
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return process.reap();
 }
 
 }  // namespace
@@ -151,7 +140,7 @@ RunMeasurements ExperimentRunner::run_variant(const Experiment& experiment, cons
     result_files.push_back(file);
   }
   for (auto& generator : generators) {
-    const auto status = wait_for(generator, options_.load_deadline);
+    const auto status = generator.wait_or_stop(options_.load_deadline);
     // 99 = thresholds crossed (k6's code): a measurement, not an orchestration failure.
     if (status.signaled || (status.code != 0 && status.code != 99)) {
       run.errors.push_back("loadlab run ended with " + describe(status) + " (see " + run_dir + "/load.stderr.log)");
@@ -177,7 +166,7 @@ RunMeasurements ExperimentRunner::run_variant(const Experiment& experiment, cons
     merge.argv.insert(merge.argv.end(), {"-o", result_file});
     merge.stderr_path = run_dir + "/load.stderr.log";
     auto merger = ChildProcess::launch(merge, nullptr);
-    wait_for(merger, std::chrono::seconds(60));
+    merger.wait_or_stop(std::chrono::seconds(60));
   }
   std::ifstream in(result_file);
   if (!in) {

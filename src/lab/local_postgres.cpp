@@ -50,11 +50,7 @@ core::Expected<int, std::string> free_loopback_port() {
 // Runs a short program to completion; returns an empty string, or what went wrong with its log.
 std::string run_to_end(const LaunchSpec& spec, std::chrono::seconds deadline) {
   auto child = ChildProcess::launch(spec, nullptr);
-  const auto until = std::chrono::steady_clock::now() + deadline;
-  while (!child.has_exited() && std::chrono::steady_clock::now() < until) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  const auto status = child.has_exited() ? child.reap() : child.stop(std::chrono::seconds(2));
+  const auto status = child.wait_or_stop(deadline);
   if (status.signaled || status.code != 0) {
     return spec.argv.front() + " ended with " + describe(status) + ": " + tail_of(spec.stderr_path);
   }
@@ -165,12 +161,7 @@ LocalPostgres::LocalPostgres(std::string cluster_dir, ChildProcess server, int p
       url_("postgresql://postgres@127.0.0.1:" + std::to_string(port) + "/loadlab?sslmode=disable") {}
 
 LocalPostgres::~LocalPostgres() {
-  server_.signal(SIGINT);  // PostgreSQL's fast shutdown: end sessions, checkpoint, exit
-  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (!server_.has_exited() && std::chrono::steady_clock::now() < until) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  server_.stop(std::chrono::milliseconds(0));
+  server_.stop(std::chrono::seconds(10), SIGINT);  // PostgreSQL's fast shutdown, then SIGKILL
   std::error_code error;
   std::filesystem::remove_all(cluster_dir_, error);
 }
