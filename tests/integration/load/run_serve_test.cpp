@@ -5,6 +5,7 @@
 
 #include <thread>
 
+#include "exposition.hpp"
 #include "http_client.hpp"
 #include "wait.hpp"
 #include "load_fixtures.hpp"
@@ -14,20 +15,11 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// GET /healthz requests the server has answered, from its own http_requests_total series.
+// GET /healthz requests the server has answered (all 200), from its own http_requests_total.
 double healthz_requests(const ChildProcess& server) {
   const auto scrape = http_get(server.host(), server.port(), "/metrics", 2s);
-  double total = 0;
-  std::size_t at = 0;
-  while ((at = scrape.body.find("http_requests_total{", at)) != std::string::npos) {
-    const auto end = scrape.body.find('\n', at);
-    const std::string line = scrape.body.substr(at, end - at);
-    if (line.find("path=\"/healthz\"") != std::string::npos) {
-      total += std::stod(line.substr(line.rfind(' ') + 1));
-    }
-    at = end;
-  }
-  return total;
+  return metric_value(scrape.body, R"(http_requests_total{method="GET",path="/healthz",status="200"})")
+      .value_or(0);
 }
 
 TEST(RunAgainstServe, OpenModelSendsTheScheduledNumberOfRequests) {
