@@ -18,8 +18,8 @@ run_ctest() {
   local name="$1"; shift
   local log
   log="$(mktemp)"
-  if ctest "$@" 2>&1 | tee "$log"; then :; fi
-  local code=${PIPESTATUS[0]}
+  local code=0
+  ctest "$@" 2>&1 | tee "$log" || code=$?  # pipefail: ctest's status, not tee's
   [ "$code" -eq 0 ] || status=1
   summaries+=("$name: $(grep -E 'tests passed|No tests were found' "$log" | tail -n 1 || echo "no summary (exit $code)")")
   rm -f "$log"
