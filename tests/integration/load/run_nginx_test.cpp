@@ -127,9 +127,16 @@ TEST_F(RunAgainstNginx, TwoShardsMergeIntoOneRun) {
   const auto a = read_json(first);
   const auto b = read_json(second);
   const auto& m = merge.result;
-  // The schedule of one 600/s run for 3 s, dealt to two shards: 900 + 900.
-  EXPECT_EQ(summary_value(a, "http_reqs", "count") + summary_value(b, "http_reqs", "count"), 1800);
-  EXPECT_EQ(summary_value(m, "http_reqs", "count"), 1800);
+  // The schedule of one 600/s run for 3 s, dealt to two shards: 900 + 900 intended starts, each
+  // either sent or, when its timer fired only after the run's end on a busy machine, counted as
+  // a dropped iteration (wrk2 and k6 alike never send past the end). The merge adds exactly.
+  const double sent = summary_value(a, "http_reqs", "count") + summary_value(b, "http_reqs", "count");
+  const double dropped = summary_value(a, "dropped_iterations", "count") +
+                         summary_value(b, "dropped_iterations", "count");
+  EXPECT_EQ(sent + dropped, 1800);
+  EXPECT_GE(sent, 1800 * 0.99);
+  EXPECT_EQ(summary_value(m, "http_reqs", "count"), sent);
+  EXPECT_EQ(summary_value(m, "dropped_iterations", "count"), dropped);
   EXPECT_EQ(summary_value(m, "http_req_latency", "max"),
             std::max(summary_value(a, "http_req_latency", "max"),
                      summary_value(b, "http_req_latency", "max")));
