@@ -61,6 +61,15 @@ void ScenarioStats::merge(const ScenarioStats& other) {
   iteration_duration.merge(other.iteration_duration);
 }
 
+void ScenarioPoint::merge(const ScenarioPoint& other) {
+  requests += other.requests;
+  failed += other.failed;
+  iterations += other.iterations;
+  dropped_iterations += other.dropped_iterations;
+  duration.merge(other.duration);
+  latency.merge(other.latency);
+}
+
 void SeriesPoint::merge(const SeriesPoint& other) {
   requests += other.requests;
   failed += other.failed;
@@ -74,6 +83,8 @@ void SeriesPoint::merge(const SeriesPoint& other) {
   vus_max += other.vus_max;
   duration.merge(other.duration);
   latency.merge(other.latency);
+  if (by_scenario.size() < other.by_scenario.size()) by_scenario.resize(other.by_scenario.size());
+  for (std::size_t i = 0; i < other.by_scenario.size(); ++i) by_scenario[i].merge(other.by_scenario[i]);
 }
 
 MetricsData::MetricsData(std::vector<ScenarioNames> scenario_names)
@@ -125,6 +136,30 @@ void MetricsData::coarsen_series_to(std::int64_t seconds) {
     }
     series = std::move(coarse);
     series_interval_seconds *= 2;
+  }
+}
+
+void MetricsData::add_series_point(std::int64_t second, const SeriesPoint& point, Gauges gauges) {
+  if (second < 0) second = 0;
+  while (second / series_interval_seconds >= static_cast<std::int64_t>(kMaxSeriesPoints)) {
+    coarsen_series_to(series_interval_seconds * 2);
+  }
+  const auto index = static_cast<std::size_t>(second / series_interval_seconds);
+  if (series.size() <= index) series.resize(index + 1);
+  SeriesPoint& target = series[index];
+  const std::int64_t vus = target.vus;
+  const std::int64_t vus_max = target.vus_max;
+  target.merge(point);  // adds the gauges
+  switch (gauges) {
+    case Gauges::kAdd:
+      break;
+    case Gauges::kLatest:
+      target.set_gauges_from(point);
+      break;
+    case Gauges::kIgnore:
+      target.vus = vus;
+      target.vus_max = vus_max;
+      break;
   }
 }
 

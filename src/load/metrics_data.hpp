@@ -70,7 +70,20 @@ struct ScenarioStats {
   friend bool operator==(const ScenarioStats&, const ScenarioStats&) = default;
 };
 
-// One interval of the series (all scenarios together).
+// One scenario's share of a series interval (kept when the plan has several scenarios).
+struct ScenarioPoint {
+  std::int64_t requests = 0;
+  std::int64_t failed = 0;
+  std::int64_t iterations = 0;
+  std::int64_t dropped_iterations = 0;
+  SparseHistogram duration;
+  SparseHistogram latency;
+  void merge(const ScenarioPoint& other);
+  friend bool operator==(const ScenarioPoint&, const ScenarioPoint&) = default;
+};
+
+// One interval of the series: all scenarios together and, when the plan has more than one
+// scenario, each scenario's share (indexed like MetricsData::names; empty otherwise).
 struct SeriesPoint {
   std::int64_t requests = 0;
   std::int64_t failed = 0;
@@ -84,7 +97,14 @@ struct SeriesPoint {
   std::int64_t vus_max = 0;  // gauge: allocated VUs, same rule
   SparseHistogram duration;
   SparseHistogram latency;
+  std::vector<ScenarioPoint> by_scenario;
+  // Adds counts and histograms; gauges (vus, vus_max) are added too, which is right across
+  // recorders (each samples its own VUs) and wrong within one: see set_gauges_from.
   void merge(const SeriesPoint& other);
+  void set_gauges_from(const SeriesPoint& later) noexcept {
+    vus = later.vus;
+    vus_max = later.vus_max;
+  }
   friend bool operator==(const SeriesPoint&, const SeriesPoint&) = default;
 };
 
@@ -107,6 +127,15 @@ struct MetricsData {
   void merge(const MetricsData& other);
   // Merges series points pairwise until the interval is at least `seconds` (a power of two).
   void coarsen_series_to(std::int64_t seconds);
+  // How add_series_point treats the point's gauges (vus, vus_max), which are samples.
+  enum class Gauges {
+    kLatest,  // a later sample (of the same recorder, or of a later second): it replaces
+    kAdd,     // another recorder's sample of the same time: it adds
+    kIgnore,  // not a sample (e.g. counts that arrived late): gauges stay
+  };
+  // Adds the point of run second `second` (interval 1 s) into the series, coarsening first when
+  // it lies beyond kMaxSeriesPoints. Counts and histograms add up.
+  void add_series_point(std::int64_t second, const SeriesPoint& point, Gauges gauges);
 
   // Totals over all requests.
   [[nodiscard]] std::int64_t total_requests() const noexcept;
@@ -125,5 +154,12 @@ struct MetricsData {
 
   friend bool operator==(const MetricsData&, const MetricsData&) = default;
 };
+
+// One series point in the form of MetricsData::to_json's "series.points" entries. The reader
+// throws std::invalid_argument naming the field under `path`; `scenario_count` bounds the
+// optional per-scenario entries.
+[[nodiscard]] nlohmann::json series_point_to_json(const SeriesPoint& point);
+[[nodiscard]] SeriesPoint series_point_from_json(const nlohmann::json& json, const std::string& path,
+                                                 std::size_t scenario_count);
 
 }  // namespace loadlab::load

@@ -37,16 +37,18 @@ std::string string_field(const Json& object, const char* name, const std::string
 }
 
 core::HdrHistogram histogram_field(const Json& object, const char* name, const std::string& path) {
+  const Json& value = field(object, name, path);  // names a missing field itself
   try {
-    return core::HdrHistogram::from_json(field(object, name, path));
+    return core::HdrHistogram::from_json(value);
   } catch (const std::invalid_argument& e) {
     fail(path + "." + name, e.what());
   }
 }
 
 SparseHistogram sparse_field(const Json& object, const char* name, const std::string& path) {
+  const Json& value = field(object, name, path);  // names a missing field itself
   try {
-    return SparseHistogram::from_json(field(object, name, path));
+    return SparseHistogram::from_json(value);
   } catch (const std::invalid_argument& e) {
     fail(path + "." + name, e.what());
   }
@@ -87,15 +89,7 @@ nlohmann::json MetricsData::to_json() const {
                               {"iteration_duration", stats.iteration_duration.to_json()}});
   }
   Json points = Json::array();
-  for (const auto& point : series) {
-    points.push_back({{"requests", point.requests}, {"failed", point.failed},
-                      {"iterations", point.iterations},
-                      {"dropped_iterations", point.dropped_iterations},
-                      {"bytes_sent", point.bytes_sent}, {"bytes_received", point.bytes_received},
-                      {"checks_passed", point.checks_passed}, {"checks_failed", point.checks_failed},
-                      {"vus", point.vus}, {"vus_max", point.vus_max},
-                      {"duration", point.duration.to_json()}, {"latency", point.latency.to_json()}});
-  }
+  for (const auto& point : series) points.push_back(series_point_to_json(point));
   return {{"names", std::move(names_json)},
           {"requests", std::move(requests_json)},
           {"scenarios", std::move(scenarios_json)},
@@ -173,23 +167,74 @@ MetricsData MetricsData::from_json(const nlohmann::json& json) {
   if (points.size() > kMaxSeriesPoints) fail(root + ".series.points", "too many points");
   for (std::size_t i = 0; i < points.size(); ++i) {
     const std::string path = root + ".series.points[" + std::to_string(i) + "]";
-    const Json& p = points[i];
-    SeriesPoint point;
-    point.requests = int_field(p, "requests", path);
-    point.failed = int_field(p, "failed", path);
-    point.iterations = int_field(p, "iterations", path);
-    point.dropped_iterations = int_field(p, "dropped_iterations", path);
-    point.bytes_sent = int_field(p, "bytes_sent", path);
-    point.bytes_received = int_field(p, "bytes_received", path);
-    point.checks_passed = int_field(p, "checks_passed", path);
-    point.checks_failed = int_field(p, "checks_failed", path);
-    point.vus = int_field(p, "vus", path);
-    point.vus_max = int_field(p, "vus_max", path);
-    point.duration = sparse_field(p, "duration", path);
-    point.latency = sparse_field(p, "latency", path);
-    data.series.push_back(std::move(point));
+    data.series.push_back(series_point_from_json(points[i], path, data.names.size()));
   }
   return data;
+}
+
+Json series_point_to_json(const SeriesPoint& point) {
+  Json json = {{"requests", point.requests},
+               {"failed", point.failed},
+               {"iterations", point.iterations},
+               {"dropped_iterations", point.dropped_iterations},
+               {"bytes_sent", point.bytes_sent},
+               {"bytes_received", point.bytes_received},
+               {"checks_passed", point.checks_passed},
+               {"checks_failed", point.checks_failed},
+               {"vus", point.vus},
+               {"vus_max", point.vus_max},
+               {"duration", point.duration.to_json()},
+               {"latency", point.latency.to_json()}};
+  if (!point.by_scenario.empty()) {
+    Json scenarios = Json::array();
+    for (const auto& share : point.by_scenario) {
+      scenarios.push_back({{"requests", share.requests},
+                           {"failed", share.failed},
+                           {"iterations", share.iterations},
+                           {"dropped_iterations", share.dropped_iterations},
+                           {"duration", share.duration.to_json()},
+                           {"latency", share.latency.to_json()}});
+    }
+    json["scenarios"] = std::move(scenarios);
+  }
+  return json;
+}
+
+SeriesPoint series_point_from_json(const Json& p, const std::string& path,
+                                   std::size_t scenario_count) {
+  SeriesPoint point;
+  point.requests = int_field(p, "requests", path);
+  point.failed = int_field(p, "failed", path);
+  point.iterations = int_field(p, "iterations", path);
+  point.dropped_iterations = int_field(p, "dropped_iterations", path);
+  point.bytes_sent = int_field(p, "bytes_sent", path);
+  point.bytes_received = int_field(p, "bytes_received", path);
+  point.checks_passed = int_field(p, "checks_passed", path);
+  point.checks_failed = int_field(p, "checks_failed", path);
+  point.vus = int_field(p, "vus", path);
+  point.vus_max = int_field(p, "vus_max", path);
+  point.duration = sparse_field(p, "duration", path);
+  point.latency = sparse_field(p, "latency", path);
+  // Optional: written only for plans with several scenarios.
+  if (const auto it = p.find("scenarios"); it != p.end()) {
+    if (!it->is_array()) fail(path + ".scenarios", "expected an array");
+    if (it->size() > scenario_count) {
+      fail(path + ".scenarios", "more entries than the plan has scenarios");
+    }
+    for (std::size_t i = 0; i < it->size(); ++i) {
+      const std::string share_path = path + ".scenarios[" + std::to_string(i) + "]";
+      const Json& s = (*it)[i];
+      ScenarioPoint share;
+      share.requests = int_field(s, "requests", share_path);
+      share.failed = int_field(s, "failed", share_path);
+      share.iterations = int_field(s, "iterations", share_path);
+      share.dropped_iterations = int_field(s, "dropped_iterations", share_path);
+      share.duration = sparse_field(s, "duration", share_path);
+      share.latency = sparse_field(s, "latency", share_path);
+      point.by_scenario.push_back(std::move(share));
+    }
+  }
+  return point;
 }
 
 }  // namespace loadlab::load

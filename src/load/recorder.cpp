@@ -12,10 +12,13 @@ std::int64_t micros(core::Duration d) {
 }  // namespace
 
 Recorder::Recorder(std::vector<ScenarioNames> names, core::TimePoint run_start)
-    : data_(std::move(names)),
-      run_start_(run_start),
-      current_duration_(SparseHistogram::make_dense()),
-      current_latency_(SparseHistogram::make_dense()) {}
+    : data_(std::move(names)), run_start_(run_start), per_scenario_(data_.names.size() > 1) {
+  current_shares_.resize(per_scenario_ ? data_.names.size() : 1);
+  for (auto& share : current_shares_) {
+    share.duration = SparseHistogram::make_dense();
+    share.latency = SparseHistogram::make_dense();
+  }
+}
 
 SeriesPoint& Recorder::point_at(core::TimePoint now) {
   const auto offset = now - run_start_;
@@ -25,6 +28,20 @@ SeriesPoint& Recorder::point_at(core::TimePoint now) {
   return current_;
 }
 
+ScenarioPoint* Recorder::share_of(std::uint32_t scenario) {
+  if (!per_scenario_) return nullptr;
+  if (current_.by_scenario.size() <= scenario) current_.by_scenario.resize(scenario + 1);
+  return &current_.by_scenario[scenario];
+}
+
+Recorder::DenseShare& Recorder::dense_share_of(std::uint32_t scenario) {
+  if (!per_scenario_) return current_shares_.front();
+  while (current_shares_.size() <= scenario) {
+    current_shares_.push_back({SparseHistogram::make_dense(), SparseHistogram::make_dense(), false});
+  }
+  return current_shares_[scenario];
+}
+
 void Recorder::roll_to(std::int64_t second) {
   flush_current();
   current_second_ = second;
@@ -32,29 +49,44 @@ void Recorder::roll_to(std::int64_t second) {
 
 void Recorder::flush_current() {
   if (current_second_ < 0) return;
-  while (current_second_ / data_.series_interval_seconds >=
-         static_cast<std::int64_t>(MetricsData::kMaxSeriesPoints)) {
-    data_.coarsen_series_to(data_.series_interval_seconds * 2);
+  if (per_scenario_ && current_.by_scenario.size() < current_shares_.size()) {
+    current_.by_scenario.resize(current_shares_.size());
   }
-  const auto index = static_cast<std::size_t>(current_second_ / data_.series_interval_seconds);
-  if (data_.series.size() <= index) data_.series.resize(index + 1);
-  current_.duration = SparseHistogram::from(current_duration_);
-  current_.latency = SparseHistogram::from(current_latency_);
-  SeriesPoint& point = data_.series[index];
-  // Gauges: within one recorder the latest sample wins; merge() adds across recorders.
+  for (std::size_t i = 0; i < current_shares_.size(); ++i) {
+    DenseShare& dense = current_shares_[i];
+    if (!dense.touched) continue;
+    SparseHistogram duration = SparseHistogram::from(dense.duration);
+    SparseHistogram latency = SparseHistogram::from(dense.latency);
+    current_.duration.merge(duration);
+    current_.latency.merge(latency);
+    if (per_scenario_) {
+      current_.by_scenario[i].duration = std::move(duration);
+      current_.by_scenario[i].latency = std::move(latency);
+    }
+    dense.duration.reset();
+    dense.latency.reset();
+    dense.touched = false;
+  }
   const std::int64_t vus = current_.vus;
   const std::int64_t vus_max = current_.vus_max;
-  point.merge(current_);
-  point.vus = vus;
-  point.vus_max = vus_max;
+  if (streaming_) {
+    streamed_.push_back({current_second_, std::move(current_)});
+  } else {
+    // Within one recorder the latest gauge sample wins; merge() adds across recorders.
+    data_.add_series_point(current_second_, current_, MetricsData::Gauges::kLatest);
+  }
 
   SeriesPoint next;
   next.vus = vus;  // gauges persist until sampled again
   next.vus_max = vus_max;
   current_ = std::move(next);
-  current_duration_.reset();
-  current_latency_.reset();
   current_second_ = -1;
+}
+
+std::vector<TimedSeriesPoint> Recorder::take_streamed_series() {
+  std::vector<TimedSeriesPoint> out;
+  out.swap(streamed_);
+  return out;
 }
 
 void Recorder::record_request(const RequestSample& sample, core::TimePoint now) {
@@ -83,8 +115,14 @@ void Recorder::record_request(const RequestSample& sample, core::TimePoint now) 
   point.bytes_received += sample.bytes_received;
   point.checks_passed += sample.checks_passed;
   point.checks_failed += sample.checks_failed;
-  current_duration_.record(duration_us);
-  current_latency_.record(latency_us);
+  if (ScenarioPoint* share = share_of(sample.scenario)) {
+    share->requests += 1;
+    share->failed += sample.failed ? 1 : 0;
+  }
+  DenseShare& dense = dense_share_of(sample.scenario);
+  dense.duration.record(duration_us);
+  dense.latency.record(latency_us);
+  dense.touched = true;
 }
 
 void Recorder::record_iteration(std::uint32_t scenario, core::Duration iteration_duration,
@@ -94,6 +132,7 @@ void Recorder::record_iteration(std::uint32_t scenario, core::Duration iteration
   data_.scenarios[scenario].iterations += 1;
   data_.scenarios[scenario].iteration_duration.record(micros(iteration_duration));
   point.iterations += 1;
+  if (ScenarioPoint* share = share_of(scenario)) share->iterations += 1;
 }
 
 void Recorder::record_interrupted_iteration(std::uint32_t scenario) {
@@ -108,6 +147,7 @@ void Recorder::record_dropped_iterations(std::uint32_t scenario, std::int64_t co
   if (scenario >= data_.scenarios.size()) data_.scenarios.resize(scenario + 1);
   data_.scenarios[scenario].dropped_iterations += count;
   point.dropped_iterations += count;
+  if (ScenarioPoint* share = share_of(scenario)) share->dropped_iterations += count;
 }
 
 void Recorder::record_vus(std::int64_t active, std::int64_t allocated, core::TimePoint now) {

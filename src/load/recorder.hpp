@@ -30,6 +30,12 @@ struct RequestSample {
   int checks_failed = 0;
 };
 
+// A completed second of the series, as a streaming recorder hands it over.
+struct TimedSeriesPoint {
+  std::int64_t second = 0;  // run second: [run_start + second, run_start + second + 1)
+  SeriesPoint point;
+};
+
 class Recorder {
  public:
   // run_start anchors the per-second series (second s = [run_start + s, run_start + s + 1)).
@@ -44,6 +50,14 @@ class Recorder {
   // Gauges: this worker's active and allocated VUs now (the last sample per second counts).
   void record_vus(std::int64_t active, std::int64_t allocated, core::TimePoint now);
 
+  // Streaming: from now on each completed second goes to take_streamed_series() instead of
+  // data().series, so memory does not grow with the length of the run (the engine spools them).
+  void stream_series() noexcept { streaming_ = true; }
+  // The seconds completed since the last call, oldest first. A second is complete once a sample
+  // of a later second arrived, or at flush(); flush() in the middle of a second may hand over
+  // the same second twice (its later part then carries the later gauges).
+  [[nodiscard]] std::vector<TimedSeriesPoint> take_streamed_series();
+
   // Flushes the current second into the series; call before reading data().
   void flush();
   [[nodiscard]] const MetricsData& data() const noexcept { return data_; }
@@ -55,13 +69,25 @@ class Recorder {
   void roll_to(std::int64_t second);
   void flush_current();
 
+  // The current second's histograms, recorded densely and stored sparsely when the next second
+  // begins: one pair per scenario when there are several (the total is their merge), else one.
+  struct DenseShare {
+    core::HdrHistogram duration;
+    core::HdrHistogram latency;
+    bool touched = false;
+  };
+
+  ScenarioPoint* share_of(std::uint32_t scenario);
+  DenseShare& dense_share_of(std::uint32_t scenario);
+
   MetricsData data_;
   core::TimePoint run_start_;
-  // The current second is recorded densely and stored sparsely when the next one begins.
+  bool per_scenario_ = false;
+  bool streaming_ = false;
   std::int64_t current_second_ = -1;
   SeriesPoint current_;
-  core::HdrHistogram current_duration_;
-  core::HdrHistogram current_latency_;
+  std::vector<DenseShare> current_shares_;
+  std::vector<TimedSeriesPoint> streamed_;
 };
 
 }  // namespace loadlab::load

@@ -143,6 +143,19 @@ nlohmann::json result_to_json(const RunResult& result) {
                       {"vus_max", p.vus_max},
                       {"http_req_duration", quantiles_json(p.duration)},
                       {"http_req_latency", quantiles_json(p.latency)}});
+    if (!p.by_scenario.empty()) {
+      Json scenarios = Json::object();
+      for (std::size_t s = 0; s < p.by_scenario.size() && s < metrics.names.size(); ++s) {
+        const ScenarioPoint& share = p.by_scenario[s];
+        scenarios[metrics.names[s].name] = {{"http_reqs", share.requests},
+                                            {"http_req_failed", share.failed},
+                                            {"iterations", share.iterations},
+                                            {"dropped_iterations", share.dropped_iterations},
+                                            {"http_req_duration", quantiles_json(share.duration)},
+                                            {"http_req_latency", quantiles_json(share.latency)}};
+      }
+      points.back()["scenarios"] = std::move(scenarios);
+    }
   }
   const RunInfo& info = result.info;
   return {{"version", 1},

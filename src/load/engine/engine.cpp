@@ -13,6 +13,7 @@
 #include "load/engine/endpoints.hpp"
 #include "load/engine/worker.hpp"
 #include "load/scenario_loader.hpp"
+#include "load/series_spool.hpp"
 #include "load/summary_text.hpp"
 #include "load/threshold.hpp"
 
@@ -43,6 +44,16 @@ std::vector<PreparedScenario> prepare(const TestPlan& plan, EndpointTable& endpo
     prepared.push_back(std::move(entry));
   }
   return prepared;
+}
+
+// Moves the seconds every worker has completed from the workers to the spool.
+void spool_series(std::vector<std::unique_ptr<Worker>>& workers, SeriesCollector& collector,
+                  SeriesSpool& spool) {
+  for (std::size_t i = 0; i < workers.size(); ++i) {
+    Worker::SeriesHandover handover = workers[i]->take_series();
+    collector.add(i, std::move(handover.points), handover.watermark);
+  }
+  for (const auto& released : collector.take_released()) spool.append(released);
 }
 
 bool has_abort_thresholds(const TestPlan& plan) {
@@ -122,6 +133,9 @@ RunResult run_plan(const TestPlan& plan, const EngineOptions& options, core::Clo
     config.seed = seed + static_cast<std::uint64_t>(i) * 0x9E3779B97F4A7C15ULL;
     workers.push_back(std::make_unique<Worker>(scenarios, names_of(plan), config, clock));
   }
+  // The series goes to a temporary file as the run goes, so memory does not grow with its length.
+  SeriesCollector collector(workers.size());
+  SeriesSpool spool;
   std::vector<std::thread> pool;
   pool.reserve(workers.size());
   for (auto& worker : workers) pool.emplace_back([&w = *worker] { w.run(); });
@@ -134,6 +148,7 @@ RunResult run_plan(const TestPlan& plan, const EngineOptions& options, core::Clo
   for (;;) {
     std::this_thread::sleep_for(kPollPeriod);
     if (std::all_of(workers.begin(), workers.end(), [](const auto& w) { return w->done(); })) break;
+    spool_series(workers, collector, spool);
     const auto now = clock.now();
     if (!stopping && options.interrupted && options.interrupted()) {
       stopping = true;
@@ -174,8 +189,12 @@ RunResult run_plan(const TestPlan& plan, const EngineOptions& options, core::Clo
   for (auto& thread : pool) thread.join();
   result.info.elapsed = clock.now() - run_start;
 
+  spool_series(workers, collector, spool);
+  for (const auto& released : collector.take_all()) spool.append(released);
+
   result.metrics = workers.front()->take_metrics();
   for (std::size_t i = 1; i < workers.size(); ++i) result.metrics.merge(workers[i]->take_metrics());
+  spool.read_into(result.metrics);
   result.judge(plan.thresholds);
   return result;
 }

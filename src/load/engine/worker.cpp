@@ -2,6 +2,8 @@
 // deadlines, VU gauges, stop requests and snapshots.
 #include "load/engine/worker.hpp"
 
+#include "load/series_spool.hpp"
+
 namespace loadlab::load::engine {
 
 namespace {
@@ -28,6 +30,7 @@ Worker::Worker(const std::vector<PreparedScenario>& scenarios, std::vector<Scena
       housekeeping_timer_(io_),
       next_snapshot_(config.run_start + std::chrono::seconds{1}) {
   for (const auto& scenario : scenarios) runners_.push_back(make_runner(context_, scenario));
+  recorder_.stream_series();
 }
 
 Worker::~Worker() {
@@ -40,6 +43,7 @@ void Worker::run() {
   arm_housekeeping();
   io_.run();
   recorder_.flush();
+  hand_over_series(SeriesCollector::kFinished);
   done_.store(true, std::memory_order_release);
 }
 
@@ -63,7 +67,12 @@ void Worker::housekeeping() {
     allocated += runner->allocated_vus();
     all_finished = all_finished && runner->finished();
   }
-  if (now >= config_.run_start) recorder_.record_vus(active, allocated, now);
+  if (now >= config_.run_start) {
+    // Sampling the gauges rolls the recorder into this second, completing the earlier ones.
+    recorder_.record_vus(active, allocated, now);
+    hand_over_series(
+        std::chrono::duration_cast<std::chrono::seconds>(now - config_.run_start).count());
+  }
   live_.set_vus(active, allocated);
   if (config_.publish_snapshots && now >= next_snapshot_) {
     next_snapshot_ = now + std::chrono::seconds{1};
@@ -72,6 +81,21 @@ void Worker::housekeeping() {
     snapshot_ = std::move(copy);
   }
   if (!all_finished) arm_housekeeping();  // else the loop runs dry and run() returns
+}
+
+void Worker::hand_over_series(std::int64_t watermark) {
+  std::vector<TimedSeriesPoint> completed = recorder_.take_streamed_series();
+  const std::lock_guard lock(series_mutex_);
+  for (auto& point : completed) series_outbox_.points.push_back(std::move(point));
+  series_outbox_.watermark = std::max(series_outbox_.watermark, watermark);
+}
+
+Worker::SeriesHandover Worker::take_series() {
+  const std::lock_guard lock(series_mutex_);
+  SeriesHandover out;
+  out.points.swap(series_outbox_.points);
+  out.watermark = series_outbox_.watermark;
+  return out;
 }
 
 std::optional<MetricsData> Worker::latest_snapshot() {

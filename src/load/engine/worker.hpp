@@ -1,7 +1,8 @@
 // One load-generating thread: an io_context of its own (no locking: nothing else touches it),
 // the worker's share of every scenario, a recorder and live counters. Cross-thread contact is
-// limited to atomics (stop request, done flag, live counters) and, once a second when the plan
-// has abortOnFail thresholds, a copy of the recorder's data handed over under a mutex.
+// limited to atomics (stop request, done flag, live counters), the completed seconds of the
+// series handed over under a mutex every housekeeping pass (100 ms, never per request), and, once
+// a second when the plan has abortOnFail thresholds, a copy of the recorder's data.
 #pragma once
 
 #include <atomic>
@@ -47,12 +48,22 @@ class Worker {
   [[nodiscard]] const LiveStats& live() const noexcept { return live_; }
   // The latest published copy of the metrics (publish_snapshots), if any.
   [[nodiscard]] std::optional<MetricsData> latest_snapshot();
-  // After run() returned: the worker's metrics.
+  // After run() returned: the worker's metrics (without the series: see take_series).
   [[nodiscard]] MetricsData take_metrics() { return recorder_.take(); }
+
+  // Any thread: the series seconds completed since the last call, and the second this worker
+  // records now (SeriesCollector::kFinished once run() is over); nothing it hands over later
+  // lies before that second.
+  struct SeriesHandover {
+    std::vector<TimedSeriesPoint> points;
+    std::int64_t watermark = 0;
+  };
+  [[nodiscard]] SeriesHandover take_series();
 
  private:
   void housekeeping();
   void arm_housekeeping();
+  void hand_over_series(std::int64_t watermark);
 
   // Destroyed last: sockets and timers below belong to it.
   boost::asio::io_context io_;
@@ -72,6 +83,8 @@ class Worker {
   std::atomic<bool> done_{false};
   std::mutex snapshot_mutex_;
   std::optional<MetricsData> snapshot_;
+  std::mutex series_mutex_;
+  SeriesHandover series_outbox_;
 };
 
 }  // namespace loadlab::load::engine

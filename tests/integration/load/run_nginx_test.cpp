@@ -59,6 +59,41 @@ TEST_F(RunAgainstNginx, ClosedModelWritesJsonCsvAndSummary) {
   EXPECT_EQ(header.rfind("t_s,http_reqs", 0), 0u) << header;
 }
 
+TEST_F(RunAgainstNginx, TheSeriesHasEveryRequestOncePerSecondAndPerScenario) {
+  // Two scenarios on two threads: the series is streamed to a spool while the run goes and read
+  // back at its end; every request must be in exactly one second, and in its scenario's share.
+  const auto path = write_scenario(
+      "two.yaml",
+      "scenarios:\n"
+      "  steady:\n    executor: constant-arrival-rate\n    rate: 200\n    duration: 4s\n"
+      "    preAllocatedVUs: 10\n    requests:\n      - url: /\n"
+      "  late:\n    executor: constant-arrival-rate\n    rate: 100\n    duration: 2s\n"
+      "    startTime: 2s\n    preAllocatedVUs: 10\n    requests:\n      - url: /\n");
+  const auto json = dir_.file("two.json");
+  const auto run =
+      run_loadlab({"run", path, "--target", nginx_->url(), "-t", "2", "-q", "--out", "json=" + json},
+                  json, 60s);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const auto& points = run.result.at("series").at("points");
+  ASSERT_GE(points.size(), 4U);
+  double total = 0, steady = 0, late = 0, late_before_start = 0;
+  for (const auto& point : points) {
+    total += point.at("http_reqs").get<double>();
+    const auto& shares = point.at("scenarios");
+    steady += shares.at("steady").at("http_reqs").get<double>();
+    late += shares.at("late").at("http_reqs").get<double>();
+    if (point.at("t").get<int>() < 2) late_before_start += shares.at("late").at("http_reqs").get<double>();
+    EXPECT_EQ(point.at("http_reqs").get<double>(),
+              shares.at("steady").at("http_reqs").get<double>() +
+                  shares.at("late").at("http_reqs").get<double>());
+  }
+  EXPECT_EQ(total, summary_value(run.result, "http_reqs", "count"));
+  EXPECT_EQ(steady, summary_value(run.result, "http_reqs{scenario:steady}", "count"));
+  EXPECT_EQ(late, summary_value(run.result, "http_reqs{scenario:late}", "count"));
+  EXPECT_NEAR(late, 200, 4);
+  EXPECT_EQ(late_before_start, 0);
+}
+
 TEST_F(RunAgainstNginx, RefusedConnectionsAreFailedRequestsNotACrash) {
   const auto json = dir_.file("refused.json");
   // Port 1 on loopback: nothing listens there.
