@@ -47,7 +47,7 @@ CodelQueue::CodelQueue(const std::string& name, const CodelQueueConfig& config, 
 core::Expected<QueueTicket, Rejection> CodelQueue::try_enqueue() {
   const auto now = clock_.now();
   std::lock_guard lock(mutex_);
-  if (depth_ >= config_.capacity) {
+  if (!admits_locked()) {
     full_total_.inc();
     return core::unexpected(Rejection{RejectReason::queue_full, config_.retry_after});
   }
@@ -94,6 +94,38 @@ bool CodelQueue::overloaded() {
 void CodelQueue::reconfigure(const CodelQueueConfig& config) {
   std::lock_guard lock(mutex_);
   config_ = config;
+}
+
+void CodelQueue::on_served(core::Duration service_time) {
+  std::lock_guard lock(mutex_);
+  if (service_time < core::Duration::zero()) service_time = core::Duration::zero();
+  mean_service_ = mean_service_ == core::Duration::zero()
+                      ? service_time
+                      : mean_service_ + (service_time - mean_service_) / 8;
+}
+
+void CodelQueue::set_servers(std::size_t servers) {
+  std::lock_guard lock(mutex_);
+  servers_ = servers;
+}
+
+core::Duration CodelQueue::expected_wait() {
+  std::lock_guard lock(mutex_);
+  return expected_wait_locked();
+}
+
+core::Duration CodelQueue::expected_wait_locked() const {
+  if (servers_ == 0) return core::Duration::zero();
+  const auto servers = static_cast<std::int64_t>(servers_);
+  // The items ahead, plus the rest of a running one: (depth + 1) services spread over the servers.
+  return mean_service_ * (static_cast<std::int64_t>(depth_) + 1) / servers;
+}
+
+bool CodelQueue::admits_locked() const {
+  if (depth_ >= config_.capacity) return false;
+  if (servers_ == 0 || depth_ < servers_) return true;  // one waiting item per server keeps all busy
+  if (mean_service_ == core::Duration::zero()) return false;  // no estimate before the first
+  return expected_wait_locked() <= config_.target;
 }
 
 void CodelQueue::leave_locked() {

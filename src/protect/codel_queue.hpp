@@ -33,7 +33,12 @@ struct QueueTicket {
 };
 
 // Pure decisions; the executor that owns the actual queue (src/target) asks before pushing and
-// after popping. The CoDel rule (Nichols & Jacobson, as in Facebook's wangle executor): at the end
+// after popping, and reports each item's service time. Admission at enqueue: rejected (queue_full)
+// when `capacity` items wait, or, once one waiting item per server is there, when the new item's
+// expected wait, (depth + 1) x mean service time / servers, would pass target. That keeps the standing queue near target by refusing at the
+// door, before any work: a queue bounded only by count refills at once under a flood, every
+// dequeued item has waited the whole queue, and the dequeue rule below would then drop nearly
+// everything that was admitted (goodput collapses). The CoDel rule (Nichols & Jacobson, as in Facebook's wangle executor): at the end
 // of every interval the queue is "overloaded" when the smallest sojourn seen during that interval
 // exceeded target, i.e. a standing queue that never drained. While overloaded, a dequeued item
 // that waited longer than target is dropped (503 queue_timeout) instead of run. A burst that
@@ -54,12 +59,22 @@ class CodelQueue {
   // The item left the queue without a verdict (its request was cancelled).
   void on_abandon(const QueueTicket& ticket);
 
+  // How long an admitted item ran (feeds the mean service time of the expected-wait rule).
+  void on_served(core::Duration service_time);
+  // How many threads drain the queue (the compute pool's size); 0 turns the expected-wait rule
+  // off (the default, for a queue whose drain rate is unknown).
+  void set_servers(std::size_t servers);
+  // (depth + 1) x mean service time / servers: about the longest a newly admitted item waits.
+  [[nodiscard]] core::Duration expected_wait();
+
   [[nodiscard]] std::size_t depth();
   [[nodiscard]] bool overloaded();
   void reconfigure(const CodelQueueConfig& config);
 
  private:
   void leave_locked();
+  [[nodiscard]] core::Duration expected_wait_locked() const;
+  [[nodiscard]] bool admits_locked() const;
 
   core::Clock& clock_;
   metrics::Counter& full_total_;
@@ -73,6 +88,9 @@ class CodelQueue {
   core::TimePoint interval_end_;
   core::Duration min_sojourn_ = core::Duration::max();  // in the current interval
   bool overloaded_ = false;
+  std::size_t servers_ = 0;  // set by the executor; 0 = the expected-wait rule is off
+  // Exponentially weighted mean of the service time (weight 1/8 per sample), 0 until served.
+  core::Duration mean_service_{0};
 };
 
 }  // namespace loadlab::protect

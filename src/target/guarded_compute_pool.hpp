@@ -20,10 +20,12 @@ class GuardedComputePool {
   void set_protections(protect::Protections& protections, core::Clock& clock) {
     protections_ = &protections;
     clock_ = &clock;
+    protections.compute_queue().set_servers(static_cast<std::size_t>(pool_.threads()));
   }
 
   // Naked (or `queue` off): straight onto the pool, whose queue is unbounded. With `queue`:
-  // queue_full (503) at once when the queue is at capacity; on the pool thread, queue_timeout
+  // queue_full (503) at once when the queue is at capacity or its expected wait is above the
+  // CoDel target; on the pool thread, queue_timeout
   // (503) when CoDel drops it, deadline_expired (504) when its deadline passed while it waited.
   template <class Work>
   boost::asio::awaitable<core::Expected<std::invoke_result_t<Work&>, protect::Rejection>> run(
@@ -38,10 +40,13 @@ class GuardedComputePool {
     co_return co_await pool_.run([&queue, ticket = *ticket, deadline, clock = clock_,
                                   work = std::move(work)]() mutable -> Result {
       if (auto waited = queue.on_dequeue(ticket); !waited) return core::unexpected(waited.error());
-      if (clock->now() >= deadline) {
+      const auto started = clock->now();
+      if (started >= deadline) {
         return core::unexpected(protect::Rejection{protect::RejectReason::deadline_expired});
       }
-      return Result(work());
+      Result result(work());
+      queue.on_served(clock->now() - started);
+      return result;
     });
   }
 

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <deque>
+
 #include "metrics/registry.hpp"
 
 namespace loadlab::protect {
@@ -104,6 +106,102 @@ TEST_F(CodelQueueTest, AbandonedItemsLeaveTheQueue) {
   queue.on_abandon(*ticket);
   EXPECT_EQ(queue.depth(), 0u);
   EXPECT_EQ(registry.gauge("work_queue_depth", "", {"queue"}).with({"compute"}).value(), 0);
+}
+
+TEST_F(CodelQueueTest, AnItemWhoseExpectedWaitIsAboveTargetIsRefusedAtTheDoor) {
+  CodelQueue queue("compute", CodelQueueConfig{100, 5ms, 100ms}, clock, registry);
+  queue.set_servers(2);
+  queue.on_served(2ms);  // mean service 2 ms, two servers: each item ahead adds 1 ms
+  std::vector<QueueTicket> admitted;
+  for (int depth = 0; depth < 5; ++depth) {  // expected waits (depth + 1) x 1 ms = 1..5 ms
+    auto ticket = queue.try_enqueue();
+    ASSERT_TRUE(ticket) << "depth " << depth;
+    admitted.push_back(*ticket);
+  }
+  EXPECT_EQ(queue.expected_wait(), 6ms);
+  auto refused = queue.try_enqueue();
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().reason, RejectReason::queue_full);
+  EXPECT_EQ(refused.error().status(), 503);
+  EXPECT_EQ(shed("queue_full"), 1);
+  ASSERT_TRUE(queue.on_dequeue(admitted.front()));  // one starts: depth 4, 5 ms
+  EXPECT_TRUE(queue.try_enqueue());
+}
+
+TEST_F(CodelQueueTest, OneWaitingItemPerServerIsAlwaysAdmitted) {
+  // Work far longer than target (50 ms items, 5 ms target) still keeps each server fed.
+  CodelQueue queue("compute", CodelQueueConfig{100, 5ms, 100ms}, clock, registry);
+  queue.set_servers(2);
+  EXPECT_TRUE(queue.try_enqueue());  // no estimate yet
+  EXPECT_TRUE(queue.try_enqueue());
+  EXPECT_FALSE(queue.try_enqueue());  // no estimate: no more than one per server
+  queue.on_served(50ms);
+  EXPECT_EQ(queue.expected_wait(), 75ms);
+  EXPECT_FALSE(queue.try_enqueue());
+}
+
+TEST_F(CodelQueueTest, TheMeanServiceTimeFollowsRecentItems) {
+  CodelQueue queue("compute", CodelQueueConfig{100, 5ms, 100ms}, clock, registry);
+  queue.set_servers(1);
+  queue.on_served(8ms);
+  EXPECT_EQ(queue.expected_wait(), 8ms);  // depth 0: one service
+  queue.on_served(0ms);  // weight 1/8: 8 - 8/8 = 7 ms
+  EXPECT_EQ(queue.expected_wait(), 7ms);
+  queue.set_servers(0);  // rule off: only the capacity bounds
+  EXPECT_EQ(queue.expected_wait(), 0ms);
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(queue.try_enqueue());
+  EXPECT_FALSE(queue.try_enqueue());
+}
+
+// One server, 150 us per item, items offered ten times faster than it serves them, for 2 s of
+// simulated time. Refusing at the door keeps the waiting line near target, so what is admitted
+// is run, not dropped after waiting, and the server never idles: goodput stays at capacity.
+TEST_F(CodelQueueTest, UnderATenfoldFloodWhatIsAdmittedRunsAndTheServerStaysBusy) {
+  CodelQueue queue("compute", CodelQueueConfig{128, 5ms, 100ms}, clock, registry);
+  queue.set_servers(1);
+  constexpr auto kService = 150us;
+  constexpr auto kArrivalGap = 15us;
+  constexpr auto kTick = 5us;
+  std::deque<QueueTicket> line;
+  auto next_arrival = clock.now();
+  auto busy_until = clock.now();
+  bool busy = false;
+  int served = 0, dropped = 0, refused = 0;
+  core::Duration longest_wait{0};
+  const auto end = clock.now() + 2s;
+  while (clock.now() < end) {
+    while (next_arrival <= clock.now()) {
+      if (auto ticket = queue.try_enqueue()) {
+        line.push_back(*ticket);
+      } else {
+        ++refused;
+      }
+      next_arrival += kArrivalGap;
+    }
+    if (busy && clock.now() >= busy_until) {
+      queue.on_served(kService);
+      ++served;
+      busy = false;
+    }
+    while (!busy && !line.empty()) {
+      const QueueTicket ticket = line.front();
+      line.pop_front();
+      auto verdict = queue.on_dequeue(ticket);
+      if (!verdict) {
+        ++dropped;
+        continue;
+      }
+      longest_wait = std::max(longest_wait, *verdict);
+      busy = true;
+      busy_until = clock.now() + kService;
+    }
+    clock.advance(kTick);
+  }
+  const int capacity = static_cast<int>(2s / kService);  // 13,333
+  EXPECT_GE(served, capacity * 99 / 100);
+  EXPECT_EQ(dropped, 0);
+  EXPECT_LE(longest_wait, 5ms + kService);
+  EXPECT_GT(refused, 8 * capacity);
 }
 
 }  // namespace
