@@ -11,6 +11,8 @@
 # 4. Cost of the protected profile on GET /api/fast: closed model, 50 connections, requests per
 #    server CPU-second (utime+stime from /proc/PID/stat), naked and protected alternated ROUNDS times.
 # The server runs on CPU $SERVER_CPU (default 1), the generator on CPU $CLIENT_CPU (default 0).
+# PROFILES (default "naked protected") lists the --protect values step 3 compares, e.g.
+# PROFILES="naked protected queue" adds the bounded compute queue alone.
 set -euo pipefail
 BUILD_DIR=${1:-build/release}
 SECONDS_PER_RUN=${2:-10}
@@ -19,9 +21,10 @@ LOADLAB=${LOADLAB:-$BUILD_DIR/src/cli/loadlab}
 [[ -x $LOADLAB ]] || { echo "no loadlab binary at $LOADLAB" >&2; exit 2; }
 ulimit -n "$(ulimit -Hn)"
 exec /usr/bin/python3 - "$LOADLAB" "$SECONDS_PER_RUN" "$ROUNDS" "${COMPLEXITY:-25}" \
-  "${SERVER_CPU:-1}" "${CLIENT_CPU:-0}" <<'PY'
+  "${SERVER_CPU:-1}" "${CLIENT_CPU:-0}" "${PROFILES:-naked protected}" <<'PY'
 import json, os, re, subprocess, sys, tempfile, time
 loadlab, seconds, rounds, complexity, server_cpu, client_cpu = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5], sys.argv[6]
+profiles = sys.argv[7].split()
 work = tempfile.mkdtemp(prefix="loadlab-overload-")
 
 class Server:
@@ -73,7 +76,7 @@ print()
 print("| offered | profile | sent req/s | goodput | goodput / C | admitted p99 | admitted p99 / unloaded | failed share |")
 print("| --- | --- | --- | --- | --- | --- | --- | --- |")
 for multiple in (1, 2, 5, 10):
-    for profile in ("naked", "protected"):
+    for profile in profiles:
         server = Server(profile)
         r = run(server.base + cpu_url, "-c2000", f"-R{capacity * multiple:.0f}", f"-d{seconds}s")
         server.stop()

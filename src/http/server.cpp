@@ -1,6 +1,7 @@
 // Listener, I/O threads and graceful drain (see server.hpp).
 #include "http/server.hpp"
 
+#include <pthread.h>
 #include <sched.h>
 
 #include <boost/asio/as_tuple.hpp>
@@ -113,6 +114,8 @@ void Server::start() {
   for (auto& shard : shards_) {
     IoShard* raw = shard.get();
     threads_.emplace_back([raw] {
+      // Named, so `top -H` and `ps -T` tell the I/O threads from the compute pool's.
+      ::pthread_setname_np(::pthread_self(), "loadlab-io");
       auto guard = asio::make_work_guard(raw->context);
       raw->context.run();
     });

@@ -59,7 +59,8 @@ class CodelQueue {
   // The item left the queue without a verdict (its request was cancelled).
   void on_abandon(const QueueTicket& ticket);
 
-  // How long an admitted item ran (feeds the mean service time of the expected-wait rule).
+  // How long an admitted item ran, in CPU time of its thread (feeds the mean service time of the
+  // expected-wait rule).
   void on_served(core::Duration service_time);
   // How many threads drain the queue (the compute pool's size); 0 turns the expected-wait rule
   // off (the default, for a queue whose drain rate is unknown).
