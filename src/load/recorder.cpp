@@ -7,7 +7,8 @@ namespace loadlab::load {
 
 namespace {
 std::int64_t micros(core::Duration d) {
-  return std::max<std::int64_t>(0, std::chrono::duration_cast<std::chrono::microseconds>(d).count());
+  return std::max<std::int64_t>(0,
+                                std::chrono::duration_cast<std::chrono::microseconds>(d).count());
 }
 }  // namespace
 
@@ -37,7 +38,8 @@ ScenarioPoint* Recorder::share_of(std::uint32_t scenario) {
 Recorder::DenseShare& Recorder::dense_share_of(std::uint32_t scenario) {
   if (!per_scenario_) return current_shares_.front();
   while (current_shares_.size() <= scenario) {
-    current_shares_.push_back({SparseHistogram::make_dense(), SparseHistogram::make_dense(), false});
+    current_shares_.push_back(
+        {SparseHistogram::make_dense(), SparseHistogram::make_dense(), false});
   }
   return current_shares_[scenario];
 }
@@ -156,7 +158,9 @@ void Recorder::record_vus(std::int64_t active, std::int64_t allocated, core::Tim
   point.vus_max = allocated;
 }
 
-void Recorder::flush() { flush_current(); }
+void Recorder::flush() {
+  flush_current();
+}
 
 MetricsData Recorder::take() {
   flush_current();

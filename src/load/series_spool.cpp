@@ -1,10 +1,11 @@
 // Merging streamed series seconds across workers and spooling them to a temporary file.
 #include "load/series_spool.hpp"
 
+#include <stdio.h>  // getline
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
-#include <stdio.h>  // getline
 #include <cstring>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
@@ -77,7 +78,9 @@ std::vector<ReleasedSeriesPoint> SeriesCollector::take_released() {
   return release_before(limit);
 }
 
-std::vector<ReleasedSeriesPoint> SeriesCollector::take_all() { return release_before(kFinished); }
+std::vector<ReleasedSeriesPoint> SeriesCollector::take_all() {
+  return release_before(kFinished);
+}
 
 SeriesSpool::SeriesSpool() : file_(std::tmpfile()) {
   if (!file_) {

@@ -123,7 +123,8 @@ core::Duration CodelQueue::expected_wait_locked() const {
 
 bool CodelQueue::admits_locked() const {
   if (depth_ >= config_.capacity) return false;
-  if (servers_ == 0 || depth_ < servers_) return true;  // one waiting item per server keeps all busy
+  if (servers_ == 0 || depth_ < servers_)
+    return true;  // one waiting item per server keeps all busy
   if (mean_service_ == core::Duration::zero()) return false;  // no estimate before the first
   return expected_wait_locked() <= config_.target;
 }

@@ -35,14 +35,15 @@ struct QueueTicket {
 // Pure decisions; the executor that owns the actual queue (src/target) asks before pushing and
 // after popping, and reports each item's service time. Admission at enqueue: rejected (queue_full)
 // when `capacity` items wait, or, once one waiting item per server is there, when the new item's
-// expected wait, (depth + 1) x mean service time / servers, would pass target. That keeps the standing queue near target by refusing at the
-// door, before any work: a queue bounded only by count refills at once under a flood, every
-// dequeued item has waited the whole queue, and the dequeue rule below would then drop nearly
-// everything that was admitted (goodput collapses). The CoDel rule (Nichols & Jacobson, as in Facebook's wangle executor): at the end
-// of every interval the queue is "overloaded" when the smallest sojourn seen during that interval
-// exceeded target, i.e. a standing queue that never drained. While overloaded, a dequeued item
-// that waited longer than target is dropped (503 queue_timeout) instead of run. A burst that
-// drains within one interval is never dropped; an interval with no dequeues is not overloaded.
+// expected wait, (depth + 1) x mean service time / servers, would pass target. That keeps the
+// standing queue near target by refusing at the door, before any work: a queue bounded only by
+// count refills at once under a flood, every dequeued item has waited the whole queue, and the
+// dequeue rule below would then drop nearly everything that was admitted (goodput collapses). The
+// CoDel rule (Nichols & Jacobson, as in Facebook's wangle executor): at the end of every interval
+// the queue is "overloaded" when the smallest sojourn seen during that interval exceeded target,
+// i.e. a standing queue that never drained. While overloaded, a dequeued item that waited longer
+// than target is dropped (503 queue_timeout) instead of run. A burst that drains within one
+// interval is never dropped; an interval with no dequeues is not overloaded.
 //
 // Thread-safe: one small mutex (the executor usually calls it under its own queue lock anyway).
 class CodelQueue {

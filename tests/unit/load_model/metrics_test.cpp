@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "load/recorder.hpp"
+#include "recorder_fixtures.hpp"
 #include "load/random.hpp"
 
 namespace loadlab::load {
@@ -13,11 +14,8 @@ using std::chrono::microseconds;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-const core::TimePoint kStart{seconds{1000}};
-
-std::vector<ScenarioNames> two_scenarios() {
-  return {{"cpu", {{"fib", "GET"}, {"hash", "GET"}}}, {"io", {{"slow", "GET"}}}};
-}
+using testing::two_scenarios;
+const core::TimePoint kStart = testing::kRunStart;
 
 RequestSample sample(std::uint32_t scenario, std::uint32_t request, int status, std::int64_t us) {
   RequestSample s;

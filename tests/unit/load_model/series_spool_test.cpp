@@ -1,12 +1,14 @@
 // The streamed series: per-scenario shares, the collector's release rule, and the spool giving
 // back exactly the series an in-memory recorder would have kept.
+#include "load/series_spool.hpp"
+
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
 #include "load/random.hpp"
 #include "load/recorder.hpp"
-#include "load/series_spool.hpp"
+#include "recorder_fixtures.hpp"
 
 namespace loadlab::load {
 namespace {
@@ -15,11 +17,8 @@ using std::chrono::microseconds;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-const core::TimePoint kStart{seconds{1000}};
-
-std::vector<ScenarioNames> two_scenarios() {
-  return {{"cpu", {{"fib", "GET"}, {"hash", "GET"}}}, {"io", {{"slow", "GET"}}}};
-}
+using testing::two_scenarios;
+const core::TimePoint kStart = testing::kRunStart;
 
 RequestSample sample(std::uint32_t scenario, std::uint32_t request, std::int64_t us) {
   RequestSample s;
@@ -44,7 +43,9 @@ void record_event(Recorder& recorder, int i, Random& random) {
   if (i % 25 == 0) recorder.record_vus(3 + i % 4, 9, now);
 }
 
-std::int64_t second_of(int i) { return static_cast<std::int64_t>(i) * 4 / 1000; }
+std::int64_t second_of(int i) {
+  return static_cast<std::int64_t>(i) * 4 / 1000;
+}
 
 TEST(SeriesShares, EachScenarioShareAddsUpToTheTotal) {
   Recorder recorder(two_scenarios(), kStart);

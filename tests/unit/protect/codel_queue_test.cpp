@@ -145,7 +145,7 @@ TEST_F(CodelQueueTest, TheMeanServiceTimeFollowsRecentItems) {
   queue.set_servers(1);
   queue.on_served(8ms);
   EXPECT_EQ(queue.expected_wait(), 8ms);  // depth 0: one service
-  queue.on_served(0ms);  // weight 1/8: 8 - 8/8 = 7 ms
+  queue.on_served(0ms);                   // weight 1/8: 8 - 8/8 = 7 ms
   EXPECT_EQ(queue.expected_wait(), 7ms);
   queue.set_servers(0);  // rule off: only the capacity bounds
   EXPECT_EQ(queue.expected_wait(), 0ms);
