@@ -138,8 +138,17 @@ void Connection::write() {
 }
 
 void Connection::read() {
-  socket_.async_read_some(asio::buffer(inbox_), [this](const error_code& ec, std::size_t n) {
-    on_read(ec, n);
+  // Wait for readiness, then read. Asio's async_read_some would first try a recv() at once, and
+  // its "try first" flag stays set after every successful read, so right after each request it
+  // costs a recv() that fails with EAGAIN (the answer cannot be there yet): a wasted syscall per
+  // request in a closed loop. Edge-triggered epoll keeps an edge until epoll_wait returns it, and
+  // no epoll_wait runs between sending and arming this wait, so no answer is missed.
+  socket_.async_wait(asio::socket_base::wait_read, [this](const error_code& ec) {
+    if (ec) return on_read(ec, 0);
+    error_code error;
+    const std::size_t n = socket_.read_some(asio::buffer(inbox_), error);
+    if (would_block(error)) return read();  // a stale edge: its data was already read
+    on_read(error, n);
   });
 }
 

@@ -76,7 +76,10 @@ std::unique_ptr<Nginx> Nginx::start() {
                         << "  uwsgi_temp_path " << nginx->dir_.file("uwsgi") << ";\n"
                         << "  scgi_temp_path " << nginx->dir_.file("scgi") << ";\n"
                         << "  server {\n    listen 127.0.0.1:" << nginx->port_ << ";\n"
-                        << "    location / { return 200 \"hello from nginx\\n\"; }\n  }\n}\n";
+                        << "    location / { return 200 \"hello from nginx\\n\"; }\n"
+                        // Closes idle keep-alive connections after 100 ms.
+                        << "    location /short-keepalive { keepalive_timeout 100ms;"
+                        << " return 200 \"bye soon\\n\"; }\n  }\n}\n";
     auto process = ChildProcess::spawn(
         {kNginx, "-p", nginx->dir_.path().string(), "-c", conf, "-g", "daemon off;"});
     const auto port = nginx->port_;

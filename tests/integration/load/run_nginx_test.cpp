@@ -94,6 +94,22 @@ TEST_F(RunAgainstNginx, TheSeriesHasEveryRequestOncePerSecondAndPerScenario) {
   EXPECT_EQ(late_before_start, 0);
 }
 
+TEST_F(RunAgainstNginx, AConnectionTheServerClosedWhileIdleIsReplacedNotReported) {
+  // 4 requests a second on one connection; nginx closes it after 100 ms idle, so every request
+  // finds it closed. Each is resent on a fresh connection (as browsers do), none fails and none
+  // waits for its timeout: the close must be noticed even though no read was pending then.
+  const auto json = dir_.file("idle.json");
+  const auto run =
+      run_loadlab({"run", nginx_->url("/short-keepalive"), "-R", "4", "-c", "1", "-t", "1", "-d",
+                   "3s", "--timeout", "5s", "-q", "--out", "json=" + json},
+                  json, 60s);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_GE(summary_value(run.result, "http_reqs", "count"), 11);
+  EXPECT_EQ(summary_value(run.result, "http_req_failed", "rate"), 0);
+  EXPECT_LT(summary_value(run.result, "http_req_duration", "max"), 1000);
+  EXPECT_GE(summary_value(run.result, "http_req_connecting", "count"), 10);
+}
+
 TEST_F(RunAgainstNginx, RefusedConnectionsAreFailedRequestsNotACrash) {
   const auto json = dir_.file("refused.json");
   // Port 1 on loopback: nothing listens there.
