@@ -67,9 +67,17 @@ std::vector<Chart> variant_charts(const RunMeasurements& run) {
   return charts;
 }
 
+// "protected (async)", or only the variant's name when it already says its model, as
+// "naked (threaded, 4 workers)" does.
+std::string run_label(const RunMeasurements& run) {
+  const std::string model_kind = run.model.substr(0, run.model.find(' '));
+  if (run.model.empty() || run.variant.find(model_kind) != std::string::npos) return run.variant;
+  return run.variant + " (" + run.model + ")";
+}
+
 report::Panel variant_panel(const RunMeasurements& run) {
   report::Panel panel;
-  panel.title = run.variant + " - " + run.model;
+  panel.title = run_label(run);
   if (!run.ran) {
     panel.facts.push_back({"not run", run.skipped_reason});
     return panel;
@@ -112,7 +120,7 @@ report::Table findings_table(const LabResult& result) {
         if (status == 0 || status >= 400) errors[status] = count;
       }
       const auto& total = run.load.total;
-      table.rows.push_back({experiment.name, run.variant + " (" + run.model + ")", run.offered_load,
+      table.rows.push_back({experiment.name, run_label(run), run.offered_load,
                             format_quantity(total.throughput, "req/s"), format_quantity(total.goodput, "req/s"),
                             format_quantity(total.p50_ms, "ms"), format_quantity(total.p95_ms, "ms"),
                             format_quantity(total.p99_ms, "ms"), report::format_statuses(errors),

@@ -151,6 +151,7 @@ TEST(LabResult, RoundTripsAndRendersFindingsFromMeasurements) {
   const auto table = findings_table(*back);
   ASSERT_EQ(table.rows.size(), 2u);
   EXPECT_EQ(table.rows[0][9], "2 (2 oom-kill)");
+  EXPECT_EQ(table.rows[0][1], "naked (async)");
   const auto expectations = expectations_table(*back);
   ASSERT_FALSE(expectations.rows.empty());
   EXPECT_EQ(expectations.rows[0][3], "confirmed");  // naked: OOM kill and restart
@@ -158,6 +159,20 @@ TEST(LabResult, RoundTripsAndRendersFindingsFromMeasurements) {
   EXPECT_EQ(document.sections.size(), 2u);
   // No generator series here: CPU, RSS, readiness and protection charts per variant.
   EXPECT_EQ(report::chart_count(document), 2u * 4);
+}
+
+TEST(LabResult, AVariantNamedAfterItsModelIsNotLabelledTwice) {
+  ExperimentResult result;
+  result.experiment = experiment_catalog().at(2);
+  RunMeasurements threaded = run_with("naked (threaded, 4 workers)", 900, 0, 0);
+  threaded.model = "threaded (4 workers)";
+  result.measured = measured(run_with("protected", 80, 0, 0), threaded);
+  const auto back = lab_result_from_json(lab_result_json(LabRunInfo{}, {result}));
+  ASSERT_TRUE(back.has_value()) << back.error();
+  const auto table = findings_table(*back);
+  ASSERT_EQ(table.rows.size(), 2u);
+  EXPECT_EQ(table.rows[0][1], "protected (async)");
+  EXPECT_EQ(table.rows[1][1], "naked (threaded, 4 workers)");
 }
 
 }  // namespace
