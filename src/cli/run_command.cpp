@@ -48,6 +48,7 @@ struct RunCommandLine {
   std::uint64_t seed = 0;
   bool quiet = false;
   bool print_config = false;
+  bool insecure_skip_tls_verify = false;
 };
 
 core::Duration duration_flag(const std::string& flag, const std::string& text) {
@@ -173,6 +174,7 @@ void run(const RunCommandLine& line, const CLI::App& command) {
   auto shard = load::parse_shard(line.shard);
   if (!shard) throw CommandFailed(2, shard.error());
   if (line.threads < 0) throw CommandFailed(2, "-t must be at least 1");
+  if (line.insecure_skip_tls_verify) plan.insecure_skip_tls_verify = true;
 
   if (line.print_config) {
     std::printf("%s\n", load::plan_to_json(plan).dump(2).c_str());
@@ -243,6 +245,8 @@ void add_run_command(CLI::App& app) {
       ->capture_default_str();
   command->add_option("--seed", line->seed, "random seed (0: from the clock)");
   command->add_flag("-q,--quiet", line->quiet, "no live progress line");
+  command->add_flag("--insecure-skip-tls-verify", line->insecure_skip_tls_verify,
+                    "https without checking the server's certificate (k6's option)");
   command->add_flag("--print-config", line->print_config,
                     "print the effective plan as a scenario file and exit");
   command->callback([line, command] { run(*line, *command); });

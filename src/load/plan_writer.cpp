@@ -105,6 +105,7 @@ nlohmann::json plan_to_json(const TestPlan& plan) {
     out["baseUrl"] = std::move(escaped);
   }
   if (!plan.env.empty()) out["env"] = plan.env;
+  if (plan.insecure_skip_tls_verify) out["insecureSkipTLSVerify"] = true;
   Json scenarios = Json::object();
   for (const auto& scenario : plan.scenarios) scenarios[scenario.name] = scenario_json(scenario);
   out["scenarios"] = std::move(scenarios);

@@ -132,6 +132,8 @@ struct TestPlan {
   std::vector<MetricThresholds> thresholds;
   std::string base_url;  // BASE_URL / --target override it
   std::map<std::string, std::string> env;  // `${__ENV.X}` values (process env wins)
+  // k6's insecureSkipTLSVerify: https without checking the server's certificate chain and name.
+  bool insecure_skip_tls_verify = false;
 
   // When the last scenario ends, with or without its graceful stop.
   [[nodiscard]] core::Duration end_time(bool with_grace) const noexcept;

@@ -36,7 +36,8 @@ class PlanReader {
   TestPlan read(const Json& document) {
     if (!document.is_object()) fail("(top level)", "expected a mapping with 'scenarios'");
     static const std::vector<std::string_view> kTop{
-        "description", "baseUrl", "env", "defaults", "scenarios", "thresholds",
+        "description", "baseUrl", "env", "insecureSkipTLSVerify", "defaults", "scenarios",
+        "thresholds",
         // k6's shortcut options (one scenario named "default"):
         "vus", "duration", "stages", "iterations", "requests", "mix", "thinkTime"};
     check_keys(document, "", kTop);
@@ -53,6 +54,10 @@ class PlanReader {
     if (!plan.base_url.empty() && !plan.base_url.starts_with("http://") &&
         !plan.base_url.starts_with("https://")) {
       fail("baseUrl", "expected an absolute http:// or https:// URL, got '" + plan.base_url + "'");
+    }
+    if (document.contains("insecureSkipTLSVerify")) {
+      plan.insecure_skip_tls_verify =
+          as_bool(document.at("insecureSkipTLSVerify"), "insecureSkipTLSVerify");
     }
     if (document.contains("defaults")) read_defaults(document.at("defaults"));
 

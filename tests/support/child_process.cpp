@@ -8,10 +8,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <regex>
 #include <stdexcept>
+#include <string_view>
 #include <thread>
 #include <utility>
 
@@ -40,8 +42,17 @@ ChildProcess ChildProcess::spawn(const std::vector<std::string>& argv,
   int pipe_fds[2];
   if (pipe2(pipe_fds, O_CLOEXEC) != 0) throw std::runtime_error("spawn: pipe failed");
 
+  // The parent's environment, where extra_env replaces a variable of the same name (getenv
+  // would find the parent's first, so appending alone would not override it).
+  const auto name_of = [](std::string_view entry) { return entry.substr(0, entry.find('=')); };
   std::vector<std::string> environment;
-  for (char** entry = environ; *entry != nullptr; ++entry) environment.emplace_back(*entry);
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    const std::string_view current(*entry);
+    const bool replaced = std::any_of(extra_env.begin(), extra_env.end(), [&](const std::string& e) {
+      return name_of(e) == name_of(current);
+    });
+    if (!replaced) environment.emplace_back(current);
+  }
   for (const std::string& extra : extra_env) environment.push_back(extra);
   std::vector<char*> env_pointers;
   for (std::string& entry : environment) env_pointers.push_back(entry.data());

@@ -5,7 +5,11 @@
 #include "load/engine/connection.hpp"
 
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/asio/write.hpp>
 #include <cassert>
+#include <openssl/ssl.h>
 
 namespace loadlab::load::engine {
 namespace asio = boost::asio;
@@ -22,6 +26,7 @@ std::string_view to_string(ExchangeError error) noexcept {
     case ExchangeError::none: return "none";
     case ExchangeError::connect_failed: return "connect failed";
     case ExchangeError::connect_timeout: return "connect timeout";
+    case ExchangeError::tls_failed: return "TLS handshake failed";
     case ExchangeError::request_timeout: return "request timeout";
     case ExchangeError::write_failed: return "write failed";
     case ExchangeError::read_failed: return "read failed";
@@ -31,6 +36,17 @@ std::string_view to_string(ExchangeError error) noexcept {
     case ExchangeError::interrupted: return "interrupted";
   }
   return "unknown";
+}
+
+asio::ssl::context make_client_tls_context(bool verify) {
+  asio::ssl::context tls(asio::ssl::context::tls_client);
+  tls.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                  asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                  asio::ssl::context::no_tlsv1_1);
+  error_code ignored;  // no system store: every verified handshake then fails, and says so
+  tls.set_default_verify_paths(ignored);
+  tls.set_verify_mode(verify ? asio::ssl::verify_peer : asio::ssl::verify_none);
+  return tls;
 }
 
 Connection::Connection(ConnectionContext& context, ExchangeObserver& observer)
@@ -75,6 +91,7 @@ void Connection::start(const ExchangeRequest& request) {
 
 void Connection::connect() {
   state_ = State::connecting;
+  retired_tls_ = std::move(tls_);
   connect_deadline_ = context_.clock.now() + context_.connect_timeout;
   error_code ec;
   const auto& address = request_.endpoint->address;
@@ -101,13 +118,67 @@ void Connection::on_connected(const error_code& ec) {
     close();
     return finish(ExchangeError::connect_failed, now);
   }
+  if (request_.endpoint->tls) return start_tls(now);
+  on_connection_ready(now);
+}
+
+void Connection::start_tls(core::TimePoint now) {
+  if (context_.tls == nullptr) {
+    close();
+    return finish(ExchangeError::tls_failed, now);
+  }
+  tls_ = std::make_unique<TlsStream>(socket_, *context_.tls);
+  const Endpoint& endpoint = *request_.endpoint;
+  // SNI, and (unless verification is off) the certificate checked against the host name.
+  ::SSL_set_tlsext_host_name(tls_->native_handle(), endpoint.host.c_str());
+  if (context_.tls->native_handle() != nullptr &&
+      (::SSL_CTX_get_verify_mode(context_.tls->native_handle()) & SSL_VERIFY_PEER) != 0) {
+    tls_->set_verify_callback(asio::ssl::host_name_verification(endpoint.host));
+  }
+  tls_->async_handshake(asio::ssl::stream_base::client,
+                        [this](const error_code& result) { on_tls_handshake(result); });
+}
+
+void Connection::on_tls_handshake(const error_code& ec) {
+  const auto now = context_.clock.now();
+  if (pending_abort_ != ExchangeError::none) return finish(pending_abort_, now);
+  if (ec) {
+    close();
+    return finish(ExchangeError::tls_failed, now);
+  }
+  on_connection_ready(now);
+}
+
+void Connection::on_connection_ready(core::TimePoint now) {
+  // k6 reports the TLS handshake as its own phase; here it is part of connecting.
   report_.connecting = now - report_.started;
   report_.send_start = now;
   state_ = State::writing;
   write();
 }
 
+void Connection::write_tls() {
+  const auto bytes = request_.bytes;
+  asio::async_write(*tls_, asio::buffer(bytes.data() + written_, bytes.size() - written_),
+                    [this](const error_code& ec, std::size_t n) {
+                      if (pending_abort_ != ExchangeError::none) {
+                        return finish(pending_abort_, context_.clock.now());
+                      }
+                      written_ += n;
+                      report_.bytes_sent += static_cast<std::int64_t>(n);
+                      if (ec) {
+                        if (retry_on_fresh_connection()) return;
+                        close();
+                        return finish(ExchangeError::write_failed, context_.clock.now());
+                      }
+                      report_.sending = context_.clock.now() - report_.send_start;
+                      state_ = State::reading;
+                      read();
+                    });
+}
+
 void Connection::write() {
+  if (tls_) return write_tls();
   const auto bytes = request_.bytes;
   while (written_ < bytes.size()) {
     error_code ec;
@@ -138,6 +209,11 @@ void Connection::write() {
 }
 
 void Connection::read() {
+  if (tls_) {
+    tls_->async_read_some(asio::buffer(inbox_),
+                          [this](const error_code& ec, std::size_t n) { on_read(ec, n); });
+    return;
+  }
   // Wait for readiness, then read. Asio's async_read_some would first try a recv() at once, and
   // its "try first" flag stays set after every successful read, so right after each request it
   // costs a recv() that fails with EAGAIN (the answer cannot be there yet): a wasted syscall per
@@ -155,7 +231,8 @@ void Connection::read() {
 void Connection::on_read(const error_code& ec, std::size_t bytes) {
   auto now = context_.clock.now();
   if (pending_abort_ != ExchangeError::none) return finish(pending_abort_, now);
-  error_code error = ec;
+  // A TLS peer that closes without close_notify (common between requests) is an EOF here.
+  error_code error = ec == asio::ssl::error::stream_truncated ? error_code(asio::error::eof) : ec;
   const char* data = inbox_.data();
   std::size_t size = bytes;
   for (;;) {
@@ -183,7 +260,7 @@ void Connection::on_read(const error_code& ec, std::size_t bytes) {
     // A full buffer means the kernel may hold more: drain it now through the shared scratch
     // buffer (synchronously, so no other connection can overwrite it meanwhile).
     const std::size_t capacity = data == inbox_.data() ? inbox_.size() : context_.scratch.size();
-    if (size < capacity) break;
+    if (tls_ || size < capacity) break;  // TLS records are read through the stream, not here
     size = socket_.read_some(asio::buffer(context_.scratch.data(), context_.scratch.size()), error);
     if (would_block(error)) break;
     data = context_.scratch.data();

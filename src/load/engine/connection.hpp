@@ -8,7 +8,10 @@
 #include <array>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string_view>
 
@@ -22,6 +25,7 @@ enum class ExchangeError : std::uint8_t {
   none,
   connect_failed,   // refused, unreachable
   connect_timeout,
+  tls_failed,       // the TLS handshake failed (e.g. the certificate did not verify)
   request_timeout,  // the exchange's deadline passed
   write_failed,
   read_failed,      // reset and other socket errors while reading
@@ -64,7 +68,13 @@ struct ConnectionContext {
   std::span<char> scratch;  // synchronous follow-up reads (never held across a wait)
   core::Duration connect_timeout;
   std::size_t max_header_bytes;
+  boost::asio::ssl::context* tls = nullptr;  // for https endpoints
 };
+
+// The client TLS settings of a worker: TLS 1.2 or later, the system's trusted certificates
+// (OpenSSL's default paths, so SSL_CERT_FILE and SSL_CERT_DIR apply), and the peer verified
+// unless `verify` is false (k6's insecureSkipTLSVerify).
+[[nodiscard]] boost::asio::ssl::context make_client_tls_context(bool verify);
 
 struct ExchangeRequest {
   const Endpoint* endpoint = nullptr;
@@ -95,6 +105,10 @@ class Connection {
 
   void connect();
   void on_connected(const boost::system::error_code& ec);
+  void start_tls(core::TimePoint now);
+  void on_tls_handshake(const boost::system::error_code& ec);
+  void on_connection_ready(core::TimePoint now);
+  void write_tls();
   void write();
   void read();
   void on_read(const boost::system::error_code& ec, std::size_t bytes);
@@ -107,6 +121,13 @@ class Connection {
   ConnectionContext& context_;
   ExchangeObserver& observer_;
   boost::asio::ip::tcp::socket socket_;
+  // https: TLS over socket_. Plain http keeps the synchronous-write fast path; https goes through
+  // Asio's SSL stream with asynchronous writes and reads.
+  using TlsStream = boost::asio::ssl::stream<boost::asio::ip::tcp::socket&>;
+  std::unique_ptr<TlsStream> tls_;
+  // The previous connection's stream, kept until the next connect: it may be closed from inside
+  // its own operation's completion handler, where destroying it is not safe.
+  std::unique_ptr<TlsStream> retired_tls_;
   const Endpoint* connected_to_ = nullptr;
   ResponseParser parser_;
   ExchangeRequest request_;

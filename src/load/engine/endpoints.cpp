@@ -6,9 +6,9 @@
 
 namespace loadlab::load::engine {
 
-const Endpoint& EndpointTable::resolve(std::string_view host, std::uint16_t port,
+const Endpoint& EndpointTable::resolve(std::string_view host, std::uint16_t port, bool tls,
                                        std::string host_header) {
-  if (const auto* known = find(host, port)) return *known;
+  if (const auto* known = find(host, port, tls)) return *known;
   boost::asio::io_context io;
   boost::asio::ip::tcp::resolver resolver(io);
   boost::system::error_code ec;
@@ -24,15 +24,23 @@ const Endpoint& EndpointTable::resolve(std::string_view host, std::uint16_t port
       break;
     }
   }
-  endpoints_.push_back(Endpoint{std::string(host), port, std::move(host_header), chosen});
+  endpoints_.push_back(Endpoint{std::string(host), port, tls, std::move(host_header), chosen});
   return endpoints_.back();
 }
 
-const Endpoint* EndpointTable::find(std::string_view host, std::uint16_t port) const noexcept {
+const Endpoint* EndpointTable::find(std::string_view host, std::uint16_t port,
+                                    bool tls) const noexcept {
   for (const auto& endpoint : endpoints_) {
-    if (endpoint.port == port && endpoint.host == host) return &endpoint;
+    if (endpoint.port == port && endpoint.tls == tls && endpoint.host == host) return &endpoint;
   }
   return nullptr;
+}
+
+bool EndpointTable::any_tls() const noexcept {
+  for (const auto& endpoint : endpoints_) {
+    if (endpoint.tls) return true;
+  }
+  return false;
 }
 
 }  // namespace loadlab::load::engine

@@ -130,6 +130,7 @@ RunResult run_plan(const TestPlan& plan, const EngineOptions& options, core::Clo
     config.connect_timeout = options.connect_timeout;
     config.max_response_header_bytes = options.max_response_header_bytes;
     config.publish_snapshots = watch_thresholds;
+    config.verify_tls = !plan.insecure_skip_tls_verify;
     config.seed = seed + static_cast<std::uint64_t>(i) * 0x9E3779B97F4A7C15ULL;
     workers.push_back(std::make_unique<Worker>(scenarios, names_of(plan), config, clock));
   }

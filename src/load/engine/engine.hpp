@@ -41,7 +41,7 @@ struct EngineOptions {
   std::function<bool()> interrupted;
 };
 
-// Throws std::runtime_error for a plan that cannot start (bad URL, unknown host, https, no
+// Throws std::runtime_error for a plan that cannot start (bad URL, unknown host, no
 // scenarios); everything after start-up is recorded as results, never thrown.
 [[nodiscard]] RunResult run_plan(const TestPlan& plan, const EngineOptions& options,
                                  core::Clock& clock);

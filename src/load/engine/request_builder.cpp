@@ -38,10 +38,8 @@ RequestBuilder::RequestBuilder(const RequestSpec& spec, std::string_view base_ur
   if (!absolute) throw std::runtime_error("request '" + spec.name + "': " + absolute.error());
   const auto parts = split_url(*absolute);
   if (!parts) throw std::runtime_error("request '" + spec.name + "': " + parts.error());
-  if (parts->https) {
-    throw std::runtime_error("request '" + spec.name + "': https is not supported yet");
-  }
-  const auto& endpoint = endpoints.resolve(parts->host, parts->port, host_header(*parts));
+  const auto& endpoint =
+      endpoints.resolve(parts->host, parts->port, parts->https, host_header(*parts));
   if (templated(spec.url)) return;
   fixed_endpoint_ = &endpoint;
   fixed_target_ = std::string(parts->target);
@@ -104,7 +102,7 @@ BuiltRequest RequestBuilder::build(TemplateContext& context, RenderBuffers& buff
     const auto parts = split_url(buffers.url);
     if (!parts) return {};
     // Only hosts resolved at start-up are reachable: the engine never resolves on the hot path.
-    endpoint = endpoints_->find(parts->host, parts->port);
+    endpoint = endpoints_->find(parts->host, parts->port, parts->https);
     if (endpoint == nullptr) return {};
     target = parts->target;
   }

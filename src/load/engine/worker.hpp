@@ -28,6 +28,7 @@ struct WorkerConfig {
   core::Duration connect_timeout = std::chrono::seconds{10};
   std::size_t max_response_header_bytes = 64 * 1024;
   bool publish_snapshots = false;  // a copy of the metrics every second (abortOnFail)
+  bool verify_tls = true;          // false: insecureSkipTLSVerify
   std::uint64_t seed = 1;
 };
 
@@ -73,6 +74,7 @@ class Worker {
   LiveStats live_;
   Random random_;
   std::vector<char> scratch_;
+  boost::asio::ssl::context tls_context_;
   ConnectionContext connection_context_;
   WorkerContext context_;
   std::vector<std::unique_ptr<ScenarioRunner>> runners_;

@@ -59,9 +59,22 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ignored);
 }
 
-std::unique_ptr<Nginx> Nginx::start() {
+std::unique_ptr<Nginx> Nginx::start(bool tls) {
   if (!std::filesystem::exists(kNginx)) return nullptr;
   std::unique_ptr<Nginx> nginx(new Nginx());
+  nginx->tls_ = tls;
+  std::string tls_lines;
+  if (tls) {
+    auto openssl = ChildProcess::spawn(
+        {"/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+         "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost", "-keyout",
+         nginx->dir_.file("key.pem"), "-out", nginx->certificate()});
+    if (openssl.wait_exit(std::chrono::seconds(60)).value_or(-1) != 0) {
+      throw std::runtime_error("openssl could not make a certificate: " + openssl.output());
+    }
+    tls_lines = "    ssl_certificate " + nginx->certificate() + ";\n    ssl_certificate_key " +
+                nginx->dir_.file("key.pem") + ";\n";
+  }
   for (int attempt = 0; attempt < 3 && !nginx->process_; ++attempt) {
     nginx->port_ = free_loopback_port();
     const auto conf = nginx->dir_.file("nginx.conf");
@@ -75,7 +88,9 @@ std::unique_ptr<Nginx> Nginx::start() {
                         << "  fastcgi_temp_path " << nginx->dir_.file("fastcgi") << ";\n"
                         << "  uwsgi_temp_path " << nginx->dir_.file("uwsgi") << ";\n"
                         << "  scgi_temp_path " << nginx->dir_.file("scgi") << ";\n"
-                        << "  server {\n    listen 127.0.0.1:" << nginx->port_ << ";\n"
+                        << "  server {\n    listen 127.0.0.1:" << nginx->port_
+                        << (tls ? " ssl" : "") << ";\n"
+                        << tls_lines
                         << "    location / { return 200 \"hello from nginx\\n\"; }\n"
                         // Closes idle keep-alive connections after 100 ms.
                         << "    location /short-keepalive { keepalive_timeout 100ms;"
@@ -98,14 +113,15 @@ Nginx::~Nginx() {
 }
 
 std::string Nginx::url(const std::string& target) const {
-  return "http://127.0.0.1:" + std::to_string(port_) + target;
+  return (tls_ ? "https://localhost:" : "http://127.0.0.1:") + std::to_string(port_) + target;
 }
 
 LoadlabOutcome run_loadlab(const std::vector<std::string>& args, const std::string& json_path,
-                           std::chrono::seconds deadline) {
+                           std::chrono::seconds deadline,
+                           const std::vector<std::string>& extra_env) {
   std::vector<std::string> argv{loadlab_binary()};
   argv.insert(argv.end(), args.begin(), args.end());
-  auto process = ChildProcess::spawn(argv);
+  auto process = ChildProcess::spawn(argv, extra_env);
   LoadlabOutcome outcome;
   const auto status = process.wait_exit(deadline);
   outcome.exit_code = status.value_or(-1);

@@ -29,19 +29,25 @@ class TempDir {
   std::filesystem::path path_;
 };
 
-// nginx serving a small body on 127.0.0.1:<free port>; nullopt when nginx is not installed.
+// nginx serving a small body on 127.0.0.1:<free port>; nullptr when nginx is not installed.
+// With tls, it speaks https with a fresh self-signed certificate (openssl CLI) whose only name
+// is DNS:localhost.
 class Nginx {
  public:
-  static std::unique_ptr<Nginx> start();
+  static std::unique_ptr<Nginx> start(bool tls = false);
   ~Nginx();
+  // http://127.0.0.1:PORT/target, or https://localhost:PORT/target with tls.
   [[nodiscard]] std::string url(const std::string& target = "/") const;
   [[nodiscard]] std::uint16_t port() const noexcept { return port_; }
+  // The certificate (PEM) a client must trust for https://localhost (tls only).
+  [[nodiscard]] std::string certificate() const { return dir_.file("cert.pem"); }
 
  private:
   Nginx() = default;
   TempDir dir_;
   std::optional<ChildProcess> process_;
   std::uint16_t port_ = 0;
+  bool tls_ = false;
 };
 
 struct LoadlabOutcome {
@@ -52,7 +58,8 @@ struct LoadlabOutcome {
 
 // Runs `loadlab <args...>` and waits at most deadline; json_path (if not empty) is read after.
 LoadlabOutcome run_loadlab(const std::vector<std::string>& args, const std::string& json_path,
-                           std::chrono::seconds deadline);
+                           std::chrono::seconds deadline,
+                           const std::vector<std::string>& extra_env = {});
 
 // The parsed JSON file (null when absent or invalid).
 nlohmann::json read_json(const std::string& path);

@@ -36,6 +36,7 @@ constexpr std::string_view kFull = R"(
 description: every field
 baseUrl: http://127.0.0.1:${__ENV.PORT:-8000}
 env: { PORT: "9000", NAME: x }
+insecureSkipTLSVerify: true
 defaults:
   headers: { Authorization: "Bearer ${__ENV.TOKEN}" }
   timeout: 5s
@@ -108,6 +109,7 @@ TEST(ScenarioLoader, ReadsEveryField) {
   ASSERT_EQ(plan.scenarios.size(), 6U);
   EXPECT_EQ(plan.base_url, "http://127.0.0.1:9000");  // file env fills what the process lacks
   EXPECT_EQ(plan.env.at("NAME"), "x");
+  EXPECT_TRUE(plan.insecure_skip_tls_verify);
 
   const Scenario& open = *plan.find_scenario("open");
   EXPECT_EQ(open.executor, Executor::ramping_arrival_rate);
@@ -209,6 +211,8 @@ TEST(ScenarioLoader, ErrorsNameTheFieldPath) {
                 .find("scenarios.cpu.rate: unknown field for ramping-vus"),
             std::string::npos);
   EXPECT_EQ(load_error(head), "scenarios.cpu.stages: missing (required by ramping-vus)");
+  EXPECT_EQ(load_error("insecureSkipTLSVerify: yes please\n" + head),
+            "insecureSkipTLSVerify: expected true or false");
   EXPECT_NE(load_error("scenarios:\n  a:\n    executor: warp\n    requests: [{url: /}]\n").find("scenarios.a.executor: unknown executor 'warp'"),
             std::string::npos);
   EXPECT_EQ(load_error("scenarios:\n  a:\n    executor: constant-vus\n    duration: 1s\n"),
