@@ -36,11 +36,4 @@ const Endpoint* EndpointTable::find(std::string_view host, std::uint16_t port,
   return nullptr;
 }
 
-bool EndpointTable::any_tls() const noexcept {
-  for (const auto& endpoint : endpoints_) {
-    if (endpoint.tls) return true;
-  }
-  return false;
-}
-
 }  // namespace loadlab::load::engine

@@ -27,7 +27,6 @@ class EndpointTable {
   // Lookup without resolution; nullptr when the host was not resolved at start-up.
   [[nodiscard]] const Endpoint* find(std::string_view host, std::uint16_t port,
                                      bool tls) const noexcept;
-  [[nodiscard]] bool any_tls() const noexcept;
 
  private:
   std::deque<Endpoint> endpoints_;  // deque: entries never move, workers keep pointers

@@ -50,12 +50,17 @@ TEST(RequestBuilder, RendersTemplatesPerRequest) {
   EXPECT_NE(builder.build(second, buffers).bytes.find("GET /users/8 "), std::string_view::npos);
 }
 
-TEST(RequestBuilder, RejectsHttpsAndRelativeWithoutBase) {
+TEST(RequestBuilder, HttpsIsATlsEndpointAndARelativeUrlNeedsABase) {
   RequestSpec spec;
   spec.name = "x";
   spec.url = Template::literal("https://127.0.0.1/");
   EndpointTable endpoints;
-  EXPECT_THROW(RequestBuilder(spec, "", endpoints), std::runtime_error);
+  const RequestBuilder builder(spec, "", endpoints);
+  const Endpoint* tls = endpoints.find("127.0.0.1", 443, true);
+  ASSERT_NE(tls, nullptr);
+  EXPECT_TRUE(tls->tls);
+  EXPECT_EQ(tls->host_header, "127.0.0.1");  // the default port is not written
+  EXPECT_EQ(endpoints.find("127.0.0.1", 443, false), nullptr);
   spec.url = Template::literal("/relative");
   EXPECT_THROW(RequestBuilder(spec, "", endpoints), std::runtime_error);
 }
