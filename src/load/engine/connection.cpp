@@ -1,7 +1,8 @@
-// Client connection state machine: connect -> write (synchronous, non-blocking) -> read (one
-// async read into the connection's small inbox, then synchronous reads while data keeps
-// coming) -> report. Writes rarely block for small requests, so an exchange usually costs one
-// send, one recv and a share of epoll_wait.
+// Client connection state machine: connect (-> TLS handshake for https) -> write (synchronous,
+// non-blocking) -> read (wait for readiness, read into the connection's small inbox, then
+// synchronous reads while data keeps coming) -> report. Writes rarely block for small requests,
+// so a plain exchange usually costs one send, one recv and a share of epoll_wait. https goes
+// through Asio's SSL stream with asynchronous writes and reads.
 #include "load/engine/connection.hpp"
 
 #include <boost/asio/post.hpp>
