@@ -11,7 +11,7 @@ constexpr std::array<std::string_view, 5> kRequestTags{"expected_response", "met
 constexpr std::array<std::string_view, 1> kScenarioTags{"scenario"};
 constexpr std::array<std::string_view, 3> kCheckTags{"method", "name", "scenario"};
 
-constexpr std::array<MetricInfo, 17> kMetrics{{
+constexpr std::array<MetricInfo, 18> kMetrics{{
     {"checks", MetricKind::rate, kCheckTags, "share of passed checks (status, body)"},
     {"data_received", MetricKind::counter, kRequestTags, "bytes received"},
     {"data_sent", MetricKind::counter, kRequestTags, "bytes sent"},
@@ -24,6 +24,7 @@ constexpr std::array<MetricInfo, 17> kMetrics{{
      "intended start to last byte received (coordinated-omission corrected)"},
     {"http_req_receiving", MetricKind::trend, {}, "first to last response byte"},
     {"http_req_sending", MetricKind::trend, {}, "writing the request"},
+    {"http_req_tls_handshaking", MetricKind::trend, {}, "TLS handshake of new https connections"},
     {"http_req_waiting", MetricKind::trend, {}, "request written to first response byte"},
     {"http_reqs", MetricKind::counter, kRequestTags, "HTTP requests completed"},
     {"iteration_duration", MetricKind::trend, kScenarioTags, "one full iteration"},

@@ -108,6 +108,7 @@ void MetricsData::merge(const MetricsData& other) {
   sending.merge(other.sending);
   waiting.merge(other.waiting);
   receiving.merge(other.receiving);
+  tls_handshaking.merge(other.tls_handshaking);
 
   const std::int64_t interval = std::max(series_interval_seconds, other.series_interval_seconds);
   coarsen_series_to(interval);
@@ -269,8 +270,9 @@ std::optional<MetricValues> MetricsData::resolve(const MetricSelector& selector,
     return values;
   }
 
-  const core::HdrHistogram* phase = metric == "http_req_connecting" ? &connecting
-                                    : metric == "http_req_sending"  ? &sending
+  const core::HdrHistogram* phase = metric == "http_req_connecting"        ? &connecting
+                                    : metric == "http_req_tls_handshaking" ? &tls_handshaking
+                                    : metric == "http_req_sending"         ? &sending
                                     : metric == "http_req_waiting"  ? &waiting
                                     : metric == "http_req_receiving" ? &receiving
                                                                      : nullptr;

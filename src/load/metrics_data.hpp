@@ -114,8 +114,9 @@ struct MetricsData {
   std::vector<ScenarioNames> names;
   std::map<RequestKey, RequestStats> requests;
   std::vector<ScenarioStats> scenarios;  // indexed like names
-  // Phases of the HTTP exchange, all requests (http_req_connecting/sending/waiting/receiving).
-  core::HdrHistogram connecting, sending, waiting, receiving;
+  // Phases of the HTTP exchange, all requests (http_req_connecting/tls_handshaking/sending/
+  // waiting/receiving).
+  core::HdrHistogram connecting, tls_handshaking, sending, waiting, receiving;
   std::int64_t series_interval_seconds = 1;  // a power of two
   std::vector<SeriesPoint> series;           // point p covers [p*interval, (p+1)*interval) s
 

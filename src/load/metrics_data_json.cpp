@@ -94,7 +94,8 @@ nlohmann::json MetricsData::to_json() const {
           {"requests", std::move(requests_json)},
           {"scenarios", std::move(scenarios_json)},
           {"phases", {{"connecting", connecting.to_json()}, {"sending", sending.to_json()},
-                      {"waiting", waiting.to_json()}, {"receiving", receiving.to_json()}}},
+                      {"waiting", waiting.to_json()}, {"receiving", receiving.to_json()},
+                      {"tls_handshaking", tls_handshaking.to_json()}}},
           {"series", {{"interval_s", series_interval_seconds}, {"points", std::move(points)}}}};
 }
 
@@ -156,6 +157,10 @@ MetricsData MetricsData::from_json(const nlohmann::json& json) {
   data.sending = histogram_field(phases, "sending", root + ".phases");
   data.waiting = histogram_field(phases, "waiting", root + ".phases");
   data.receiving = histogram_field(phases, "receiving", root + ".phases");
+  // Optional: results written before https support have no TLS phase.
+  if (phases.contains("tls_handshaking")) {
+    data.tls_handshaking = histogram_field(phases, "tls_handshaking", root + ".phases");
+  }
 
   const Json& series = field(json, "series", root);
   data.series_interval_seconds = int_field(series, "interval_s", root + ".series");

@@ -110,6 +110,9 @@ void Recorder::record_request(const RequestSample& sample, core::TimePoint now) 
   if (sample.sending.count() >= 0) data_.sending.record(micros(sample.sending));
   if (sample.waiting.count() >= 0) data_.waiting.record(micros(sample.waiting));
   if (sample.receiving.count() >= 0) data_.receiving.record(micros(sample.receiving));
+  if (sample.tls_handshaking.count() >= 0) {
+    data_.tls_handshaking.record(micros(sample.tls_handshaking));
+  }
 
   point.requests += 1;
   point.failed += sample.failed ? 1 : 0;

@@ -21,6 +21,7 @@ struct RequestSample {
   core::Duration latency{0};   // intended start .. last byte (http_req_latency); closed: = duration
   // Phases, when measured (negative = not measured, not recorded).
   core::Duration connecting{-1};
+  core::Duration tls_handshaking{-1};
   core::Duration sending{-1};
   core::Duration waiting{-1};
   core::Duration receiving{-1};

@@ -119,6 +119,7 @@ void Connection::on_connected(const error_code& ec) {
     close();
     return finish(ExchangeError::connect_failed, now);
   }
+  report_.connecting = now - report_.started;
   if (request_.endpoint->tls) return start_tls(now);
   on_connection_ready(now);
 }
@@ -128,6 +129,7 @@ void Connection::start_tls(core::TimePoint now) {
     close();
     return finish(ExchangeError::tls_failed, now);
   }
+  tls_started_ = now;
   tls_ = std::make_unique<TlsStream>(socket_, *context_.tls);
   const Endpoint& endpoint = *request_.endpoint;
   // SNI, and (unless verification is off) the certificate checked against the host name.
@@ -147,12 +149,11 @@ void Connection::on_tls_handshake(const error_code& ec) {
     close();
     return finish(ExchangeError::tls_failed, now);
   }
+  report_.tls_handshaking = now - tls_started_;
   on_connection_ready(now);
 }
 
 void Connection::on_connection_ready(core::TimePoint now) {
-  // k6 reports the TLS handshake as its own phase; here it is part of connecting.
-  report_.connecting = now - report_.started;
   report_.send_start = now;
   state_ = State::writing;
   write();

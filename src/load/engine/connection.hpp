@@ -44,7 +44,8 @@ struct ExchangeReport {
   core::TimePoint started;     // when the exchange began (connect or send)
   core::TimePoint send_start;  // when the request's first byte went out (or would have)
   core::TimePoint end;
-  core::Duration connecting{-1};
+  core::Duration connecting{-1};       // TCP connect
+  core::Duration tls_handshaking{-1};  // https, new connections
   core::Duration sending{0};
   core::Duration waiting{0};
   core::Duration receiving{0};
@@ -139,6 +140,7 @@ class Connection {
   bool first_byte_seen_ = false;
   std::size_t written_ = 0;
   core::TimePoint connect_deadline_;
+  core::TimePoint tls_started_;
   core::TimePoint first_byte_at_;
   // Small on purpose: 10,000 connections must fit in tens of MB. Larger responses continue
   // through the worker's scratch buffer with synchronous non-blocking reads.

@@ -61,6 +61,7 @@ void Vu::on_exchange_done(const ExchangeReport& report, const ResponseParser& pa
   sample.latency = from_intended ? report.end - intended_ : sample.duration;
   if (report.error == ExchangeError::none) {
     sample.connecting = report.connecting;
+    sample.tls_handshaking = report.tls_handshaking;
     sample.sending = report.sending;
     sample.waiting = report.waiting;
     sample.receiving = report.receiving;

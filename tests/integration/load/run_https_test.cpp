@@ -39,8 +39,12 @@ TEST_F(RunOverHttps, ATrustedCertificateForTheHostGivesAnswersOnKeptAliveConnect
   const double requests = summary_value(outcome.result, "http_reqs", "count");
   EXPECT_GT(requests, 50);
   EXPECT_EQ(summary_value(outcome.result, "http_req_failed", "rate"), 0) << outcome.output;
-  // Two connections, each handshaken once and then kept alive.
+  // Two connections, each handshaken once and then kept alive; the handshake is its own phase.
   EXPECT_LE(summary_value(outcome.result, "http_req_connecting", "count"), 4);
+  const double handshakes = summary_value(outcome.result, "http_req_tls_handshaking", "count");
+  EXPECT_GE(handshakes, 1);
+  EXPECT_LE(handshakes, 4);
+  EXPECT_GT(summary_value(outcome.result, "http_req_tls_handshaking", "max"), 0);
 }
 
 TEST_F(RunOverHttps, AnUntrustedCertificateFailsEveryRequestWithoutStoppingTheRun) {

@@ -52,6 +52,7 @@ TEST_F(RunAgainstNginx, ClosedModelWritesJsonCsvAndSummary) {
   EXPECT_EQ(summary_value(run.result, "http_req_latency", "max"),
             summary_value(run.result, "http_req_duration", "max"));
   EXPECT_GT(summary_value(run.result, "data_received", "count"), 0);
+  EXPECT_FALSE(run.result.at("summary").contains("http_req_tls_handshaking"));  // plain http
   EXPECT_NE(run.output.find("http_req_duration"), std::string::npos) << run.output;
   std::ifstream in(csv);
   std::string header;

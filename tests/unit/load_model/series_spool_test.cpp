@@ -239,6 +239,25 @@ TEST(SeriesCollector, ASecondHandedOverTwiceByOneWorkerKeepsItsLaterGauges) {
   EXPECT_EQ(released[0].point.vus, 4);
 }
 
+TEST(MetricsData, ResultsWrittenBeforeTheTlsPhaseStillLoad) {
+  Recorder recorder(two_scenarios(), kStart);
+  RequestSample tls = sample(0, 0, 2000);
+  tls.tls_handshaking = milliseconds{3};
+  recorder.record_request(tls, kStart);
+  const MetricsData data = recorder.take();
+  EXPECT_EQ(data.tls_handshaking.total_count(), 1);
+  EXPECT_EQ(MetricsData::from_json(data.to_json()), data);
+  const auto resolved = data.resolve(*MetricSelector::parse("http_req_tls_handshaking"), seconds{1});
+  ASSERT_TRUE(resolved.has_value());
+  EXPECT_EQ(resolved->count, 1);
+
+  nlohmann::json old = data.to_json();
+  old["phases"].erase("tls_handshaking");
+  const MetricsData loaded = MetricsData::from_json(old);
+  EXPECT_EQ(loaded.tls_handshaking.total_count(), 0);
+  EXPECT_EQ(loaded.connecting, data.connecting);
+}
+
 TEST(MetricsData, AddSeriesPointAppliesEachGaugeRule) {
   MetricsData data;
   SeriesPoint a;
