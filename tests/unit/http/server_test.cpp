@@ -249,8 +249,16 @@ TEST(Server, ThreadedModelRunsHandlersOnWorkersInFifo) {
     threads.insert(nlohmann::json::parse(connection.get("/thread").body)["n"].get<std::string>());
   }
   EXPECT_EQ(threads.size(), 1u);  // always the single worker
-  const std::string text = server.registry().expose();
-  EXPECT_NE(text.find(R"(http_worker_threads{state="idle"} 1)"), std::string::npos) << text;
+  // The worker marks itself idle just after handing its answer back, so the client may read
+  // the response a moment before the gauge moves: wait for it (bounded) instead of racing it.
+  std::string text;
+  EXPECT_TRUE(wait_until(
+      [&] {
+        text = server.registry().expose();
+        return text.find(R"(http_worker_threads{state="idle"} 1)") != std::string::npos;
+      },
+      seconds(10)))
+      << text;
   EXPECT_NE(text.find("http_worker_queue_length 0"), std::string::npos);
 }
 
