@@ -51,7 +51,8 @@ void SeriesCollector::add(std::size_t source, std::vector<TimedSeriesPoint> poin
   watermarks_[source] = std::max(watermarks_[source], watermark);
 }
 
-std::vector<ReleasedSeriesPoint> SeriesCollector::release_before(std::int64_t limit) {
+std::vector<ReleasedSeriesPoint> SeriesCollector::take_released() {
+  const std::int64_t limit = *std::min_element(watermarks_.begin(), watermarks_.end());
   std::map<std::int64_t, SeriesPoint> merged;
   for (auto& held : pending_) {
     const auto end = held.lower_bound(limit);
@@ -71,15 +72,6 @@ std::vector<ReleasedSeriesPoint> SeriesCollector::release_before(std::int64_t li
   if (!merged.empty()) released_before_ = std::max(released_before_, merged.rbegin()->first + 1);
   if (limit != kFinished) released_before_ = std::max(released_before_, limit);
   return out;
-}
-
-std::vector<ReleasedSeriesPoint> SeriesCollector::take_released() {
-  const std::int64_t limit = *std::min_element(watermarks_.begin(), watermarks_.end());
-  return release_before(limit);
-}
-
-std::vector<ReleasedSeriesPoint> SeriesCollector::take_all() {
-  return release_before(kFinished);
 }
 
 SeriesSpool::SeriesSpool() : file_(std::tmpfile()) {

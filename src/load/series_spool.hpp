@@ -39,12 +39,8 @@ class SeriesCollector {
   // that arrives after its release (it should not) comes again with Gauges::kIgnore, so its
   // counts are kept and the gauges already released are not doubled.
   [[nodiscard]] std::vector<ReleasedSeriesPoint> take_released();
-  // Everything held, whatever the watermarks (at the end of the run).
-  [[nodiscard]] std::vector<ReleasedSeriesPoint> take_all();
 
  private:
-  std::vector<ReleasedSeriesPoint> release_before(std::int64_t limit);
-
   // Per source, its seconds not yet released; a second handed over twice by one source is
   // merged with the later gauges (the same recorder sampled again).
   std::vector<std::map<std::int64_t, SeriesPoint>> pending_;

@@ -134,8 +134,7 @@ void Connection::start_tls(core::TimePoint now) {
   const Endpoint& endpoint = *request_.endpoint;
   // SNI, and (unless verification is off) the certificate checked against the host name.
   ::SSL_set_tlsext_host_name(tls_->native_handle(), endpoint.host.c_str());
-  if (context_.tls->native_handle() != nullptr &&
-      (::SSL_CTX_get_verify_mode(context_.tls->native_handle()) & SSL_VERIFY_PEER) != 0) {
+  if ((::SSL_CTX_get_verify_mode(context_.tls->native_handle()) & SSL_VERIFY_PEER) != 0) {
     tls_->set_verify_callback(asio::ssl::host_name_verification(endpoint.host));
   }
   tls_->async_handshake(asio::ssl::stream_base::client,

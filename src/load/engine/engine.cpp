@@ -190,8 +190,8 @@ RunResult run_plan(const TestPlan& plan, const EngineOptions& options, core::Clo
   for (auto& thread : pool) thread.join();
   result.info.elapsed = clock.now() - run_start;
 
+  // Every worker has handed over its last seconds with the kFinished watermark: all are released.
   spool_series(workers, collector, spool);
-  for (const auto& released : collector.take_all()) spool.append(released);
 
   result.metrics = workers.front()->take_metrics();
   for (std::size_t i = 1; i < workers.size(); ++i) result.metrics.merge(workers[i]->take_metrics());

@@ -137,7 +137,6 @@ MetricsData run_streamed(int events, int housekeeping, std::vector<ScenarioNames
   collector.add(0, even.take_streamed_series(), SeriesCollector::kFinished);
   collector.add(1, odd.take_streamed_series(), SeriesCollector::kFinished);
   for (const auto& released : collector.take_released()) spool.append(released);
-  EXPECT_TRUE(collector.take_all().empty());
   MetricsData data = even.take();
   data.merge(odd.take());
   spool.read_into(data);
