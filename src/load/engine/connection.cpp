@@ -1,8 +1,9 @@
 // Client connection state machine: connect (-> TLS handshake for https) -> write (synchronous,
 // non-blocking) -> read (wait for readiness, read into the connection's small inbox, then
-// synchronous reads while data keeps coming) -> report. Writes rarely block for small requests,
-// so a plain exchange usually costs one send, one recv and a share of epoll_wait. https goes
-// through Asio's SSL stream with asynchronous writes and reads.
+// synchronous reads while data keeps coming) -> report. Writes rarely block for small requests.
+// Connected plain-http sockets are watched by the worker's ReadinessPoller, so an exchange costs
+// one send, one recv and a share of epoll_wait. https goes through Asio's SSL stream with
+// asynchronous writes and reads.
 #include "load/engine/connection.hpp"
 
 #include <boost/asio/post.hpp>
@@ -10,7 +11,10 @@
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/write.hpp>
 #include <cassert>
+#include <cerrno>
 #include <openssl/ssl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 namespace loadlab::load::engine {
 namespace asio = boost::asio;
@@ -56,6 +60,10 @@ Connection::Connection(ConnectionContext& context, ExchangeObserver& observer)
       socket_(context.io),
       parser_({.max_header_bytes = context.max_header_bytes, .max_body_capture = 0}) {}
 
+Connection::~Connection() {
+  if (polled_fd_ >= 0) ::close(polled_fd_);
+}
+
 void Connection::start(const ExchangeRequest& request) {
   assert(state_ == State::idle);
   request_ = request;
@@ -79,7 +87,7 @@ void Connection::start(const ExchangeRequest& request) {
     });
     return;
   }
-  if (socket_.is_open() && connected_to_ == request.endpoint) {
+  if (open() && connected_to_ == request.endpoint) {
     reused_ = true;
     state_ = State::writing;
     write();
@@ -153,9 +161,73 @@ void Connection::on_tls_handshake(const error_code& ec) {
 }
 
 void Connection::on_connection_ready(core::TimePoint now) {
+  if (!tls_ && context_.poller != nullptr && !hand_to_poller()) {
+    close();
+    return finish(ExchangeError::connect_failed, now);
+  }
   report_.send_start = now;
   state_ = State::writing;
   write();
+}
+
+bool Connection::hand_to_poller() {
+  error_code ec;
+  const int fd = socket_.release(ec);  // leaves Asio's reactor; still non-blocking
+  if (ec) return false;
+  polled_fd_ = fd;
+  awaiting_ = Awaiting::nothing;
+  input_pending_ = false;
+  return !context_.poller->watch(fd, this);
+}
+
+void Connection::on_ready(std::uint32_t events) {
+  if (polled_fd_ < 0) return;  // closed earlier in this batch
+  if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) input_pending_ = true;
+  if (awaiting_ == Awaiting::readable && input_pending_) {
+    awaiting_ = Awaiting::nothing;
+    receive_polled();
+  } else if (awaiting_ == Awaiting::writable &&
+             (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) != 0) {
+    awaiting_ = Awaiting::nothing;
+    write();
+  }
+}
+
+std::size_t Connection::send_some(const char* data, std::size_t size, error_code& ec) {
+  if (polled_fd_ < 0) return socket_.write_some(asio::buffer(data, size), ec);
+  const ssize_t sent = ::send(polled_fd_, data, size, MSG_NOSIGNAL);
+  if (sent >= 0) {
+    ec.clear();
+    return static_cast<std::size_t>(sent);
+  }
+  ec.assign(errno, boost::system::system_category());
+  return 0;
+}
+
+std::size_t Connection::receive_some(char* data, std::size_t size, error_code& ec) {
+  if (polled_fd_ < 0) return socket_.read_some(asio::buffer(data, size), ec);
+  const ssize_t received = ::recv(polled_fd_, data, size, 0);
+  if (received > 0) {
+    ec.clear();
+    return static_cast<std::size_t>(received);
+  }
+  if (received == 0) {
+    ec = asio::error::eof;
+  } else {
+    ec.assign(errno, boost::system::system_category());
+  }
+  return 0;
+}
+
+void Connection::receive_polled() {
+  input_pending_ = false;
+  error_code error;
+  const std::size_t n = receive_some(inbox_.data(), inbox_.size(), error);
+  if (would_block(error)) {  // a stale edge: its data was already read
+    awaiting_ = Awaiting::readable;
+    return;
+  }
+  on_read(error, n);
 }
 
 void Connection::write_tls() {
@@ -183,7 +255,11 @@ void Connection::write() {
   const auto bytes = request_.bytes;
   while (written_ < bytes.size()) {
     error_code ec;
-    const auto n = socket_.write_some(asio::buffer(bytes.data() + written_, bytes.size() - written_), ec);
+    const auto n = send_some(bytes.data() + written_, bytes.size() - written_, ec);
+    if (would_block(ec) && polled_fd_ >= 0) {
+      awaiting_ = Awaiting::writable;  // the next EPOLLOUT edge resumes the write
+      return;
+    }
     if (would_block(ec)) {
       socket_.async_wait(asio::socket_base::wait_write, [this](const error_code& result) {
         if (pending_abort_ != ExchangeError::none) return finish(pending_abort_, context_.clock.now());
@@ -213,6 +289,11 @@ void Connection::read() {
   if (tls_) {
     tls_->async_read_some(asio::buffer(inbox_),
                           [this](const error_code& ec, std::size_t n) { on_read(ec, n); });
+    return;
+  }
+  if (polled_fd_ >= 0) {
+    if (input_pending_) return receive_polled();
+    awaiting_ = Awaiting::readable;
     return;
   }
   // Wait for readiness, then read. Asio's async_read_some would first try a recv() at once, and
@@ -262,7 +343,7 @@ void Connection::on_read(const error_code& ec, std::size_t bytes) {
     // buffer (synchronously, so no other connection can overwrite it meanwhile).
     const std::size_t capacity = data == inbox_.data() ? inbox_.size() : context_.scratch.size();
     if (tls_ || size < capacity) break;  // TLS records are read through the stream, not here
-    size = socket_.read_some(asio::buffer(context_.scratch.data(), context_.scratch.size()), error);
+    size = receive_some(context_.scratch.data(), context_.scratch.size(), error);
     if (would_block(error)) break;
     data = context_.scratch.data();
     now = context_.clock.now();
@@ -312,12 +393,23 @@ void Connection::interrupt() {
 }
 
 void Connection::abort_pending(ExchangeError reason) {
-  // The pending operation completes with operation_aborted and reports `reason`.
+  // An Asio operation completes with operation_aborted and reports `reason`; a socket watched by
+  // the poller has no operation in flight, so the report is posted (never made re-entrantly).
   pending_abort_ = reason;
+  const bool polled = polled_fd_ >= 0;
   close();
+  if (polled) asio::post(context_.io, [this] { finish(pending_abort_, context_.clock.now()); });
 }
 
 void Connection::close() noexcept {
+  if (polled_fd_ >= 0) {
+    ::close(polled_fd_);  // also leaves the poller's set
+    polled_fd_ = -1;
+    awaiting_ = Awaiting::nothing;
+    input_pending_ = false;
+    connected_to_ = nullptr;
+    return;
+  }
   if (!socket_.is_open()) return;
   error_code ignored;
   socket_.close(ignored);

@@ -17,6 +17,7 @@
 
 #include "core/clock.hpp"
 #include "load/engine/endpoints.hpp"
+#include "load/engine/readiness_poller.hpp"
 #include "load/engine/response_parser.hpp"
 
 namespace loadlab::load::engine {
@@ -70,6 +71,8 @@ struct ConnectionContext {
   core::Duration connect_timeout;
   std::size_t max_header_bytes;
   boost::asio::ssl::context* tls = nullptr;  // for https endpoints
+  // When set, plain-http sockets leave Asio's reactor once connected and are watched here.
+  ReadinessPoller* poller = nullptr;
 };
 
 // The client TLS settings of a worker: TLS 1.2 or later, the system's trusted certificates
@@ -85,11 +88,12 @@ struct ExchangeRequest {
   core::TimePoint deadline;
 };
 
-class Connection {
+class Connection final : private ReadinessPoller::Watcher {
  public:
   Connection(ConnectionContext& context, ExchangeObserver& observer);
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
+  ~Connection();
 
   void start(const ExchangeRequest& request);
   // Ends the running exchange as a timeout when now is past its deadline.
@@ -99,7 +103,7 @@ class Connection {
   // Closes an idle socket (no report).
   void close() noexcept;
   [[nodiscard]] bool busy() const noexcept { return state_ != State::idle; }
-  [[nodiscard]] bool open() const noexcept { return socket_.is_open(); }
+  [[nodiscard]] bool open() const noexcept { return socket_.is_open() || polled_fd_ >= 0; }
 
  private:
   enum class State : std::uint8_t { idle, connecting, writing, reading };
@@ -109,6 +113,13 @@ class Connection {
   void start_tls(core::TimePoint now);
   void on_tls_handshake(const boost::system::error_code& ec);
   void on_connection_ready(core::TimePoint now);
+  // Moves a connected plain-http socket from Asio's reactor to the poller; false on failure.
+  bool hand_to_poller();
+  void on_ready(std::uint32_t events) override;
+  // One non-blocking send or recv on whichever handle the socket has now.
+  std::size_t send_some(const char* data, std::size_t size, boost::system::error_code& ec);
+  std::size_t receive_some(char* data, std::size_t size, boost::system::error_code& ec);
+  void receive_polled();
   void write_tls();
   void write();
   void read();
@@ -129,6 +140,13 @@ class Connection {
   // The previous connection's stream, kept until the next connect: it may be closed from inside
   // its own operation's completion handler, where destroying it is not safe.
   std::unique_ptr<TlsStream> retired_tls_;
+  // Plain http with a poller: the socket's descriptor after it left socket_ (-1 otherwise), what
+  // the connection waits for, and whether input arrived while it waited for nothing (an edge is
+  // reported once, so it is remembered until the next read).
+  enum class Awaiting : std::uint8_t { nothing, readable, writable };
+  int polled_fd_ = -1;
+  Awaiting awaiting_ = Awaiting::nothing;
+  bool input_pending_ = false;
   const Endpoint* connected_to_ = nullptr;
   ResponseParser parser_;
   ExchangeRequest request_;

@@ -21,12 +21,14 @@ Worker::Worker(const std::vector<PreparedScenario>& scenarios, std::vector<Scena
       random_(config.seed),
       scratch_(kScratchBytes),
       tls_context_(make_client_tls_context(config.verify_tls)),
+      poller_(io_),
       connection_context_{io_,
                           clock,
                           std::span<char>(scratch_),
                           config.connect_timeout,
                           config.max_response_header_bytes,
-                          &tls_context_},
+                          &tls_context_,
+                          &poller_},
       context_{io_,       clock,
                recorder_, live_,
                random_,   connection_context_,
@@ -85,7 +87,11 @@ void Worker::housekeeping() {
     const std::lock_guard lock(snapshot_mutex_);
     snapshot_ = std::move(copy);
   }
-  if (!all_finished) arm_housekeeping();  // else the loop runs dry and run() returns
+  if (all_finished) {
+    poller_.stop();  // the loop runs dry and run() returns
+  } else {
+    arm_housekeeping();
+  }
 }
 
 void Worker::hand_over_series(std::int64_t watermark) {

@@ -1,0 +1,69 @@
+// Nested epoll set for plain-http sockets (see readiness_poller.hpp).
+#include "load/engine/readiness_poller.hpp"
+
+#include <unistd.h>
+
+#include <boost/system/system_error.hpp>
+#include <cerrno>
+
+namespace loadlab::load::engine {
+namespace asio = boost::asio;
+using boost::system::error_code;
+
+namespace {
+int create_epoll_set() {
+  const int fd = ::epoll_create1(EPOLL_CLOEXEC);
+  if (fd < 0) {
+    throw boost::system::system_error(error_code(errno, boost::system::system_category()),
+                                      "epoll_create1");
+  }
+  return fd;
+}
+}  // namespace
+
+ReadinessPoller::ReadinessPoller(asio::io_context& io) : epoll_(io, create_epoll_set()) {}
+
+error_code ReadinessPoller::watch(int fd, Watcher* watcher) {
+  epoll_event registration{};
+  registration.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+  registration.data.ptr = watcher;
+  if (::epoll_ctl(epoll_.native_handle(), EPOLL_CTL_ADD, fd, &registration) != 0) {
+    return {errno, boost::system::system_category()};
+  }
+  if (!waiting_ && !stopped_) arm();
+  return {};
+}
+
+void ReadinessPoller::stop() {
+  stopped_ = true;
+  error_code ignored;
+  epoll_.cancel(ignored);
+}
+
+void ReadinessPoller::arm() {
+  waiting_ = true;
+  // The epoll set's own descriptor becomes readable while any watched socket has an event queued.
+  epoll_.async_wait(asio::posix::stream_descriptor::wait_read, [this](const error_code& ec) {
+    if (ec == asio::error::operation_aborted) return;  // stop(), or the poller is being destroyed
+    waiting_ = false;
+    if (stopped_) return;
+    deliver_ready();
+    if (!stopped_) arm();
+  });
+}
+
+void ReadinessPoller::deliver_ready() {
+  for (;;) {
+    const int count =
+        ::epoll_wait(epoll_.native_handle(), batch_.data(), static_cast<int>(batch_.size()), 0);
+    if (count < 0 && errno == EINTR) continue;
+    if (count <= 0) return;
+    for (int i = 0; i < count; ++i) {
+      const epoll_event& event = batch_[static_cast<std::size_t>(i)];
+      static_cast<Watcher*>(event.data.ptr)->on_ready(event.events);
+    }
+    if (static_cast<std::size_t>(count) < batch_.size()) return;
+  }
+}
+
+}  // namespace loadlab::load::engine
