@@ -21,8 +21,11 @@ namespace asio = boost::asio;
 using boost::system::error_code;
 
 namespace {
+// Asio's would_block and try_again are EWOULDBLOCK and EAGAIN in the system category; comparing
+// values directly skips error_code's generic equivalence calls (this runs once or twice a request).
 bool would_block(const error_code& ec) noexcept {
-  return ec == asio::error::would_block || ec == asio::error::try_again;
+  return (ec.value() == EWOULDBLOCK || ec.value() == EAGAIN) &&
+         ec.category() == boost::system::system_category();
 }
 }  // namespace
 
@@ -52,6 +55,17 @@ asio::ssl::context make_client_tls_context(bool verify) {
   tls.set_default_verify_paths(ignored);
   tls.set_verify_mode(verify ? asio::ssl::verify_peer : asio::ssl::verify_none);
   return tls;
+}
+
+boost::asio::ssl::context* LazyTlsContext::get() noexcept {
+  if (!context_) {
+    try {
+      context_.emplace(make_client_tls_context(verify_));
+    } catch (const boost::system::system_error&) {
+      return nullptr;
+    }
+  }
+  return &*context_;
 }
 
 Connection::Connection(ConnectionContext& context, ExchangeObserver& observer)
@@ -133,16 +147,17 @@ void Connection::on_connected(const error_code& ec) {
 }
 
 void Connection::start_tls(core::TimePoint now) {
-  if (context_.tls == nullptr) {
+  asio::ssl::context* tls = context_.tls == nullptr ? nullptr : context_.tls->get();
+  if (tls == nullptr) {
     close();
     return finish(ExchangeError::tls_failed, now);
   }
   tls_started_ = now;
-  tls_ = std::make_unique<TlsStream>(socket_, *context_.tls);
+  tls_ = std::make_unique<TlsStream>(socket_, *tls);
   const Endpoint& endpoint = *request_.endpoint;
   // SNI, and (unless verification is off) the certificate checked against the host name.
   ::SSL_set_tlsext_host_name(tls_->native_handle(), endpoint.host.c_str());
-  if ((::SSL_CTX_get_verify_mode(context_.tls->native_handle()) & SSL_VERIFY_PEER) != 0) {
+  if ((::SSL_CTX_get_verify_mode(tls->native_handle()) & SSL_VERIFY_PEER) != 0) {
     tls_->set_verify_callback(asio::ssl::host_name_verification(endpoint.host));
   }
   tls_->async_handshake(asio::ssl::stream_base::client,

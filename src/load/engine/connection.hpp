@@ -12,6 +12,7 @@
 #include <boost/asio/ssl/stream.hpp>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string_view>
 
@@ -63,6 +64,19 @@ class ExchangeObserver {
   ~ExchangeObserver() = default;
 };
 
+// A worker's client TLS context, made on first use: most runs are plain http, and loading the
+// trusted certificates costs tens of milliseconds per worker.
+class LazyTlsContext {
+ public:
+  explicit LazyTlsContext(bool verify) : verify_(verify) {}
+  // nullptr when OpenSSL cannot make a context (the handshake then fails as a request error).
+  [[nodiscard]] boost::asio::ssl::context* get() noexcept;
+
+ private:
+  bool verify_;
+  std::optional<boost::asio::ssl::context> context_;
+};
+
 // What every connection of a worker shares.
 struct ConnectionContext {
   boost::asio::io_context& io;
@@ -70,7 +84,7 @@ struct ConnectionContext {
   std::span<char> scratch;  // synchronous follow-up reads (never held across a wait)
   core::Duration connect_timeout;
   std::size_t max_header_bytes;
-  boost::asio::ssl::context* tls = nullptr;  // for https endpoints
+  LazyTlsContext* tls = nullptr;  // for https endpoints
   // When set, plain-http sockets leave Asio's reactor once connected and are watched here.
   ReadinessPoller* poller = nullptr;
 };

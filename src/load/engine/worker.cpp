@@ -20,7 +20,7 @@ Worker::Worker(const std::vector<PreparedScenario>& scenarios, std::vector<Scena
       recorder_(std::move(names), config.run_start),
       random_(config.seed),
       scratch_(kScratchBytes),
-      tls_context_(make_client_tls_context(config.verify_tls)),
+      tls_context_(config.verify_tls),
       poller_(io_),
       connection_context_{io_,
                           clock,

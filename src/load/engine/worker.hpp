@@ -74,7 +74,7 @@ class Worker {
   LiveStats live_;
   Random random_;
   std::vector<char> scratch_;
-  boost::asio::ssl::context tls_context_;
+  LazyTlsContext tls_context_;
   ReadinessPoller poller_;  // before the connections, which close their sockets first
   ConnectionContext connection_context_;
   WorkerContext context_;
