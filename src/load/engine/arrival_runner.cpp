@@ -25,7 +25,10 @@ void ArrivalRunner::dispatch(core::TimePoint now) {
   for (;;) {
     const auto due = schedule_.due(next_);
     if (!due) {
-      schedule_done_ = true;
+      // As in k6, an arrival-rate scenario lasts its whole duration after its last start: ending
+      // at the last start would shorten the run and overstate every rate (one request at -R 1
+      // -d 1s used to end the run after 0.19 s and report 5.4 requests per second).
+      if (now < end_at_) arm(end_at_);
       break;
     }
     const core::TimePoint intended = start_at_ + *due;

@@ -20,7 +20,6 @@ class ArrivalRunner final : public ScenarioRunner {
   void on_timer(core::TimePoint now) override { dispatch(now); }
   void on_vu_free(Vu& vu, core::TimePoint now) override;
   void on_active_end(core::TimePoint now) override;
-  [[nodiscard]] bool exhausted() const noexcept override { return schedule_done_; }
   void dispatch(core::TimePoint now);
 
   ArrivalSchedule schedule_;
@@ -29,7 +28,6 @@ class ArrivalRunner final : public ScenarioRunner {
   std::int64_t next_ = 0;  // this worker's next iteration (local index)
   std::vector<Vu*> idle_;
   bool waiting_for_vu_ = false;
-  bool schedule_done_ = false;
 };
 
 }  // namespace loadlab::load::engine

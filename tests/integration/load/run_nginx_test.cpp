@@ -40,6 +40,20 @@ TEST_F(RunAgainstNginx, OpenModelSendsTheScheduledNumberOfRequests) {
   EXPECT_EQ(summary_value(run.result, "http_req_latency", "count"), requests);
 }
 
+TEST_F(RunAgainstNginx, AnOpenModelLastsItsDurationAfterItsLastStart) {
+  // One start at 0 s and one at 1 s; the run still lasts 2 s, so the rate is the one asked for.
+  const auto json = dir_.file("slow-open.json");
+  const auto run = run_loadlab(
+      {"run", nginx_->url(), "-R", "1", "-d", "2s", "-c", "1", "-q", "--out", "json=" + json}, json,
+      30s);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_EQ(summary_value(run.result, "http_reqs", "count"), 2) << run.output;
+  const double elapsed = run.result.at("info").at("elapsed_s").get<double>();
+  EXPECT_GE(elapsed, 2.0) << run.output;
+  EXPECT_LT(elapsed, 2.5) << run.output;
+  EXPECT_NEAR(summary_value(run.result, "http_reqs", "rate"), 1.0, 0.1) << run.output;
+}
+
 TEST_F(RunAgainstNginx, ClosedModelWritesJsonCsvAndSummary) {
   const auto json = dir_.file("closed.json");
   const auto csv = dir_.file("closed.csv");
