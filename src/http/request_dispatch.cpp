@@ -2,8 +2,8 @@
 #include "http/request_dispatch.hpp"
 
 #include <array>
+#include <charconv>
 #include <chrono>
-#include <cstdio>
 #include <exception>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -47,12 +47,14 @@ bool acceptable_request_id(std::string_view id) noexcept {
 }
 
 void stamp(Response& response, std::string_view request_id, core::Duration elapsed) {
+  // Seconds with six decimals, like the seed's "%.6f"; to_chars skips printf's locale and parsing.
   std::array<char, 32> seconds{};
-  const int length = std::snprintf(seconds.data(), seconds.size(), "%.6f",
-                                   std::chrono::duration<double>(elapsed).count());
+  const auto [end, error] =
+      std::to_chars(seconds.data(), seconds.data() + seconds.size(),
+                    std::chrono::duration<double>(elapsed).count(), std::chars_format::fixed, 6);
   response.set("X-Request-ID", request_id);
   response.set("X-Process-Time",
-               std::string_view(seconds.data(), static_cast<std::size_t>(length > 0 ? length : 0)));
+               std::string_view(seconds.data(), error == std::errc{} ? end - seconds.data() : 0));
 }
 
 double seconds_of(core::Duration elapsed) {

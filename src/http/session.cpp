@@ -1,23 +1,33 @@
 // Connection coroutine with a watchdog deadline instead of a timer per operation (session.hpp).
 #include "http/session.hpp"
 
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
+#include <cerrno>
+#include <cstddef>
 #include <memory>
+#include <new>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <utility>
+#include <vector>
 
 #include "http/request_dispatch.hpp"
 #include "http/request_metrics.hpp"
+#include "http/response_head.hpp"
 #include "http/server_state.hpp"
 
 namespace loadlab::http {
@@ -26,25 +36,207 @@ using tcp = asio::ip::tcp;
 using SteadyTime = std::chrono::steady_clock::time_point;
 namespace bhttp = beast::http;
 
-// Socket plus the one deadline that currently applies to it. The watchdog wakes at most every
-// `check_interval` and closes the socket once the deadline has passed; moving the deadline costs
-// an assignment, not a timer operation (the interval is never longer than any timeout, so a new
-// deadline always lies after the watchdog's next wake-up).
-struct Connection {
-  explicit Connection(tcp::socket s) : socket(std::move(s)), watchdog(socket.get_executor()) {}
+// The completion handler of a session waiting for its socket: type-erased, move-only, stored
+// in place (one wait per request, so no allocation per wait). Boost 1.81's
+// asio::any_completion_handler recurses without end when it wraps an awaitable's handler, so this
+// is the small part of it that the session needs.
+class WaitHandler {
+ public:
+  WaitHandler() = default;
+  WaitHandler(const WaitHandler&) = delete;
+  WaitHandler& operator=(const WaitHandler&) = delete;
+  ~WaitHandler() { abandon(); }
+
+  template <class Handler>
+  void emplace(Handler&& handler) {
+    using Stored = std::decay_t<Handler>;
+    static_assert(sizeof(Stored) <= kStorage && alignof(Stored) <= alignof(std::max_align_t));
+    abandon();
+    ::new (static_cast<void*>(storage_)) Stored(std::forward<Handler>(handler));
+    call_ = [](unsigned char* storage, const beast::error_code* error) {
+      auto* stored = std::launder(reinterpret_cast<Stored*>(storage));
+      if (error == nullptr) {
+        stored->~Stored();
+        return;
+      }
+      Stored released(std::move(*stored));  // released first: the resumed session may wait again
+      stored->~Stored();
+      std::move(released)(*error);
+    };
+  }
+  // Completes the wait: resumes the session until its next wait or its end.
+  void complete(const beast::error_code& error) {
+    auto* const call = std::exchange(call_, nullptr);
+    call(storage_, &error);
+  }
+  // Destroys the handler without calling it (and with it the waiting session's frame).
+  void abandon() noexcept {
+    if (auto* const call = std::exchange(call_, nullptr)) call(storage_, nullptr);
+  }
+
+ private:
+  static constexpr std::size_t kStorage = 128;
+  using Call = void (*)(unsigned char*, const beast::error_code*);
+  alignas(std::max_align_t) unsigned char storage_[kStorage]{};
+  Call call_ = nullptr;
+};
+
+// A session's socket after it left Asio's reactor (see readiness_poller.hpp), plus the one
+// deadline that currently applies to it. Reads and writes are non-blocking calls on the descriptor
+// (the Beast stream concepts below); when one would block, the session coroutine waits for the
+// socket's next edge from the shard's poller. A read is not even tried while no input arrived
+// since the last short read: right after a response, the next request is rarely there yet, and
+// trying would cost a failing recv() per request.
+//
+// The watchdog wakes at most every `check_interval` and, once the deadline has passed, shuts the
+// socket down: the shutdown is itself an edge, so a waiting session resumes and sees the end of
+// the stream. Moving the deadline costs an assignment, not a timer operation (the interval is
+// never longer than any timeout, so a new deadline always lies after the watchdog's next wake-up).
+struct Connection final : ReadinessPoller::Watcher {
+  enum class Awaiting : std::uint8_t { nothing, readable, writable };
+
+  Connection(int descriptor, asio::io_context& context) : fd(descriptor), watchdog(context) {}
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+  ~Connection() {
+    if (fd >= 0) ::close(fd);
+  }
 
   void expire_after(std::chrono::milliseconds timeout) {
     deadline = std::chrono::steady_clock::now() + timeout;
   }
   void no_deadline() { deadline = SteadyTime::max(); }
 
-  tcp::socket socket;
+  // Beast's SyncReadStream: at most one recv() into the first buffer.
+  template <class MutableBufferSequence>
+  std::size_t read_some(const MutableBufferSequence& buffers, beast::error_code& error) {
+    const asio::mutable_buffer buffer = *asio::buffer_sequence_begin(buffers);
+    if (!input_pending) {
+      error = asio::error::would_block;
+      return 0;
+    }
+    for (;;) {
+      const ssize_t received = ::recv(fd, buffer.data(), buffer.size(), 0);
+      if (received > 0) {
+        error.clear();
+        // A full buffer may have left more behind; a short read emptied the socket, and new
+        // input will be a new edge.
+        input_pending = static_cast<std::size_t>(received) == buffer.size();
+        return static_cast<std::size_t>(received);
+      }
+      if (received == 0) {
+        error = asio::error::eof;
+        return 0;
+      }
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        input_pending = false;
+        error = asio::error::would_block;
+      } else {
+        error.assign(errno, boost::system::system_category());
+      }
+      return 0;
+    }
+  }
+  template <class MutableBufferSequence>
+  std::size_t read_some(const MutableBufferSequence& buffers) {
+    beast::error_code error;
+    const std::size_t n = read_some(buffers, error);
+    if (error) throw boost::system::system_error(error);
+    return n;
+  }
+
+  // Beast's SyncWriteStream: one sendmsg() of up to 16 buffers.
+  template <class ConstBufferSequence>
+  std::size_t write_some(const ConstBufferSequence& buffers, beast::error_code& error) {
+    std::array<iovec, 16> pieces{};
+    std::size_t count = 0;
+    for (auto it = asio::buffer_sequence_begin(buffers);
+         it != asio::buffer_sequence_end(buffers) && count < pieces.size(); ++it) {
+      const asio::const_buffer piece(*it);
+      if (piece.size() == 0) continue;
+      pieces[count].iov_base = const_cast<void*>(piece.data());
+      pieces[count].iov_len = piece.size();
+      ++count;
+    }
+    msghdr message{};
+    message.msg_iov = pieces.data();
+    message.msg_iovlen = count;
+    for (;;) {
+      const ssize_t sent = ::sendmsg(fd, &message, MSG_NOSIGNAL);
+      if (sent >= 0) {
+        error.clear();
+        return static_cast<std::size_t>(sent);
+      }
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        error = asio::error::would_block;
+      } else {
+        error.assign(errno, boost::system::system_category());
+      }
+      return 0;
+    }
+  }
+  template <class ConstBufferSequence>
+  std::size_t write_some(const ConstBufferSequence& buffers) {
+    beast::error_code error;
+    const std::size_t n = write_some(buffers, error);
+    if (error) throw boost::system::system_error(error);
+    return n;
+  }
+
+  // Completes when the socket can be read (input arrived) or written (an EPOLLOUT edge).
+  template <class Token>
+  auto async_wait_until(Awaiting what, Token&& token) {
+    return asio::async_initiate<Token, void(beast::error_code)>(
+        [this, what](auto handler) {
+          awaiting = what;
+          waiter.emplace(std::move(handler));
+        },
+        token);
+  }
+
+  void on_ready(std::uint32_t events) override {
+    if (fd < 0) return;  // closed earlier in this batch
+    if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) input_pending = true;
+    const bool writable = (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) != 0;
+    if ((awaiting == Awaiting::readable && input_pending) ||
+        (awaiting == Awaiting::writable && writable)) {
+      awaiting = Awaiting::nothing;
+      waiter.complete({});  // resumes the session until its next wait
+    }
+  }
+
+  // Ends the stream both ways; a waiting session resumes through the poller and sees the end.
+  void shut_down() noexcept {
+    if (fd >= 0) ::shutdown(fd, SHUT_RDWR);
+  }
+
+  // A graceful FIN, or a RST when one was asked for; closing also leaves the poller's set.
+  void close() noexcept {
+    if (fd < 0) return;
+    if (reset_on_close) {
+      const ::linger reset{.l_onoff = 1, .l_linger = 0};
+      ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+    } else {
+      ::shutdown(fd, SHUT_WR);
+    }
+    ::close(fd);
+    fd = -1;
+  }
+
+  int fd;
   asio::steady_timer watchdog;
+  WaitHandler waiter;
+  std::string head;  // the response head being sent, reused from one response to the next
+  Awaiting awaiting = Awaiting::nothing;
+  bool input_pending = true;  // a new connection may have its request there already
   SteadyTime deadline = SteadyTime::max();
   std::chrono::milliseconds check_interval{1'000};
   bool idle = false;       // waiting for the first byte of the next request
   bool finished = false;   // the session is over; the watchdog stops
-  bool timed_out = false;  // the watchdog closed the socket
+  bool timed_out = false;  // the watchdog shut the socket down
+  bool reset_on_close = false;
 };
 
 namespace {
@@ -54,9 +246,7 @@ asio::awaitable<void> watch_deadline(std::shared_ptr<Connection> connection) {
     const SteadyTime now = std::chrono::steady_clock::now();
     if (now >= connection->deadline) {
       connection->timed_out = true;
-      beast::error_code ignored;
-      connection->socket.shutdown(tcp::socket::shutdown_both, ignored);
-      connection->socket.cancel(ignored);
+      connection->shut_down();
       co_return;
     }
     const SteadyTime next_check = now + connection->check_interval;
@@ -88,18 +278,74 @@ std::string_view message_for(Status status) {
   }
 }
 
-// Reads one request into *parser; the first byte may already be buffered.
+bool would_block(const beast::error_code& error) noexcept {
+  return error == asio::error::would_block || error == asio::error::try_again;
+}
+
+asio::awaitable<beast::error_code> wait_until(Connection* connection, Connection::Awaiting what) {
+  auto [error] = co_await connection->async_wait_until(what, asio::as_tuple(asio::use_awaitable));
+  co_return error;
+}
+
+// Reads one request into *parser; the first byte may already be buffered. Each step parses what
+// is there synchronously and waits only when the request is not all there yet (under the
+// header-read deadline, which also bounds a slow body).
 asio::awaitable<beast::error_code> read_request(Connection* connection, beast::flat_buffer* buffer,
                                                 bhttp::request_parser<bhttp::string_body>* parser,
                                                 std::chrono::milliseconds timeout) {
   connection->expire_after(timeout);
-  auto [error, head_bytes] = co_await bhttp::async_read_header(connection->socket, *buffer, *parser,
-                                                               asio::as_tuple(asio::use_awaitable));
+  beast::error_code error;
+  for (;;) {
+    bhttp::read_header(*connection, *buffer, *parser, error);
+    if (!would_block(error)) break;
+    if (auto wait_error = co_await wait_until(connection, Connection::Awaiting::readable)) {
+      co_return wait_error;
+    }
+  }
   if (error || parser->is_done()) co_return error;
   connection->expire_after(timeout);
-  auto [body_error, body_bytes] = co_await bhttp::async_read(connection->socket, *buffer, *parser,
-                                                             asio::as_tuple(asio::use_awaitable));
-  co_return body_error;
+  for (;;) {
+    bhttp::read(*connection, *buffer, *parser, error);
+    if (!would_block(error)) break;
+    if (auto wait_error = co_await wait_until(connection, Connection::Awaiting::readable)) {
+      co_return wait_error;
+    }
+  }
+  co_return error;
+}
+
+// Writes a response: synchronously while the socket takes it (almost always all of it), then,
+// after each EPOLLOUT edge, from where it stopped. The head is rendered into the connection's
+// reusable string and goes out with the body in one sendmsg(); a chunked response goes through
+// Beast's serializer.
+asio::awaitable<beast::error_code> write_response(Connection* connection, Response& response) {
+  beast::error_code error;
+  if (response.chunked()) {
+    bhttp::response_serializer<bhttp::string_body> serializer(response);
+    for (;;) {
+      bhttp::write(*connection, serializer, error);
+      if (!would_block(error)) co_return error;
+      if (auto wait_error = co_await wait_until(connection, Connection::Awaiting::writable)) {
+        co_return wait_error;
+      }
+    }
+  }
+  render_response_head(response, connection->head);
+  const std::string& head = connection->head;
+  const std::string& body = response.body();
+  std::size_t sent = 0;
+  while (sent < head.size() + body.size()) {
+    const std::array<asio::const_buffer, 2> rest{
+        asio::buffer(head) + std::min(sent, head.size()),
+        asio::buffer(body) + (sent > head.size() ? sent - head.size() : 0)};
+    sent += connection->write_some(rest, error);
+    if (!error) continue;
+    if (!would_block(error)) co_return error;
+    if (auto wait_error = co_await wait_until(connection, Connection::Awaiting::writable)) {
+      co_return wait_error;
+    }
+  }
+  co_return beast::error_code{};
 }
 
 asio::awaitable<void> answer_protocol_error(SessionEnvironment* environment, Connection* connection,
@@ -108,7 +354,7 @@ asio::awaitable<void> answer_protocol_error(SessionEnvironment* environment, Con
   response.keep_alive(false);
   finish_protocol_error(*environment, response, method, started);
   connection->expire_after(environment->options->idle_timeout);
-  co_await bhttp::async_write(connection->socket, response, asio::as_tuple(asio::use_awaitable));
+  co_await write_response(connection, response);
 }
 
 // Waits (idle deadline) until the next request's first byte is buffered; false: close instead.
@@ -118,12 +364,20 @@ asio::awaitable<bool> await_next_request(Connection* connection, beast::flat_buf
   if (shard->closing_idle) co_return false;
   connection->idle = true;
   connection->expire_after(timeout);
-  auto [error, bytes] = co_await connection->socket.async_read_some(
-      buffer->prepare(4096), asio::as_tuple(asio::use_awaitable));
-  connection->idle = false;
-  if (error) co_return false;
-  buffer->commit(bytes);
-  co_return true;
+  for (;;) {
+    beast::error_code error;
+    const std::size_t bytes = connection->read_some(buffer->prepare(4096), error);
+    if (!would_block(error)) {
+      connection->idle = false;
+      if (error) co_return false;
+      buffer->commit(bytes);
+      co_return true;
+    }
+    if (co_await wait_until(connection, Connection::Awaiting::readable)) {
+      connection->idle = false;
+      co_return false;
+    }
+  }
 }
 
 }  // namespace
@@ -131,19 +385,27 @@ asio::awaitable<bool> await_next_request(Connection* connection, beast::flat_buf
 asio::awaitable<void> run_session(tcp::socket socket, SessionEnvironment* environment,
                                   IoShard* shard) {
   const ServerOptions& options = *environment->options;
-  auto connection = std::make_shared<Connection>(std::move(socket));
+  beast::error_code ignored;
+  socket.set_option(tcp::no_delay(true), ignored);
+  socket.non_blocking(true, ignored);
+  // The socket leaves Asio's reactor for the shard's poller (readiness_poller.hpp).
+  const int descriptor = socket.release(ignored);
+  auto connection = std::make_shared<Connection>(descriptor, shard->context);
+  const bool watched = descriptor >= 0 && !shard->poller.watch(descriptor, connection.get());
   connection->check_interval = std::min(options.header_read_timeout, options.idle_timeout);
   shard->connections.push_front(connection.get());
   const auto tracked = shard->connections.begin();
   environment->metrics->connections().inc();
-  beast::error_code ignored;
-  connection->socket.set_option(tcp::no_delay(true), ignored);
   connection->expire_after(options.header_read_timeout);
-  asio::co_spawn(connection->socket.get_executor(), watch_deadline(connection), asio::detached);
+  if (watched) {
+    asio::co_spawn(shard->context, watch_deadline(connection), asio::detached);
+  } else {
+    connection->finished = true;  // out of resources: close at once
+  }
 
   beast::flat_buffer buffer;
   bool first_request = true;
-  for (;;) {
+  while (!connection->finished) {
     const auto wait = first_request ? options.header_read_timeout : options.idle_timeout;
     if (!co_await await_next_request(connection.get(), &buffer, shard, wait)) break;
     first_request = false;
@@ -166,42 +428,43 @@ asio::awaitable<void> run_session(tcp::socket socket, SessionEnvironment* enviro
     Request& request = parser.get();
     connection->no_deadline();
     Response response =
-        co_await dispatch_request(environment, &request, connection->socket.get_executor());
+        co_await dispatch_request(environment, &request, shard->context.get_executor());
     if (const auto abort = response.find(abort_connection_header);
         abort != response.end() && abort->value() == "reset") {
       // SO_LINGER with a zero timeout turns close() into a RST: the peer sees "connection reset".
-      connection->socket.set_option(asio::socket_base::linger(true, 0), ignored);
+      connection->reset_on_close = true;
       break;
     }
     const bool keep_alive =
         request.keep_alive() && response.keep_alive() && !environment->state->draining();
     response.keep_alive(keep_alive);
     connection->expire_after(options.idle_timeout);
-    auto [write_error, written] = co_await bhttp::async_write(connection->socket, response,
-                                                              asio::as_tuple(asio::use_awaitable));
+    const beast::error_code write_error = co_await write_response(connection.get(), response);
     if (write_error || !keep_alive) break;
   }
 
   connection->finished = true;
   connection->watchdog.cancel();
-  // A graceful FIN, unless a reset was asked for (a shutdown first would send the FIN anyway).
-  asio::socket_base::linger linger;
-  connection->socket.get_option(linger, ignored);
-  if (!linger.enabled()) connection->socket.shutdown(tcp::socket::shutdown_send, ignored);
-  connection->socket.close(ignored);
+  connection->close();
   shard->connections.erase(tracked);
   environment->metrics->connections().dec();
   environment->state->close_connection();
   if (environment->on_connection_closed) environment->on_connection_closed();
 }
 
+IoShard::~IoShard() {
+  // Destroying a waiting handler destroys its session's frame (through a post that the context's
+  // destruction then discards), which may destroy the connection: copy the list first.
+  const std::vector<Connection*> sessions(connections.begin(), connections.end());
+  for (Connection* connection : sessions) connection->waiter.abandon();
+}
+
 void close_idle_connections(IoShard& shard) {
   shard.closing_idle = true;
+  // Each shut-down socket is an edge: its session resumes from the poller, sees the end of the
+  // stream and closes (never from inside this loop, which its ending would invalidate).
   for (Connection* connection : shard.connections) {
-    if (connection->idle) {
-      beast::error_code ignored;
-      connection->socket.cancel(ignored);
-    }
+    if (connection->idle) connection->shut_down();
   }
 }
 

@@ -11,6 +11,7 @@
 
 #include "core/clock.hpp"
 #include "http/message.hpp"
+#include "http/readiness_poller.hpp"
 #include "http/server_options.hpp"
 
 namespace loadlab::http {
@@ -39,8 +40,15 @@ struct SessionEnvironment {
 
 // One I/O thread's io_context and the connections living on it (touched only on that thread).
 struct IoShard {
-  IoShard() : context(1) {}
+  IoShard() : context(1), poller(context) {}
+  // After the thread stopped: sessions suspended in a poller wait belong to their connection's
+  // waiting handler, which Asio does not hold; they are released here, as io_context's own
+  // destructor releases the operations it holds.
+  ~IoShard();
+  IoShard(const IoShard&) = delete;
+  IoShard& operator=(const IoShard&) = delete;
   asio::io_context context;
+  ReadinessPoller poller;  // the sessions' sockets, once they left Asio's reactor
   std::list<Connection*> connections;
   bool closing_idle = false;  // drain: idle keep-alive connections close instead of waiting
 };

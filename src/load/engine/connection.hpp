@@ -18,7 +18,7 @@
 
 #include "core/clock.hpp"
 #include "load/engine/endpoints.hpp"
-#include "load/engine/readiness_poller.hpp"
+#include "http/readiness_poller.hpp"
 #include "load/engine/response_parser.hpp"
 
 namespace loadlab::load::engine {
@@ -86,7 +86,7 @@ struct ConnectionContext {
   std::size_t max_header_bytes;
   LazyTlsContext* tls = nullptr;  // for https endpoints
   // When set, plain-http sockets leave Asio's reactor once connected and are watched here.
-  ReadinessPoller* poller = nullptr;
+  http::ReadinessPoller* poller = nullptr;
 };
 
 // The client TLS settings of a worker: TLS 1.2 or later, the system's trusted certificates
@@ -102,7 +102,7 @@ struct ExchangeRequest {
   core::TimePoint deadline;
 };
 
-class Connection final : private ReadinessPoller::Watcher {
+class Connection final : private http::ReadinessPoller::Watcher {
  public:
   Connection(ConnectionContext& context, ExchangeObserver& observer);
   Connection(const Connection&) = delete;

@@ -75,7 +75,7 @@ class Worker {
   Random random_;
   std::vector<char> scratch_;
   LazyTlsContext tls_context_;
-  ReadinessPoller poller_;  // before the connections, which close their sockets first
+  http::ReadinessPoller poller_;  // before the connections, which close their sockets first
   ConnectionContext connection_context_;
   WorkerContext context_;
   std::vector<std::unique_ptr<ScenarioRunner>> runners_;

@@ -1,6 +1,6 @@
 // The worker's nested epoll set: edges reach the watcher once, a socket closed earlier in the same
 // batch gets nothing, and stop() lets the loop run dry. Unix socket pairs stand in for TCP.
-#include "load/engine/readiness_poller.hpp"
+#include "http/readiness_poller.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/socket.h>
@@ -11,7 +11,7 @@
 #include <functional>
 #include <vector>
 
-namespace loadlab::load::engine {
+namespace loadlab::http {
 namespace {
 
 struct SocketPair {
@@ -116,4 +116,4 @@ TEST(ReadinessPoller, RefusesADescriptorThatIsNotOpen) {
 }
 
 }  // namespace
-}  // namespace loadlab::load::engine
+}  // namespace loadlab::http

@@ -1,12 +1,12 @@
 // Nested epoll set for plain-http sockets (see readiness_poller.hpp).
-#include "load/engine/readiness_poller.hpp"
+#include "http/readiness_poller.hpp"
 
 #include <unistd.h>
 
 #include <boost/system/system_error.hpp>
 #include <cerrno>
 
-namespace loadlab::load::engine {
+namespace loadlab::http {
 namespace asio = boost::asio;
 using boost::system::error_code;
 
@@ -66,4 +66,4 @@ void ReadinessPoller::deliver_ready() {
   }
 }
 
-}  // namespace loadlab::load::engine
+}  // namespace loadlab::http
