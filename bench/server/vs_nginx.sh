@@ -4,6 +4,8 @@
 # CPU-second (utime+stime from /proc/PID/stat) and their ratio, then RSS idle and with 10,000 idle
 # keep-alive connections. Loopback only.
 #   usage: bench/server/vs_nginx.sh [BUILD_DIR] [ROUNDS] [SECONDS]
+# On a noisy VM, many short rounds and the median of the per-round ratios (each pair runs back to
+# back) say more than the totals; both are printed. SKIP_IDLE=1 skips the RSS measurement.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -81,23 +83,30 @@ run_wrk() {  # name pid port
   requests=$(awk '/requests in/ { print $1 }' <<<"$output")
   errors=$(awk '/Non-2xx|Socket errors/ { print }' <<<"$output")
   local cpu; cpu=$(awk -v a="$after" -v b="$before" 'BEGIN { print a - b }')
+  last_rate=$(awk -v r="$requests" -v c="$cpu" 'BEGIN { print (c > 0 ? r / c : 0) }')
   printf '  %-8s %9d requests  %6.2f CPU-s  %8.0f req/CPU-s %s\n' "$1" "$requests" "$cpu" \
-    "$(awk -v r="$requests" -v c="$cpu" 'BEGIN { print (c > 0 ? r / c : 0) }')" "$errors"
+    "$last_rate" "$errors"
   total_requests[$1]=$(( ${total_requests[$1]} + requests ))
   total_cpu[$1]=$(awk -v a="${total_cpu[$1]}" -v c="$cpu" 'BEGIN { print a + c }')
 }
 
 echo "wrk -t1 -c50 -d${seconds}s GET /api/fast, $rounds rounds, servers pinned: ${server_pin[*]:-no}"
 rss_idle_nginx=$(rss_kib "$nginx_pid"); rss_idle_loadlab=$(rss_kib "$loadlab_pid")
+ratios=()
 for round in $(seq "$rounds"); do
   echo "round $round"
   run_wrk nginx "$nginx_pid" "$nginx_port"
+  nginx_round=$last_rate
   run_wrk loadlab "$loadlab_pid" "$loadlab_port"
+  ratios+=("$(awk -v l="$last_rate" -v n="$nginx_round" 'BEGIN { printf "%.3f", (n > 0 ? l / n : 0) }')")
 done
 nginx_rate=$(awk -v r="${total_requests[nginx]}" -v c="${total_cpu[nginx]}" 'BEGIN { printf "%.0f", r / c }')
 loadlab_rate=$(awk -v r="${total_requests[loadlab]}" -v c="${total_cpu[loadlab]}" 'BEGIN { printf "%.0f", r / c }')
 echo "requests per server CPU-second: nginx $nginx_rate, loadlab $loadlab_rate," \
      "ratio loadlab/nginx $(awk -v l="$loadlab_rate" -v n="$nginx_rate" 'BEGIN { printf "%.2f", l / n }')"
+printf '%s\n' "${ratios[@]}" | sort -n | awk '{ v[NR] = $1 }
+  END { printf "median of the per-round ratios %.2f (min %.2f, max %.2f)\n", v[int((NR + 1) / 2)], v[1], v[NR] }'
+[ "${SKIP_IDLE:-0}" = 1 ] && exit 0
 
 idle_rss() {  # name pid port -> RSS KiB while $idle_count idle keep-alive connections are open
   local fifo="$work/idle_$1"

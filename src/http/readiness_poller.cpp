@@ -21,6 +21,11 @@ int create_epoll_set() {
 }
 }  // namespace
 
+error_code socket_call_error(int error_number) noexcept {
+  if (error_number == EAGAIN || error_number == EWOULDBLOCK) return asio::error::would_block;
+  return {error_number, boost::system::system_category()};
+}
+
 ReadinessPoller::ReadinessPoller(asio::io_context& io) : epoll_(io, create_epoll_set()) {}
 
 error_code ReadinessPoller::watch(int fd, Watcher* watcher) {

@@ -22,6 +22,10 @@
 
 namespace loadlab::http {
 
+// The error of a failed non-blocking socket call on a watched descriptor, from errno: EAGAIN and
+// EWOULDBLOCK become asio::error::would_block (wait for the next edge), the rest system errors.
+[[nodiscard]] boost::system::error_code socket_call_error(int error_number) noexcept;
+
 class ReadinessPoller {
  public:
   // Receives the epoll events (EPOLLIN, EPOLLOUT, EPOLLERR, ...) of the socket it watches.

@@ -129,12 +129,8 @@ struct Connection final : ReadinessPoller::Watcher {
         return 0;
       }
       if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        input_pending = false;
-        error = asio::error::would_block;
-      } else {
-        error.assign(errno, boost::system::system_category());
-      }
+      error = socket_call_error(errno);
+      if (error == asio::error::would_block) input_pending = false;
       return 0;
     }
   }
@@ -169,11 +165,7 @@ struct Connection final : ReadinessPoller::Watcher {
         return static_cast<std::size_t>(sent);
       }
       if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        error = asio::error::would_block;
-      } else {
-        error.assign(errno, boost::system::system_category());
-      }
+      error = socket_call_error(errno);
       return 0;
     }
   }

@@ -215,7 +215,7 @@ std::size_t Connection::send_some(const char* data, std::size_t size, error_code
     ec.clear();
     return static_cast<std::size_t>(sent);
   }
-  ec.assign(errno, boost::system::system_category());
+  ec = http::socket_call_error(errno);
   return 0;
 }
 
@@ -226,11 +226,7 @@ std::size_t Connection::receive_some(char* data, std::size_t size, error_code& e
     ec.clear();
     return static_cast<std::size_t>(received);
   }
-  if (received == 0) {
-    ec = asio::error::eof;
-  } else {
-    ec.assign(errno, boost::system::system_category());
-  }
+  ec = received == 0 ? error_code(asio::error::eof) : http::socket_call_error(errno);
   return 0;
 }
 

@@ -7,7 +7,9 @@
 #include <unistd.h>
 
 #include <array>
+#include <boost/asio/error.hpp>
 #include <boost/asio/io_context.hpp>
+#include <cerrno>
 #include <functional>
 #include <vector>
 
@@ -113,6 +115,14 @@ TEST(ReadinessPoller, RefusesADescriptorThatIsNotOpen) {
   EXPECT_TRUE(poller.watch(-1, &watcher));
   poller.stop();
   io.run();
+}
+
+TEST(SocketCallError, WouldBlockMeansWaitForTheNextEdgeAndTheRestAreSystemErrors) {
+  EXPECT_EQ(socket_call_error(EAGAIN), boost::asio::error::would_block);
+  EXPECT_EQ(socket_call_error(EWOULDBLOCK), boost::asio::error::would_block);
+  const auto reset = socket_call_error(ECONNRESET);
+  EXPECT_EQ(reset, boost::asio::error::connection_reset);
+  EXPECT_EQ(reset.category(), boost::system::system_category());
 }
 
 }  // namespace
