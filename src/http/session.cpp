@@ -222,7 +222,9 @@ struct Connection final : ReadinessPoller::Watcher {
   WaitHandler waiter;
   std::string head;  // the response head being sent, reused from one response to the next
   Awaiting awaiting = Awaiting::nothing;
-  bool input_pending = true;  // a new connection may have its request there already
+  // Input that was already there when the socket joined the poller is reported as an edge
+  // (EPOLL_CTL_ADD checks readiness), so a new connection starts with nothing pending.
+  bool input_pending = false;
   SteadyTime deadline = SteadyTime::max();
   std::chrono::milliseconds check_interval{1'000};
   bool idle = false;       // waiting for the first byte of the next request
@@ -357,13 +359,16 @@ asio::awaitable<bool> await_next_request(Connection* connection, beast::flat_buf
   connection->idle = true;
   connection->expire_after(timeout);
   for (;;) {
-    beast::error_code error;
-    const std::size_t bytes = connection->read_some(buffer->prepare(4096), error);
-    if (!would_block(error)) {
-      connection->idle = false;
-      if (error) co_return false;
-      buffer->commit(bytes);
-      co_return true;
+    // The buffer grows only once input is there: an idle connection holds no read buffer.
+    if (connection->input_pending) {
+      beast::error_code error;
+      const std::size_t bytes = connection->read_some(buffer->prepare(1024), error);
+      if (!would_block(error)) {
+        connection->idle = false;
+        if (error) co_return false;
+        buffer->commit(bytes);
+        co_return true;
+      }
     }
     if (co_await wait_until(connection, Connection::Awaiting::readable)) {
       connection->idle = false;

@@ -68,6 +68,18 @@ TEST(ReadinessPoller, DeliversEachInputEdgeOnceAndStopLetsTheLoopRunDry) {
   EXPECT_EQ(count_with(watcher.seen, EPOLLIN), 2u);
 }
 
+TEST(ReadinessPoller, InputAlreadyWaitingWhenWatchingStartsIsAnEdge) {
+  // The server relies on this: a session starts with no input pending and waits for an edge.
+  boost::asio::io_context io;
+  ReadinessPoller poller(io);
+  SocketPair pair;
+  pair.send_byte();
+  RecordingWatcher watcher;
+  ASSERT_FALSE(poller.watch(pair.fds[0], &watcher));
+  io.poll();
+  EXPECT_EQ(count_with(watcher.seen, EPOLLIN), 1u);
+}
+
 TEST(ReadinessPoller, ReportsThePeersCloseAsInputAndHangUp) {
   boost::asio::io_context io;
   ReadinessPoller poller(io);
