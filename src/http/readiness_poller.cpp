@@ -1,6 +1,7 @@
 // Nested epoll set for plain-http sockets (see readiness_poller.hpp).
 #include "http/readiness_poller.hpp"
 
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <boost/system/system_error.hpp>
@@ -24,6 +25,23 @@ int create_epoll_set() {
 error_code socket_call_error(int error_number) noexcept {
   if (error_number == EAGAIN || error_number == EWOULDBLOCK) return asio::error::would_block;
   return {error_number, boost::system::system_category()};
+}
+
+std::size_t receive_some(int fd, void* data, std::size_t size, error_code& error) noexcept {
+  for (;;) {
+    const ssize_t received = ::recv(fd, data, size, 0);
+    if (received > 0) {
+      error.clear();
+      return static_cast<std::size_t>(received);
+    }
+    if (received == 0) {
+      error = asio::error::eof;
+      return 0;
+    }
+    if (errno == EINTR) continue;
+    error = socket_call_error(errno);
+    return 0;
+  }
 }
 
 ReadinessPoller::ReadinessPoller(asio::io_context& io) : epoll_(io, create_epoll_set()) {}

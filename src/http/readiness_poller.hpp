@@ -18,6 +18,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/system/error_code.hpp>
+#include <cerrno>
+#include <cstddef>
 #include <cstdint>
 
 namespace loadlab::http {
@@ -25,6 +27,19 @@ namespace loadlab::http {
 // The error of a failed non-blocking socket call on a watched descriptor, from errno: EAGAIN and
 // EWOULDBLOCK become asio::error::would_block (wait for the next edge), the rest system errors.
 [[nodiscard]] boost::system::error_code socket_call_error(int error_number) noexcept;
+
+// True when a socket call would have blocked: Asio's would_block and try_again (EWOULDBLOCK and
+// EAGAIN in the system category). Compares values, skipping error_code's generic equivalence
+// calls: it runs once or twice a request.
+[[nodiscard]] inline bool would_block(const boost::system::error_code& error) noexcept {
+  return (error.value() == EWOULDBLOCK || error.value() == EAGAIN) &&
+         error.category() == boost::system::system_category();
+}
+
+// One recv() on a non-blocking descriptor (retried after EINTR): the bytes read, or 0 with
+// asio::error::eof when the peer closed, would_block, or another system error.
+std::size_t receive_some(int fd, void* data, std::size_t size,
+                         boost::system::error_code& error) noexcept;
 
 class ReadinessPoller {
  public:

@@ -115,24 +115,12 @@ struct Connection final : ReadinessPoller::Watcher {
       error = asio::error::would_block;
       return 0;
     }
-    for (;;) {
-      const ssize_t received = ::recv(fd, buffer.data(), buffer.size(), 0);
-      if (received > 0) {
-        error.clear();
-        // A full buffer may have left more behind; a short read emptied the socket, and new
-        // input will be a new edge.
-        input_pending = static_cast<std::size_t>(received) == buffer.size();
-        return static_cast<std::size_t>(received);
-      }
-      if (received == 0) {
-        error = asio::error::eof;
-        return 0;
-      }
-      if (errno == EINTR) continue;
-      error = socket_call_error(errno);
-      if (error == asio::error::would_block) input_pending = false;
-      return 0;
-    }
+    const std::size_t received = receive_some(fd, buffer.data(), buffer.size(), error);
+    // A full buffer may have left more behind; a short read emptied the socket, and new input
+    // will be a new edge. (After the end of the stream, reads keep returning it.)
+    if (!error) input_pending = received == buffer.size();
+    if (would_block(error)) input_pending = false;
+    return received;
   }
   template <class MutableBufferSequence>
   std::size_t read_some(const MutableBufferSequence& buffers) {
@@ -272,13 +260,19 @@ std::string_view message_for(Status status) {
   }
 }
 
-bool would_block(const beast::error_code& error) noexcept {
-  return error == asio::error::would_block || error == asio::error::try_again;
-}
-
-asio::awaitable<beast::error_code> wait_until(Connection* connection, Connection::Awaiting what) {
-  auto [error] = co_await connection->async_wait_until(what, asio::as_tuple(asio::use_awaitable));
-  co_return error;
+// Runs a non-blocking step until it no longer would block: after each would_block, waits for the
+// socket's next edge (`what`), under the connection's current deadline. Returns the step's error
+// (none when it finished) or the wait's.
+template <class Step>
+asio::awaitable<beast::error_code> until_not_blocked(Connection* connection,
+                                                     Connection::Awaiting what, Step step) {
+  for (;;) {
+    const beast::error_code error = step();
+    if (!would_block(error)) co_return error;
+    auto [wait_error] =
+        co_await connection->async_wait_until(what, asio::as_tuple(asio::use_awaitable));
+    if (wait_error) co_return wait_error;
+  }
 }
 
 // Reads one request into *parser; the first byte may already be buffered. Each step parses what
@@ -288,24 +282,20 @@ asio::awaitable<beast::error_code> read_request(Connection* connection, beast::f
                                                 bhttp::request_parser<bhttp::string_body>* parser,
                                                 std::chrono::milliseconds timeout) {
   connection->expire_after(timeout);
-  beast::error_code error;
-  for (;;) {
-    bhttp::read_header(*connection, *buffer, *parser, error);
-    if (!would_block(error)) break;
-    if (auto wait_error = co_await wait_until(connection, Connection::Awaiting::readable)) {
-      co_return wait_error;
-    }
-  }
+  const beast::error_code error = co_await until_not_blocked(
+      connection, Connection::Awaiting::readable, [connection, buffer, parser] {
+        beast::error_code step_error;
+        bhttp::read_header(*connection, *buffer, *parser, step_error);
+        return step_error;
+      });
   if (error || parser->is_done()) co_return error;
   connection->expire_after(timeout);
-  for (;;) {
-    bhttp::read(*connection, *buffer, *parser, error);
-    if (!would_block(error)) break;
-    if (auto wait_error = co_await wait_until(connection, Connection::Awaiting::readable)) {
-      co_return wait_error;
-    }
-  }
-  co_return error;
+  co_return co_await until_not_blocked(connection, Connection::Awaiting::readable,
+                                       [connection, buffer, parser] {
+                                         beast::error_code step_error;
+                                         bhttp::read(*connection, *buffer, *parser, step_error);
+                                         return step_error;
+                                       });
 }
 
 // Writes a response: synchronously while the socket takes it (almost always all of it), then,
@@ -313,33 +303,30 @@ asio::awaitable<beast::error_code> read_request(Connection* connection, beast::f
 // reusable string and goes out with the body in one sendmsg(); a chunked response goes through
 // Beast's serializer.
 asio::awaitable<beast::error_code> write_response(Connection* connection, Response& response) {
-  beast::error_code error;
   if (response.chunked()) {
     bhttp::response_serializer<bhttp::string_body> serializer(response);
-    for (;;) {
-      bhttp::write(*connection, serializer, error);
-      if (!would_block(error)) co_return error;
-      if (auto wait_error = co_await wait_until(connection, Connection::Awaiting::writable)) {
-        co_return wait_error;
-      }
-    }
+    co_return co_await until_not_blocked(connection, Connection::Awaiting::writable,
+                                         [connection, &serializer] {
+                                           beast::error_code step_error;
+                                           bhttp::write(*connection, serializer, step_error);
+                                           return step_error;
+                                         });
   }
   render_response_head(response, connection->head);
-  const std::string& head = connection->head;
-  const std::string& body = response.body();
-  std::size_t sent = 0;
-  while (sent < head.size() + body.size()) {
-    const std::array<asio::const_buffer, 2> rest{
-        asio::buffer(head) + std::min(sent, head.size()),
-        asio::buffer(body) + (sent > head.size() ? sent - head.size() : 0)};
-    sent += connection->write_some(rest, error);
-    if (!error) continue;
-    if (!would_block(error)) co_return error;
-    if (auto wait_error = co_await wait_until(connection, Connection::Awaiting::writable)) {
-      co_return wait_error;
-    }
-  }
-  co_return beast::error_code{};
+  std::size_t sent = 0;  // of head and body together
+  co_return co_await until_not_blocked(
+      connection, Connection::Awaiting::writable, [connection, &response, &sent] {
+        const std::string& head = connection->head;
+        const std::string& body = response.body();
+        beast::error_code step_error;
+        while (!step_error && sent < head.size() + body.size()) {
+          const std::array<asio::const_buffer, 2> rest{
+              asio::buffer(head) + std::min(sent, head.size()),
+              asio::buffer(body) + (sent > head.size() ? sent - head.size() : 0)};
+          sent += connection->write_some(rest, step_error);
+        }
+        return step_error;
+      });
 }
 
 asio::awaitable<void> answer_protocol_error(SessionEnvironment* environment, Connection* connection,
@@ -358,23 +345,16 @@ asio::awaitable<bool> await_next_request(Connection* connection, beast::flat_buf
   if (shard->closing_idle) co_return false;
   connection->idle = true;
   connection->expire_after(timeout);
-  for (;;) {
-    // The buffer grows only once input is there: an idle connection holds no read buffer.
-    if (connection->input_pending) {
-      beast::error_code error;
-      const std::size_t bytes = connection->read_some(buffer->prepare(1024), error);
-      if (!would_block(error)) {
-        connection->idle = false;
-        if (error) co_return false;
-        buffer->commit(bytes);
-        co_return true;
-      }
-    }
-    if (co_await wait_until(connection, Connection::Awaiting::readable)) {
-      connection->idle = false;
-      co_return false;
-    }
-  }
+  const beast::error_code error =
+      co_await until_not_blocked(connection, Connection::Awaiting::readable, [connection, buffer] {
+        // The buffer grows only once input is there: an idle connection holds no read buffer.
+        if (!connection->input_pending) return beast::error_code(asio::error::would_block);
+        beast::error_code step_error;
+        buffer->commit(connection->read_some(buffer->prepare(1024), step_error));
+        return step_error;
+      });
+  connection->idle = false;
+  co_return !error;
 }
 
 }  // namespace

@@ -20,14 +20,7 @@ namespace loadlab::load::engine {
 namespace asio = boost::asio;
 using boost::system::error_code;
 
-namespace {
-// Asio's would_block and try_again are EWOULDBLOCK and EAGAIN in the system category; comparing
-// values directly skips error_code's generic equivalence calls (this runs once or twice a request).
-bool would_block(const error_code& ec) noexcept {
-  return (ec.value() == EWOULDBLOCK || ec.value() == EAGAIN) &&
-         ec.category() == boost::system::system_category();
-}
-}  // namespace
+using http::would_block;
 
 std::string_view to_string(ExchangeError error) noexcept {
   switch (error) {
@@ -221,13 +214,7 @@ std::size_t Connection::send_some(const char* data, std::size_t size, error_code
 
 std::size_t Connection::receive_some(char* data, std::size_t size, error_code& ec) {
   if (polled_fd_ < 0) return socket_.read_some(asio::buffer(data, size), ec);
-  const ssize_t received = ::recv(polled_fd_, data, size, 0);
-  if (received > 0) {
-    ec.clear();
-    return static_cast<std::size_t>(received);
-  }
-  ec = received == 0 ? error_code(asio::error::eof) : http::socket_call_error(errno);
-  return 0;
+  return http::receive_some(polled_fd_, data, size, ec);
 }
 
 void Connection::receive_polled() {
