@@ -2,7 +2,6 @@
 #include "http/request_dispatch.hpp"
 
 #include <array>
-#include <charconv>
 #include <chrono>
 #include <exception>
 #include <nlohmann/json.hpp>
@@ -19,7 +18,7 @@
 namespace loadlab::http {
 namespace {
 
-constexpr std::size_t max_request_id_length = 128;
+constexpr std::size_t max_request_id_length = ResponseStamp::max_request_id_length;
 
 // 16 hex digits from a per-thread splitmix64 sequence: unique enough, cheap, no locking.
 std::string_view generate_request_id(std::array<char, 17>& out) noexcept {
@@ -46,41 +45,22 @@ bool acceptable_request_id(std::string_view id) noexcept {
   return true;
 }
 
-void stamp(Response& response, std::string_view request_id, core::Duration elapsed) {
-  // Seconds with six decimals, like the seed's "%.6f"; to_chars skips printf's locale and parsing.
-  std::array<char, 32> seconds{};
-  const auto [end, error] =
-      std::to_chars(seconds.data(), seconds.data() + seconds.size(),
-                    std::chrono::duration<double>(elapsed).count(), std::chars_format::fixed, 6);
-  response.set("X-Request-ID", request_id);
-  response.set("X-Process-Time",
-               std::string_view(seconds.data(), error == std::errc{} ? end - seconds.data() : 0));
-}
-
 double seconds_of(core::Duration elapsed) {
   return std::chrono::duration<double>(elapsed).count();
 }
 
-asio::awaitable<Response> call_handler(SessionEnvironment* environment, const Handler* handler,
-                                       RequestContext* context) {
-  try {
-    if (environment->workers != nullptr) {
-      co_return co_await environment->workers->run(handler, context);
-    }
-    co_return co_await (*handler)(*context);
-  } catch (const std::exception& error) {
-    co_return error_response(Status::internal_server_error,
-                             nlohmann::json{{"error", "internal error"}, {"detail", error.what()}},
-                             context->request.version());
-  }
+Response internal_error(const std::exception& error, unsigned version) {
+  return error_response(Status::internal_server_error,
+                        nlohmann::json{{"error", "internal error"}, {"detail", error.what()}},
+                        version);
 }
 
 }  // namespace
 
 asio::awaitable<Response> dispatch_request(SessionEnvironment* environment, Request* request,
+                                           core::TimePoint received_at, ResponseStamp* stamp,
                                            asio::any_io_executor executor) {
   core::Clock& clock = *environment->clock;
-  const core::TimePoint received_at = clock.now();
   environment->state->request_started();
   environment->metrics->inflight().inc();
 
@@ -110,19 +90,33 @@ asio::awaitable<Response> dispatch_request(SessionEnvironment* environment, Requ
                            received_at,
                            deadline_after ? received_at + *deadline_after : core::TimePoint::max(),
                            executor};
-    if (environment->gate == nullptr) {
-      response = co_await call_handler(environment, &match.route->handler, &context);
+    // Admission happens here, before the request waits for a worker or does any work.
+    GateDecision decision;
+    if (environment->gate != nullptr) decision = environment->gate->enter(context);
+    if (decision.rejection) {
+      response = std::move(*decision.rejection);
     } else {
-      // Admission happens here, before the request waits for a worker or does any work.
-      GateDecision decision = environment->gate->enter(context);
-      if (decision.rejection) {
-        response = std::move(*decision.rejection);
-      } else {
-        response = co_await call_handler(
-            environment, &(*environment->gated_handlers)[match.route->index], &context);
+      // Called here rather than in a helper coroutine: each coroutine level is one more frame to
+      // allocate and resume per request.
+      try {
+        if (environment->workers != nullptr) {
+          // The gated handler checks RequestGate::on_start on the worker, just before it starts.
+          const Handler* handler = environment->gate != nullptr
+                                       ? &(*environment->gated_handlers)[match.route->index]
+                                       : &match.route->handler;
+          response = co_await environment->workers->run(handler, &context);
+        } else if (std::optional<Response> early = environment->gate != nullptr
+                                                       ? environment->gate->on_start(context)
+                                                       : std::nullopt) {
+          response = std::move(*early);
+        } else {
+          response = co_await match.route->handler(context);
+        }
+      } catch (const std::exception& error) {
+        response = internal_error(error, request->version());
       }
-      if (decision.ticket) decision.ticket->finish(response.result_int());
     }
+    if (decision.ticket) decision.ticket->finish(response.result_int());
   } else if (match.outcome == RouteMatch::Outcome::method_not_allowed) {
     response = Router::method_not_allowed(request->method(), match.allow, request->version());
   } else {
@@ -130,7 +124,7 @@ asio::awaitable<Response> dispatch_request(SessionEnvironment* environment, Requ
   }
 
   const core::Duration elapsed = clock.now() - received_at;
-  stamp(response, request_id, elapsed);
+  *stamp = ResponseStamp(request_id, elapsed);
   environment->metrics->record(match.route, request->method(), response.result_int(),
                                seconds_of(elapsed));
   environment->metrics->inflight().dec();
@@ -138,12 +132,12 @@ asio::awaitable<Response> dispatch_request(SessionEnvironment* environment, Requ
   co_return response;
 }
 
-void finish_protocol_error(SessionEnvironment& environment, Response& response, Verb method,
-                           core::TimePoint started) {
+ResponseStamp finish_protocol_error(SessionEnvironment& environment, const Response& response,
+                                    Verb method, core::TimePoint started) {
   std::array<char, 17> generated{};
   const core::Duration elapsed = environment.clock->now() - started;
-  stamp(response, generate_request_id(generated), elapsed);
   environment.metrics->record(nullptr, method, response.result_int(), seconds_of(elapsed));
+  return ResponseStamp(generate_request_id(generated), elapsed);
 }
 
 }  // namespace loadlab::http

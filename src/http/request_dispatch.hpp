@@ -6,18 +6,22 @@
 #include <boost/asio/awaitable.hpp>
 
 #include "http/message.hpp"
+#include "http/response_head.hpp"
 
 namespace loadlab::http {
 
 struct SessionEnvironment;
 
-// *request must outlive the call (it lives in the awaiting session).
+// *request and *stamp must outlive the call (they live in the awaiting session). `received_at`
+// is when the request head was complete. The response comes back without X-Request-ID and
+// X-Process-Time: they are in *stamp, for the session to send with the head.
 asio::awaitable<Response> dispatch_request(SessionEnvironment* environment, Request* request,
+                                           core::TimePoint received_at, ResponseStamp* stamp,
                                            asio::any_io_executor executor);
 
-// Adds X-Request-ID and X-Process-Time and records metrics for a response the server produced
-// without a route (protocol errors such as 400, 413, 431).
-void finish_protocol_error(SessionEnvironment& environment, Response& response, Verb method,
-                           core::TimePoint started);
+// Stamps a response the server produced without a route (protocol errors such as 400, 413, 431)
+// and records its metrics.
+ResponseStamp finish_protocol_error(SessionEnvironment& environment, const Response& response,
+                                    Verb method, core::TimePoint started);
 
 }  // namespace loadlab::http

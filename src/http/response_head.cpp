@@ -1,11 +1,28 @@
 // Response head rendering (see response_head.hpp).
 #include "http/response_head.hpp"
 
+#include <algorithm>
 #include <charconv>
+#include <chrono>
 
 namespace loadlab::http {
 
-void render_response_head(const Response& response, std::string& out) {
+ResponseStamp::ResponseStamp(std::string_view request_id, core::Duration elapsed) noexcept {
+  id_size_ = static_cast<std::uint8_t>(std::min(request_id.size(), id_.size()));
+  std::copy_n(request_id.data(), id_size_, id_.data());
+  // to_chars skips printf's locale and format parsing.
+  const auto [end, error] =
+      std::to_chars(seconds_.data(), seconds_.data() + seconds_.size(),
+                    std::chrono::duration<double>(elapsed).count(), std::chars_format::fixed, 6);
+  seconds_size_ = static_cast<std::uint8_t>(error == std::errc{} ? end - seconds_.data() : 0);
+}
+
+void ResponseStamp::apply_to(Response& response) const {
+  response.set("X-Request-ID", request_id());
+  response.set("X-Process-Time", process_time());
+}
+
+void render_response_head(const Response& response, const ResponseStamp* stamp, std::string& out) {
   out.clear();
   const unsigned version = response.version();
   out += "HTTP/";
@@ -23,6 +40,13 @@ void render_response_head(const Response& response, std::string& out) {
     out += field.name_string();
     out += ": ";
     out += field.value();
+    out += "\r\n";
+  }
+  if (stamp != nullptr) {
+    out += "X-Request-ID: ";
+    out += stamp->request_id();
+    out += "\r\nX-Process-Time: ";
+    out += stamp->process_time();
     out += "\r\n";
   }
   out += "\r\n";

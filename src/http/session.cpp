@@ -18,6 +18,7 @@
 #include <boost/beast/http/write.hpp>
 #include <cerrno>
 #include <cstddef>
+#include <ctime>
 #include <memory>
 #include <new>
 #include <nlohmann/json.hpp>
@@ -91,7 +92,8 @@ class WaitHandler {
 // The watchdog wakes at most every `check_interval` and, once the deadline has passed, shuts the
 // socket down: the shutdown is itself an edge, so a waiting session resumes and sees the end of
 // the stream. Moving the deadline costs an assignment, not a timer operation (the interval is
-// never longer than any timeout, so a new deadline always lies after the watchdog's next wake-up).
+// never longer than any timeout, so a new deadline lies after the watchdog's next wake-up, give or
+// take the coarse clock's tick).
 struct Connection final : ReadinessPoller::Watcher {
   enum class Awaiting : std::uint8_t { nothing, readable, writable };
 
@@ -102,8 +104,15 @@ struct Connection final : ReadinessPoller::Watcher {
     if (fd >= 0) ::close(fd);
   }
 
-  void expire_after(std::chrono::milliseconds timeout) {
-    deadline = std::chrono::steady_clock::now() + timeout;
+  // From the coarse monotonic clock: the same clock as steady_clock, read without asking the
+  // (virtualised) clock source, and up to a scheduler tick (a few ms) behind, so a deadline may
+  // come that much early. Three deadlines move per request; timeouts are many milliseconds.
+  void expire_after(std::chrono::milliseconds timeout) { deadline = coarse_now() + timeout; }
+  static SteadyTime coarse_now() noexcept {
+    timespec now{};
+    ::clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+    return SteadyTime(std::chrono::duration_cast<SteadyTime::duration>(
+        std::chrono::seconds(now.tv_sec) + std::chrono::nanoseconds(now.tv_nsec)));
   }
   void no_deadline() { deadline = SteadyTime::max(); }
 
@@ -260,101 +269,100 @@ std::string_view message_for(Status status) {
   }
 }
 
-// Runs a non-blocking step until it no longer would block: after each would_block, waits for the
-// socket's next edge (`what`), under the connection's current deadline. Returns the step's error
-// (none when it finished) or the wait's.
+// Each step below is synchronous and non-blocking: it does what the socket allows and reports
+// would_block when it must wait. Nearly always a step finishes at once (the request is all there;
+// the socket takes the whole response), and then no coroutine is created: every coroutine level
+// costs a frame to allocate and a resumption per request.
+//
+// After a step would have blocked: waits for the socket's next edge (`what`) and runs the step
+// again until it no longer would block, under the connection's current deadline. The step is
+// moved in with whatever progress it has made. Returns the step's error (none when it finished)
+// or the wait's.
 template <class Step>
-asio::awaitable<beast::error_code> until_not_blocked(Connection* connection,
-                                                     Connection::Awaiting what, Step step) {
+asio::awaitable<beast::error_code> continue_when_ready(Connection* connection,
+                                                       Connection::Awaiting what, Step step) {
   for (;;) {
-    const beast::error_code error = step();
-    if (!would_block(error)) co_return error;
     auto [wait_error] =
         co_await connection->async_wait_until(what, asio::as_tuple(asio::use_awaitable));
     if (wait_error) co_return wait_error;
+    const beast::error_code error = step();
+    if (!would_block(error)) co_return error;
   }
 }
 
-// Reads one request into *parser; the first byte may already be buffered. Each step parses what
-// is there synchronously and waits only when the request is not all there yet (under the
-// header-read deadline, which also bounds a slow body).
-asio::awaitable<beast::error_code> read_request(Connection* connection, beast::flat_buffer* buffer,
-                                                bhttp::request_parser<bhttp::string_body>* parser,
-                                                std::chrono::milliseconds timeout) {
-  connection->expire_after(timeout);
-  const beast::error_code error = co_await until_not_blocked(
-      connection, Connection::Awaiting::readable, [connection, buffer, parser] {
-        beast::error_code step_error;
-        bhttp::read_header(*connection, *buffer, *parser, step_error);
-        return step_error;
-      });
-  if (error || parser->is_done()) co_return error;
-  connection->expire_after(timeout);
-  co_return co_await until_not_blocked(connection, Connection::Awaiting::readable,
-                                       [connection, buffer, parser] {
-                                         beast::error_code step_error;
-                                         bhttp::read(*connection, *buffer, *parser, step_error);
-                                         return step_error;
-                                       });
-}
+// Reads one request into *parser, the head under the header-read deadline and then the body under
+// a fresh one (the caller sets the first). The first byte may already be buffered.
+struct ReadRequest {
+  Connection* connection;
+  beast::flat_buffer* buffer;
+  bhttp::request_parser<bhttp::string_body>* parser;
+  std::chrono::milliseconds timeout;
 
-// Writes a response: synchronously while the socket takes it (almost always all of it), then,
-// after each EPOLLOUT edge, from where it stopped. The head is rendered into the connection's
-// reusable string and goes out with the body in one sendmsg(); a chunked response goes through
-// Beast's serializer.
-asio::awaitable<beast::error_code> write_response(Connection* connection, Response& response) {
-  if (response.chunked()) {
-    bhttp::response_serializer<bhttp::string_body> serializer(response);
-    co_return co_await until_not_blocked(connection, Connection::Awaiting::writable,
-                                         [connection, &serializer] {
-                                           beast::error_code step_error;
-                                           bhttp::write(*connection, serializer, step_error);
-                                           return step_error;
-                                         });
+  beast::error_code operator()() const {
+    beast::error_code error;
+    if (!parser->is_header_done()) {
+      bhttp::read_header(*connection, *buffer, *parser, error);
+      if (error) return error;
+      if (!parser->is_done()) connection->expire_after(timeout);
+    }
+    if (!parser->is_done()) bhttp::read(*connection, *buffer, *parser, error);
+    return error;
   }
-  render_response_head(response, connection->head);
+};
+
+// Writes a response's rendered head and its body with as few sendmsg() calls as the socket
+// allows (almost always one), from where the last call stopped.
+struct WriteResponse {
+  Connection* connection;
+  const Response* response;
   std::size_t sent = 0;  // of head and body together
-  co_return co_await until_not_blocked(
-      connection, Connection::Awaiting::writable, [connection, &response, &sent] {
-        const std::string& head = connection->head;
-        const std::string& body = response.body();
-        beast::error_code step_error;
-        while (!step_error && sent < head.size() + body.size()) {
-          const std::array<asio::const_buffer, 2> rest{
-              asio::buffer(head) + std::min(sent, head.size()),
-              asio::buffer(body) + (sent > head.size() ? sent - head.size() : 0)};
-          sent += connection->write_some(rest, step_error);
-        }
-        return step_error;
-      });
+
+  beast::error_code operator()() {
+    const std::string& head = connection->head;
+    const std::string& body = response->body();
+    beast::error_code error;
+    while (!error && sent < head.size() + body.size()) {
+      const std::array<asio::const_buffer, 2> rest{
+          asio::buffer(head) + std::min(sent, head.size()),
+          asio::buffer(body) + (sent > head.size() ? sent - head.size() : 0)};
+      sent += connection->write_some(rest, error);
+    }
+    return error;
+  }
+};
+
+// A chunked response goes through Beast's serializer (which lives in this rare coroutine's frame).
+asio::awaitable<beast::error_code> write_chunked_response(Connection* connection,
+                                                          Response& response,
+                                                          const ResponseStamp& stamp) {
+  stamp.apply_to(response);
+  bhttp::response_serializer<bhttp::string_body> serializer(response);
+  const auto step = [connection, &serializer] {
+    beast::error_code error;
+    bhttp::write(*connection, serializer, error);
+    return error;
+  };
+  const beast::error_code error = step();
+  if (!would_block(error)) co_return error;
+  co_return co_await continue_when_ready(connection, Connection::Awaiting::writable, step);
 }
 
-asio::awaitable<void> answer_protocol_error(SessionEnvironment* environment, Connection* connection,
-                                            Status status, Verb method, core::TimePoint started) {
+// The answer to a request that could not be read (400, 413, 431), stamped and counted; timed
+// from the error, since such a request has no complete head.
+Response protocol_error_response(SessionEnvironment* environment, Status status, Verb method,
+                                 ResponseStamp* stamp) {
   Response response = error_response(status, message_for(status));
-  response.keep_alive(false);
-  finish_protocol_error(*environment, response, method, started);
-  connection->expire_after(environment->options->idle_timeout);
-  co_await write_response(connection, response);
+  *stamp = finish_protocol_error(*environment, response, method, environment->clock->now());
+  return response;
 }
 
-// Waits (idle deadline) until the next request's first byte is buffered; false: close instead.
-asio::awaitable<bool> await_next_request(Connection* connection, beast::flat_buffer* buffer,
-                                         IoShard* shard, std::chrono::milliseconds timeout) {
-  if (buffer->size() > 0) co_return true;
-  if (shard->closing_idle) co_return false;
-  connection->idle = true;
-  connection->expire_after(timeout);
-  const beast::error_code error =
-      co_await until_not_blocked(connection, Connection::Awaiting::readable, [connection, buffer] {
-        // The buffer grows only once input is there: an idle connection holds no read buffer.
-        if (!connection->input_pending) return beast::error_code(asio::error::would_block);
-        beast::error_code step_error;
-        buffer->commit(connection->read_some(buffer->prepare(1024), step_error));
-        return step_error;
-      });
-  connection->idle = false;
-  co_return !error;
+// Reads up to 1 KiB once input is there; the buffer grows only then, so an idle connection holds
+// no read buffer.
+beast::error_code read_first_bytes(Connection* connection, beast::flat_buffer* buffer) {
+  if (!connection->input_pending) return asio::error::would_block;
+  beast::error_code error;
+  buffer->commit(connection->read_some(buffer->prepare(1024), error));
+  return error;
 }
 
 }  // namespace
@@ -383,40 +391,73 @@ asio::awaitable<void> run_session(tcp::socket socket, SessionEnvironment* enviro
   beast::flat_buffer buffer;
   bool first_request = true;
   while (!connection->finished) {
-    const auto wait = first_request ? options.header_read_timeout : options.idle_timeout;
-    if (!co_await await_next_request(connection.get(), &buffer, shard, wait)) break;
+    // The next request's first byte, under the idle deadline (the header-read one at first).
+    // This wait is the one most requests do make, so it is written out here rather than in a
+    // helper coroutine.
+    if (buffer.size() == 0) {
+      if (shard->closing_idle) break;
+      connection->idle = true;
+      connection->expire_after(first_request ? options.header_read_timeout : options.idle_timeout);
+      beast::error_code error = read_first_bytes(connection.get(), &buffer);
+      while (would_block(error)) {
+        auto [wait_error] = co_await connection->async_wait_until(
+            Connection::Awaiting::readable, asio::as_tuple(asio::use_awaitable));
+        error = wait_error ? wait_error : read_first_bytes(connection.get(), &buffer);
+      }
+      connection->idle = false;
+      if (error) break;
+    }
     first_request = false;
 
-    const core::TimePoint started = environment->clock->now();
     bhttp::request_parser<bhttp::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
     parser.body_limit(options.max_body_bytes);
-    const beast::error_code read_error =
-        co_await read_request(connection.get(), &buffer, &parser, options.header_read_timeout);
+    connection->expire_after(options.header_read_timeout);
+    const ReadRequest read{connection.get(), &buffer, &parser, options.header_read_timeout};
+    beast::error_code read_error = read();
+    if (would_block(read_error)) {
+      read_error =
+          co_await continue_when_ready(connection.get(), Connection::Awaiting::readable, read);
+    }
+    Request& request = parser.get();
+    ResponseStamp stamp;
+    Response response;
+    bool keep_alive = false;
     if (read_error) {
       const std::optional<Status> status = status_for_read_error(read_error);
-      if (status && !connection->timed_out) {
-        const Verb method = parser.is_header_done() ? parser.get().method() : Verb::unknown;
-        co_await answer_protocol_error(environment, connection.get(), *status, method, started);
+      if (!status || connection->timed_out) break;
+      const Verb method = parser.is_header_done() ? request.method() : Verb::unknown;
+      response = protocol_error_response(environment, *status, method, &stamp);
+    } else {
+      connection->no_deadline();
+      response = co_await dispatch_request(environment, &request, environment->clock->now(), &stamp,
+                                           shard->context.get_executor());
+      if (const auto abort = response.find(abort_connection_header);
+          abort != response.end() && abort->value() == "reset") {
+        // SO_LINGER with a zero timeout turns close() into a RST: the peer sees "connection
+        // reset".
+        connection->reset_on_close = true;
+        break;
       }
-      break;
+      keep_alive = request.keep_alive() && response.keep_alive() && !environment->state->draining();
     }
-
-    Request& request = parser.get();
-    connection->no_deadline();
-    Response response =
-        co_await dispatch_request(environment, &request, shard->context.get_executor());
-    if (const auto abort = response.find(abort_connection_header);
-        abort != response.end() && abort->value() == "reset") {
-      // SO_LINGER with a zero timeout turns close() into a RST: the peer sees "connection reset".
-      connection->reset_on_close = true;
-      break;
-    }
-    const bool keep_alive =
-        request.keep_alive() && response.keep_alive() && !environment->state->draining();
     response.keep_alive(keep_alive);
+
+    // The head is rendered into the connection's reusable string and goes out with the body in
+    // one sendmsg().
     connection->expire_after(options.idle_timeout);
-    const beast::error_code write_error = co_await write_response(connection.get(), response);
+    beast::error_code write_error;
+    if (response.chunked()) {
+      write_error = co_await write_chunked_response(connection.get(), response, stamp);
+    } else {
+      render_response_head(response, &stamp, connection->head);
+      WriteResponse write{connection.get(), &response};
+      write_error = write();
+      if (would_block(write_error)) {
+        write_error =
+            co_await continue_when_ready(connection.get(), Connection::Awaiting::writable, write);
+      }
+    }
     if (write_error || !keep_alive) break;
   }
 

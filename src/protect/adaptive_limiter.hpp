@@ -58,6 +58,7 @@ class AdaptivePermit {
   ~AdaptivePermit() { complete(CallOutcome::ignored); }
 
   void complete(CallOutcome outcome) noexcept;
+  [[nodiscard]] bool holds() const noexcept { return owner_ != nullptr; }
 
  private:
   AdaptiveLimiter* owner_ = nullptr;

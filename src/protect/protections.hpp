@@ -31,6 +31,8 @@ class RequestAdmission {
     adaptive_.complete(outcome);
     shed_.release();
   }
+  // False when no protection took anything (shedding and the adaptive limit both off).
+  [[nodiscard]] bool holds() const noexcept { return shed_.holds() || adaptive_.holds(); }
 
  private:
   friend class Protections;

@@ -23,8 +23,7 @@ class AdmissionTicket final : public http::GateTicket {
   protect::RequestAdmission admission_;
 };
 
-std::optional<std::string_view> header_value(const http::Request& request,
-                                             std::string_view name) {
+std::optional<std::string_view> header_value(const http::Request& request, std::string_view name) {
   const auto it = request.find(name);
   if (it == request.end()) return std::nullopt;
   return std::string_view(it->value());
@@ -33,8 +32,8 @@ std::optional<std::string_view> header_value(const http::Request& request,
 }  // namespace
 
 bool is_exempt_route(std::string_view route) noexcept {
-  return route == "/metrics" || route == "/health" || route == "/healthz" ||
-         route == "/liveness" || route == "/readiness" || route.starts_with("/admin/");
+  return route == "/metrics" || route == "/health" || route == "/healthz" || route == "/liveness" ||
+         route == "/readiness" || route.starts_with("/admin/");
 }
 
 http::Response rejection_response(const protect::Rejection& rejection, unsigned version) {
@@ -88,7 +87,9 @@ http::GateDecision ProtectionGate::enter(http::RequestContext& context) {
     decision.rejection = rejection_response(admission.error(), version);
     return decision;
   }
-  decision.ticket = std::make_unique<AdmissionTicket>(std::move(*admission));
+  // Nothing to give back (shedding and the adaptive limit off): no ticket to allocate.
+  if (admission->holds())
+    decision.ticket = std::make_unique<AdmissionTicket>(std::move(*admission));
   return decision;
 }
 

@@ -18,7 +18,7 @@ std::string beast_bytes(const Response& response) {
 
 std::string rendered_bytes(const Response& response) {
   std::string head;
-  render_response_head(response, head);
+  render_response_head(response, nullptr, head);
   return head + response.body();
 }
 
@@ -51,8 +51,30 @@ TEST(ResponseHead, MatchesBeastForHttp10ErrorsCustomReasonsAndEmptyBodies) {
 TEST(ResponseHead, ReusesTheStringAndReplacesItsContent) {
   std::string head = "left over from the previous response";
   Response response(Status::no_content, 11);
-  render_response_head(response, head);
+  render_response_head(response, nullptr, head);
   EXPECT_EQ(head, "HTTP/1.1 204 No Content\r\n\r\n");
+}
+
+TEST(ResponseHead, AStampIsRenderedAsTheFieldsItWouldSet) {
+  Response response = json_response(Status::ok, nlohmann::json{{"message", "fast response"}});
+  response.keep_alive(true);
+  const ResponseStamp stamp("0123456789abcdef", std::chrono::microseconds(1'234'567));
+  EXPECT_EQ(stamp.request_id(), "0123456789abcdef");
+  EXPECT_EQ(stamp.process_time(), "1.234567");
+
+  std::string head;
+  render_response_head(response, &stamp, head);
+  Response stamped = response;
+  stamp.apply_to(stamped);
+  EXPECT_EQ(head + response.body(), beast_bytes(stamped));
+}
+
+TEST(ResponseHead, AStampKeepsAtMostTheLongestAcceptedRequestId) {
+  const std::string long_id(ResponseStamp::max_request_id_length + 10, 'x');
+  const ResponseStamp stamp(long_id, std::chrono::nanoseconds(400));
+  EXPECT_EQ(stamp.request_id(), long_id.substr(0, ResponseStamp::max_request_id_length));
+  EXPECT_EQ(stamp.process_time(), "0.000000");
+  EXPECT_EQ(ResponseStamp().request_id(), "");
 }
 
 }  // namespace
