@@ -68,6 +68,8 @@ class ReadinessPoller {
   void arm();
   void deliver_ready();
 
+  static constexpr int max_rounds_per_wake = 8;
+
   boost::asio::posix::stream_descriptor epoll_;
   bool waiting_ = false;
   bool stopped_ = false;
