@@ -58,6 +58,9 @@ struct RequestContext {
 };
 
 using Handler = std::function<asio::awaitable<Response>(RequestContext&)>;
+// A handler that answers without waiting (health probes, fixed answers): a plain call, so in the
+// async model such a request costs no coroutine frame.
+using ImmediateHandler = std::function<Response(RequestContext&)>;
 
 // A handler sets this response header (value "reset") to have the session drop the connection
 // with a TCP reset instead of answering: the downstream role's connection-reset fault.

@@ -57,79 +57,95 @@ Response internal_error(const std::exception& error, unsigned version) {
 
 }  // namespace
 
-asio::awaitable<Response> dispatch_request(SessionEnvironment* environment, Request* request,
-                                           core::TimePoint received_at, ResponseStamp* stamp,
-                                           asio::any_io_executor executor) {
-  core::Clock& clock = *environment->clock;
-  environment->state->request_started();
-  environment->metrics->inflight().inc();
+RequestDispatch::RequestDispatch(SessionEnvironment& environment, const Request& request,
+                                 core::TimePoint received_at, asio::any_io_executor executor)
+    : environment_(environment),
+      request_(request),
+      received_at_(received_at),
+      executor_(std::move(executor)) {
+  environment_.state->request_started();
+  environment_.metrics->inflight().inc();
+}
 
-  const std::string_view target = request->target();
+RequestDispatch::~RequestDispatch() {
+  // A session destroyed while its handler runs (the server stopped) still leaves the counts right.
+  if (!finished_) {
+    environment_.metrics->inflight().dec();
+    environment_.state->request_finished();
+  }
+}
+
+std::optional<Response> RequestDispatch::start() {
+  const std::string_view target = request_.target();
   const std::size_t question = target.find('?');
-  const std::string_view path = target.substr(0, question);
-  const std::string_view query_text =
-      question == std::string_view::npos ? std::string_view{} : target.substr(question + 1);
+  path_ = target.substr(0, question);
 
-  std::array<char, 17> generated{};
-  const auto incoming = request->find("X-Request-ID");
-  const std::string_view request_id =
-      incoming != request->end() && acceptable_request_id(incoming->value())
-          ? std::string_view(incoming->value())
-          : generate_request_id(generated);
+  const auto incoming = request_.find("X-Request-ID");
+  request_id_ = incoming != request_.end() && acceptable_request_id(incoming->value())
+                    ? std::string_view(incoming->value())
+                    : generate_request_id(generated_id_);
 
-  const RouteMatch match = environment->router->match(request->method(), path);
-  Response response;
-  if (match.outcome == RouteMatch::Outcome::found) {
-    const QueryParams query = parse_query(query_text);
-    const auto& deadline_after = environment->options->request_deadline;
-    RequestContext context{*request,
-                           path,
-                           query,
-                           match.route->path,
-                           request_id,
-                           received_at,
-                           deadline_after ? received_at + *deadline_after : core::TimePoint::max(),
-                           executor};
-    // Admission happens here, before the request waits for a worker or does any work.
-    GateDecision decision;
-    if (environment->gate != nullptr) decision = environment->gate->enter(context);
-    if (decision.rejection) {
-      response = std::move(*decision.rejection);
-    } else {
-      // Called here rather than in a helper coroutine: each coroutine level is one more frame to
-      // allocate and resume per request.
-      try {
-        if (environment->workers != nullptr) {
-          // The gated handler checks RequestGate::on_start on the worker, just before it starts.
-          const Handler* handler = environment->gate != nullptr
-                                       ? &(*environment->gated_handlers)[match.route->index]
-                                       : &match.route->handler;
-          response = co_await environment->workers->run(handler, &context);
-        } else if (std::optional<Response> early = environment->gate != nullptr
-                                                       ? environment->gate->on_start(context)
-                                                       : std::nullopt) {
-          response = std::move(*early);
-        } else {
-          response = co_await match.route->handler(context);
-        }
-      } catch (const std::exception& error) {
-        response = internal_error(error, request->version());
-      }
-    }
-    if (decision.ticket) decision.ticket->finish(response.result_int());
-  } else if (match.outcome == RouteMatch::Outcome::method_not_allowed) {
-    response = Router::method_not_allowed(request->method(), match.allow, request->version());
-  } else {
-    response = Router::not_found(path, request->version());
+  match_ = environment_.router->match(request_.method(), path_);
+  if (match_.outcome == RouteMatch::Outcome::method_not_allowed) {
+    return Router::method_not_allowed(request_.method(), match_.allow, request_.version());
+  }
+  if (match_.outcome != RouteMatch::Outcome::found) {
+    return Router::not_found(path_, request_.version());
   }
 
-  const core::Duration elapsed = clock.now() - received_at;
-  *stamp = ResponseStamp(request_id, elapsed);
-  environment->metrics->record(match.route, request->method(), response.result_int(),
+  if (question != std::string_view::npos) query_ = parse_query(target.substr(question + 1));
+  const auto& deadline_after = environment_.options->request_deadline;
+  context_.emplace(request_, path_, query_, match_.route->path, request_id_, received_at_,
+                   deadline_after ? received_at_ + *deadline_after : core::TimePoint::max(),
+                   executor_);
+  if (environment_.gate != nullptr) {
+    // Admission happens here, before the request waits for a worker or does any work.
+    GateDecision decision = environment_.gate->enter(*context_);
+    ticket_ = std::move(decision.ticket);
+    if (decision.rejection) return std::move(decision.rejection);
+  }
+  if (environment_.workers != nullptr || !match_.route->immediate) return std::nullopt;
+  // A route that answers at once, in the async model: its gate check and its call, here.
+  if (environment_.gate != nullptr) {
+    if (std::optional<Response> early = environment_.gate->on_start(*context_)) return early;
+  }
+  try {
+    return match_.route->immediate(*context_);
+  } catch (const std::exception& error) {
+    return internal_error(error, request_.version());
+  }
+}
+
+asio::awaitable<Response> RequestDispatch::call_handler() {
+  try {
+    if (environment_.workers != nullptr) {
+      // The gated handler checks RequestGate::on_start on the worker, just before it starts.
+      const Handler* handler = environment_.gate != nullptr
+                                   ? &(*environment_.gated_handlers)[match_.route->index]
+                                   : &match_.route->handler;
+      co_return co_await environment_.workers->run(handler, &*context_);
+    }
+    if (environment_.gate != nullptr) {
+      if (std::optional<Response> early = environment_.gate->on_start(*context_)) {
+        co_return std::move(*early);
+      }
+    }
+    co_return co_await match_.route->handler(*context_);
+  } catch (const std::exception& error) {
+    co_return internal_error(error, request_.version());
+  }
+}
+
+ResponseStamp RequestDispatch::finish(const Response& response) {
+  if (ticket_) ticket_->finish(response.result_int());
+  ticket_.reset();
+  const core::Duration elapsed = environment_.clock->now() - received_at_;
+  environment_.metrics->record(match_.route, request_.method(), response.result_int(),
                                seconds_of(elapsed));
-  environment->metrics->inflight().dec();
-  environment->state->request_finished();
-  co_return response;
+  environment_.metrics->inflight().dec();
+  environment_.state->request_finished();
+  finished_ = true;
+  return ResponseStamp(request_id_, elapsed);
 }
 
 ResponseStamp finish_protocol_error(SessionEnvironment& environment, const Response& response,

@@ -2,22 +2,60 @@
 // worker), X-Request-ID / X-Process-Time headers and the request metrics.
 #pragma once
 
+#include <array>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <memory>
+#include <optional>
+#include <string_view>
 
 #include "http/message.hpp"
+#include "http/request_gate.hpp"
 #include "http/response_head.hpp"
+#include "http/router.hpp"
 
 namespace loadlab::http {
 
 struct SessionEnvironment;
 
-// *request and *stamp must outlive the call (they live in the awaiting session). `received_at`
-// is when the request head was complete. The response comes back without X-Request-ID and
-// X-Process-Time: they are in *stamp, for the session to send with the head.
-asio::awaitable<Response> dispatch_request(SessionEnvironment* environment, Request* request,
-                                           core::TimePoint received_at, ResponseStamp* stamp,
-                                           asio::any_io_executor executor);
+// One request's way from its parsed head to the stamped response: routing, the request id,
+// admission by the gate, the handler (on the connection's executor, or on a worker in the
+// threaded model), the metrics. It lives in the session's frame; the request must outlive it.
+//
+// It is three calls rather than one coroutine so that a request whose answer needs no waiting
+// (a miss, a refusal, or a route that answers at once in the async model) costs no coroutine
+// frame: the session awaits call_handler() only when start() had no answer.
+class RequestDispatch {
+ public:
+  // `received_at`: when the request head was complete.
+  RequestDispatch(SessionEnvironment& environment, const Request& request,
+                  core::TimePoint received_at, asio::any_io_executor executor);
+  RequestDispatch(const RequestDispatch&) = delete;
+  RequestDispatch& operator=(const RequestDispatch&) = delete;
+  ~RequestDispatch();
+
+  // The response when it is known without waiting; nullopt: await call_handler().
+  std::optional<Response> start();
+  // Runs the matched route's handler (after start() returned nullopt); an exception is a 500.
+  asio::awaitable<Response> call_handler();
+  // Ends the request (admission released, metrics recorded) and returns its X-Request-ID and
+  // X-Process-Time, which the session sends with the head.
+  ResponseStamp finish(const Response& response);
+
+ private:
+  SessionEnvironment& environment_;
+  const Request& request_;
+  core::TimePoint received_at_;
+  asio::any_io_executor executor_;
+  std::string_view path_;
+  QueryParams query_;
+  std::array<char, 17> generated_id_{};
+  std::string_view request_id_;
+  RouteMatch match_;
+  std::optional<RequestContext> context_;  // once routed
+  std::unique_ptr<GateTicket> ticket_;
+  bool finished_ = false;
+};
 
 // Stamps a response the server produced without a route (protocol errors such as 400, 413, 431)
 // and records its metrics.

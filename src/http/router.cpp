@@ -6,6 +6,25 @@
 
 namespace loadlab::http {
 
+namespace {
+
+// The awaitable face of an immediate handler: what a worker runs in the threaded model.
+struct AwaitImmediate {
+  const ImmediateHandler* immediate;  // the route's own, at a stable address
+  asio::awaitable<Response> operator()(RequestContext& context) const {
+    co_return (*immediate)(context);
+  }
+};
+
+}  // namespace
+
+void Router::add(Verb method, std::string path, ImmediateHandler handler) {
+  add(method, std::move(path), Handler{});
+  Route& route = routes_.back();
+  route.immediate = std::move(handler);
+  route.handler = AwaitImmediate{&route.immediate};
+}
+
 void Router::add(Verb method, std::string path, Handler handler) {
   PathEntry& entry = paths_[path];
   for (const Route* existing : entry.routes) {
@@ -14,7 +33,7 @@ void Router::add(Verb method, std::string path, Handler handler) {
           "route registered twice: " + std::string(beast::http::to_string(method)) + " " + path);
     }
   }
-  routes_.push_back(Route{method, path, std::move(handler), routes_.size()});
+  routes_.push_back(Route{method, path, std::move(handler), {}, routes_.size()});
   entry.routes.push_back(&routes_.back());
   if (!entry.allow.empty()) entry.allow += ", ";
   entry.allow += beast::http::to_string(method);

@@ -15,9 +15,10 @@ namespace loadlab::http {
 
 struct Route {
   Verb method;
-  std::string path;  // also the bounded "path" label of the request metrics
-  Handler handler;
-  std::size_t index = 0;  // dense, 0..route_count()-1: lets the server keep per-route state
+  std::string path;            // also the bounded "path" label of the request metrics
+  Handler handler;             // always set (for an immediate route, it calls `immediate`)
+  ImmediateHandler immediate;  // set for routes that answer without waiting
+  std::size_t index = 0;       // dense, 0..route_count()-1: lets the server keep per-route state
 };
 
 struct RouteMatch {
@@ -31,7 +32,11 @@ class Router {
  public:
   // Throws std::invalid_argument when (method, path) is already registered (a start-up error).
   void add(Verb method, std::string path, Handler handler);
+  void add(Verb method, std::string path, ImmediateHandler handler);
   void get(std::string path, Handler handler) {
+    add(Verb::get, std::move(path), std::move(handler));
+  }
+  void get(std::string path, ImmediateHandler handler) {
     add(Verb::get, std::move(path), std::move(handler));
   }
   void post(std::string path, Handler handler) {

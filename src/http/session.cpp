@@ -430,8 +430,15 @@ asio::awaitable<void> run_session(tcp::socket socket, SessionEnvironment* enviro
       response = protocol_error_response(environment, *status, method, &stamp);
     } else {
       connection->no_deadline();
-      response = co_await dispatch_request(environment, &request, environment->clock->now(), &stamp,
-                                           shard->context.get_executor());
+      RequestDispatch dispatch(*environment, request, environment->clock->now(),
+                               shard->context.get_executor());
+      // (Not a conditional expression: g++ 12 mishandles co_await inside ?:.)
+      if (std::optional<Response> answered = dispatch.start()) {
+        response = std::move(*answered);
+      } else {
+        response = co_await dispatch.call_handler();
+      }
+      stamp = dispatch.finish(response);
       if (const auto abort = response.find(abort_connection_header);
           abort != response.end() && abort->value() == "reset") {
         // SO_LINGER with a zero timeout turns close() into a RST: the peer sees "connection

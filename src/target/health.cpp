@@ -55,7 +55,8 @@ void register_drain_readiness_route(http::Router& router, const http::ServerStat
 }
 
 void register_health_routes(http::Router& router, std::string role_name) {
-  router.get("/", FixedResponse(nlohmann::json{{"service", "loadlab"}, {"role", role_name}, {"status", "ok"}}));
+  router.get("/", FixedResponse(nlohmann::json{
+                      {"service", "loadlab"}, {"role", role_name}, {"status", "ok"}}));
   router.get("/health", FixedResponse(nlohmann::json{{"status", "healthy"}}));
   router.get("/healthz", FixedResponse(nlohmann::json{{"status", "ok"}}));
   router.get("/liveness", FixedResponse(nlohmann::json{{"status", "alive"}}));

@@ -3,7 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <stdexcept>
 
 namespace loadlab::http {
@@ -58,6 +61,31 @@ TEST(Router, NotFoundBodyIsJson) {
   EXPECT_EQ(response.result(), Status::not_found);
   const auto body = nlohmann::json::parse(response.body());
   EXPECT_EQ(body["path"], "/nope");
+}
+
+TEST(Router, AnImmediateRouteCanAlsoBeAwaited) {
+  Router router;
+  router.get(
+      "/now", ImmediateHandler([](RequestContext& context) {
+        return json_response(Status::ok, nlohmann::json{{"now", true}}, context.request.version());
+      }));
+  const RouteMatch match = router.match(Verb::get, "/now");
+  ASSERT_EQ(match.outcome, RouteMatch::Outcome::found);
+  ASSERT_TRUE(match.route->immediate);
+  ASSERT_TRUE(match.route->handler);
+  EXPECT_FALSE(router.match(Verb::get, "/missing").route);
+
+  const Request request(Verb::get, "/now", 11);
+  const QueryParams query;
+  asio::io_context io;
+  RequestContext context{request, "/now", query, "/now", "id", {}, {}, io.get_executor()};
+  EXPECT_EQ(match.route->immediate(context).body(), R"({"now":true})");
+  std::optional<Response> awaited;
+  asio::co_spawn(io, match.route->handler(context),
+                 [&](std::exception_ptr, Response response) { awaited = std::move(response); });
+  io.run();
+  ASSERT_TRUE(awaited);
+  EXPECT_EQ(awaited->body(), R"({"now":true})");
 }
 
 TEST(Router, DuplicateRouteIsAStartUpError) {

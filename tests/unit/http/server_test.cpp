@@ -101,6 +101,23 @@ TEST(Server, HandlerExceptionBecomes500) {
   EXPECT_EQ(nlohmann::json::parse(result.body)["error"], "internal error");
 }
 
+TEST(Server, AnImmediateRouteAnswersOnTheIoThreadWithTheUsualHeaders) {
+  TestServer server;
+  HttpConnection connection(host, server.port());
+  const auto first = connection.get("/thread-now");
+  ASSERT_EQ(first.status, 200);
+  EXPECT_EQ(first.header("x-request-id").size(), 16u);
+  EXPECT_FALSE(first.header("x-process-time").empty());
+  // Same connection, same I/O thread; and /thread (a coroutine route) runs there too.
+  EXPECT_EQ(connection.get("/thread-now").body, first.body);
+  EXPECT_EQ(connection.get("/thread").body, first.body);
+
+  const auto thrown = connection.get("/throw-now");
+  EXPECT_EQ(thrown.status, 500);
+  EXPECT_EQ(nlohmann::json::parse(thrown.body)["detail"], "immediate handler failed");
+  EXPECT_EQ(connection.get("/thread-now").status, 200);  // the connection goes on
+}
+
 TEST(Server, OversizedHeaderGets431AndClose) {
   TestServer server;
   RawSocket socket(host, server.port());
@@ -248,7 +265,8 @@ TEST(Server, ThreadedModelRunsHandlersOnWorkersInFifo) {
   for (int i = 0; i < 3; ++i) {
     threads.insert(nlohmann::json::parse(connection.get("/thread").body)["n"].get<std::string>());
   }
-  EXPECT_EQ(threads.size(), 1u);  // always the single worker
+  threads.insert(nlohmann::json::parse(connection.get("/thread-now").body)["n"].get<std::string>());
+  EXPECT_EQ(threads.size(), 1u);  // always the single worker, immediate routes too
   // The worker marks itself idle just after handing its answer back, so the client may read
   // the response a moment before the gauge moves: wait for it (bounded) instead of racing it.
   std::string text;

@@ -65,6 +65,16 @@ inline void add_test_routes(Router& router) {
   });
   router.get("/throw",
              [](RequestContext& context) { return answer_thrown(context.request.version()); });
+  // Immediate routes: plain calls in the async model, run on a worker in the threaded one.
+  router.get("/thread-now", ImmediateHandler([](RequestContext& context) {
+               std::ostringstream id;
+               id << std::this_thread::get_id();
+               return json_response(Status::ok, nlohmann::json{{"n", id.str()}},
+                                    context.request.version());
+             }));
+  router.get("/throw-now", ImmediateHandler([](RequestContext&) -> Response {
+               throw std::runtime_error("immediate handler failed");
+             }));
 }
 
 inline ServerOptions small_limits() {
