@@ -7,8 +7,6 @@
 
 #include <array>
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -23,6 +21,7 @@
 #include <new>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -217,7 +216,7 @@ struct Connection final : ReadinessPoller::Watcher {
   int fd;
   asio::steady_timer watchdog;
   WaitHandler waiter;
-  std::string head;  // the response head being sent, reused from one response to the next
+  std::string unsent_head;  // what is left of a response head when the socket took only part
   Awaiting awaiting = Awaiting::nothing;
   // Input that was already there when the socket joined the poller is reported as an edge
   // (EPOLL_CTL_ADD checks readiness), so a new connection starts with nothing pending.
@@ -232,18 +231,23 @@ struct Connection final : ReadinessPoller::Watcher {
 
 namespace {
 
-asio::awaitable<void> watch_deadline(std::shared_ptr<Connection> connection) {
-  while (!connection->finished) {
-    const SteadyTime now = std::chrono::steady_clock::now();
-    if (now >= connection->deadline) {
-      connection->timed_out = true;
-      connection->shut_down();
-      co_return;
-    }
-    const SteadyTime next_check = now + connection->check_interval;
-    connection->watchdog.expires_at(std::min(connection->deadline, next_check));
-    co_await connection->watchdog.async_wait(asio::as_tuple(asio::use_awaitable));
+// Checks the connection's deadline and arms the watchdog for the next check, until the session
+// is over (its end cancels the timer). A plain timer handler rather than a coroutine: every
+// connection has one, and a coroutine's frames cost some 700 bytes per connection.
+void watch_deadline(std::shared_ptr<Connection> connection) {
+  if (connection->finished) return;
+  const SteadyTime now = std::chrono::steady_clock::now();
+  if (now >= connection->deadline) {
+    connection->timed_out = true;
+    connection->shut_down();
+    return;
   }
+  const SteadyTime next_check = now + connection->check_interval;
+  connection->watchdog.expires_at(std::min(connection->deadline, next_check));
+  connection->watchdog.async_wait(
+      [connection = std::move(connection)](const beast::error_code&) mutable {
+        watch_deadline(std::move(connection));
+      });
 }
 
 // The status for a request that could not be read, or nullopt when the connection just ended.
@@ -310,16 +314,48 @@ struct ReadRequest {
   }
 };
 
-// Writes a response's rendered head and its body with as few sendmsg() calls as the socket
-// allows (almost always one), from where the last call stopped.
+// A request that arrives whole (nearly all do) is parsed straight from the shard's input scratch
+// buffer; only what is left of it (a partial request, or the next pipelined one) is copied into
+// the connection's own buffer, where ReadRequest goes on. So a connection holds no read buffer
+// unless a request arrives in pieces. Call only with the connection's buffer empty; would_block
+// (nothing was there after all) leaves the rest to ReadRequest too.
+beast::error_code parse_from_scratch(Connection* connection, std::vector<char>& scratch,
+                                     beast::flat_buffer* buffer,
+                                     bhttp::request_parser<bhttp::string_body>* parser) {
+  beast::error_code error;
+  const std::size_t received = connection->read_some(asio::buffer(scratch), error);
+  if (error) return error;
+  std::size_t parsed = 0;
+  while (parsed < received && !parser->is_done()) {
+    const std::size_t used =
+        parser->put(asio::buffer(scratch.data() + parsed, received - parsed), error);
+    parsed += used;
+    if (error == bhttp::error::need_more) {
+      error.clear();
+      break;
+    }
+    if (error) return error;
+    if (used == 0) break;
+  }
+  const std::size_t rest = received - parsed;
+  if (rest > 0) {
+    buffer->commit(
+        asio::buffer_copy(buffer->prepare(rest), asio::buffer(scratch.data() + parsed, rest)));
+  }
+  return {};
+}
+
+// Writes a response's head and body with as few calls as the socket allows (almost always one),
+// from where the last call stopped. The head is rendered into the shard's output scratch string;
+// before the session waits for the socket, keep_unsent() moves what is left of it into the
+// connection, since other sessions of the shard reuse the scratch meanwhile.
 struct WriteResponse {
   Connection* connection;
-  const Response* response;
-  std::size_t sent = 0;  // of head and body together
+  std::string_view head;
+  std::string_view body;  // the response's, which lives in the session's frame
+  std::size_t sent = 0;   // of head and body together
 
   beast::error_code operator()() {
-    const std::string& head = connection->head;
-    const std::string& body = response->body();
     beast::error_code error;
     while (!error && sent < head.size() + body.size()) {
       const std::array<asio::const_buffer, 2> rest{
@@ -328,6 +364,13 @@ struct WriteResponse {
       sent += connection->write_some(rest, error);
     }
     return error;
+  }
+
+  void keep_unsent() {
+    const std::size_t head_sent = std::min(sent, head.size());
+    connection->unsent_head.assign(head.substr(head_sent));
+    head = connection->unsent_head;
+    sent -= head_sent;
   }
 };
 
@@ -356,17 +399,13 @@ Response protocol_error_response(SessionEnvironment* environment, Status status,
   return response;
 }
 
-// Reads up to 1 KiB once input is there; the buffer grows only then, so an idle connection holds
-// no read buffer.
-beast::error_code read_first_bytes(Connection* connection, beast::flat_buffer* buffer) {
-  if (!connection->input_pending) return asio::error::would_block;
-  beast::error_code error;
-  buffer->commit(connection->read_some(buffer->prepare(1024), error));
-  return error;
-}
-
 }  // namespace
 
+// g++ 12 inlines Asio's frame allocation (aligned_alloc behind awaitable_frame_base's own
+// operator new) and then takes the matching class operator delete for a mismatch: a false
+// positive of -Wmismatched-new-delete on coroutines.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 asio::awaitable<void> run_session(tcp::socket socket, SessionEnvironment* environment,
                                   IoShard* shard) {
   const ServerOptions& options = *environment->options;
@@ -383,7 +422,7 @@ asio::awaitable<void> run_session(tcp::socket socket, SessionEnvironment* enviro
   environment->metrics->connections().inc();
   connection->expire_after(options.header_read_timeout);
   if (watched) {
-    asio::co_spawn(shard->context, watch_deadline(connection), asio::detached);
+    watch_deadline(connection);
   } else {
     connection->finished = true;  // out of resources: close at once
   }
@@ -398,14 +437,13 @@ asio::awaitable<void> run_session(tcp::socket socket, SessionEnvironment* enviro
       if (shard->closing_idle) break;
       connection->idle = true;
       connection->expire_after(first_request ? options.header_read_timeout : options.idle_timeout);
-      beast::error_code error = read_first_bytes(connection.get(), &buffer);
-      while (would_block(error)) {
-        auto [wait_error] = co_await connection->async_wait_until(
+      beast::error_code wait_error;
+      while (!connection->input_pending && !wait_error) {
+        std::tie(wait_error) = co_await connection->async_wait_until(
             Connection::Awaiting::readable, asio::as_tuple(asio::use_awaitable));
-        error = wait_error ? wait_error : read_first_bytes(connection.get(), &buffer);
       }
       connection->idle = false;
-      if (error) break;
+      if (wait_error) break;
     }
     first_request = false;
 
@@ -413,8 +451,17 @@ asio::awaitable<void> run_session(tcp::socket socket, SessionEnvironment* enviro
     parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
     parser.body_limit(options.max_body_bytes);
     connection->expire_after(options.header_read_timeout);
+    beast::error_code read_error;
+    if (buffer.size() == 0) {
+      read_error = parse_from_scratch(connection.get(), shard->input_scratch, &buffer, &parser);
+      if (would_block(read_error)) read_error.clear();
+      // A body still to come has a deadline of its own, as in ReadRequest.
+      if (parser.is_header_done() && !parser.is_done()) {
+        connection->expire_after(options.header_read_timeout);
+      }
+    }
     const ReadRequest read{connection.get(), &buffer, &parser, options.header_read_timeout};
-    beast::error_code read_error = read();
+    if (!read_error) read_error = read();
     if (would_block(read_error)) {
       read_error =
           co_await continue_when_ready(connection.get(), Connection::Awaiting::readable, read);
@@ -450,17 +497,17 @@ asio::awaitable<void> run_session(tcp::socket socket, SessionEnvironment* enviro
     }
     response.keep_alive(keep_alive);
 
-    // The head is rendered into the connection's reusable string and goes out with the body in
-    // one sendmsg().
+    // The head goes out with the body in one call (WriteResponse).
     connection->expire_after(options.idle_timeout);
     beast::error_code write_error;
     if (response.chunked()) {
       write_error = co_await write_chunked_response(connection.get(), response, stamp);
     } else {
-      render_response_head(response, &stamp, connection->head);
-      WriteResponse write{connection.get(), &response};
+      render_response_head(response, &stamp, shard->output_scratch);
+      WriteResponse write{connection.get(), shard->output_scratch, response.body()};
       write_error = write();
       if (would_block(write_error)) {
+        write.keep_unsent();
         write_error =
             co_await continue_when_ready(connection.get(), Connection::Awaiting::writable, write);
       }
@@ -476,6 +523,7 @@ asio::awaitable<void> run_session(tcp::socket socket, SessionEnvironment* enviro
   environment->state->close_connection();
   if (environment->on_connection_closed) environment->on_connection_closed();
 }
+#pragma GCC diagnostic pop
 
 IoShard::~IoShard() {
   // Destroying a waiting handler destroys its session's frame (through a post that the context's

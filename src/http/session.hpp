@@ -7,6 +7,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <functional>
 #include <list>
+#include <string>
 #include <vector>
 
 #include "core/clock.hpp"
@@ -51,6 +52,10 @@ struct IoShard {
   ReadinessPoller poller;  // the sessions' sockets, once they left Asio's reactor
   std::list<Connection*> connections;
   bool closing_idle = false;  // drain: idle keep-alive connections close instead of waiting
+  // Reused by every session of the shard, one at a time (see session.cpp): the first read of a
+  // request, and the head of the response being written.
+  std::vector<char> input_scratch = std::vector<char>(64 * 1024);
+  std::string output_scratch;
 };
 
 // The connection must already be counted in state->open_connections().

@@ -77,6 +77,77 @@ TEST(Server, PipelinedRequestsAreAnsweredInOrder) {
   EXPECT_EQ(status_of(*last), 404);
 }
 
+// Checks a response of /big?head_kb=N&body_kb=M read until the end of the stream, and returns
+// what followed it.
+std::string expect_big_response(const std::string& received, std::size_t head_kb,
+                                std::size_t body_kb) {
+  EXPECT_EQ(status_of(received), 200) << received.substr(0, 300);
+  const std::size_t body = received.find("\r\n\r\n") + 4;
+  if (body < 4) return {};
+  const std::string_view head(received.data(), body);
+  std::size_t fields = 0;
+  for (std::size_t at = head.find("\r\nX-Big-"); at != std::string_view::npos;
+       at = head.find("\r\nX-Big-", at + 1)) {
+    ++fields;
+  }
+  EXPECT_EQ(fields, head_kb);
+  EXPECT_NE(head.find("\r\nX-Big-" + std::to_string(head_kb - 1) + ": " +
+                      std::string(1024 - 16, 'h') + "\r\n"),
+            std::string_view::npos);
+  const std::size_t body_size = body_kb << 10;
+  EXPECT_GE(received.size(), body + body_size);
+  const std::size_t end = body + body_size;
+  EXPECT_EQ(received.find_first_not_of('b', body), end < received.size() ? end : std::string::npos)
+      << "the body is " << body_size << " bytes of 'b'";
+  return received.substr(std::min(received.size(), body + (body_kb << 10)));
+}
+
+TEST(Server, AResponseTheSocketCannotTakeAtOnceIsWrittenWholeAndTheConnectionGoesOn) {
+  ServerOptions options = small_limits();
+  options.io_threads = 1;  // every connection on one thread, sharing its scratch buffers
+  TestServer server(options);
+  RawSocket socket(host, server.port());
+  ASSERT_TRUE(socket.connected());
+  // 16 MiB of head and 16 MiB of body: more than loopback's socket buffers hold, so the server
+  // waits for the socket while still in the head. The second request follows on the connection.
+  ASSERT_TRUE(
+      socket.send("GET /big?head_kb=16384&body_kb=16384 HTTP/1.1\r\nHost: t\r\n\r\n"
+                  "GET /fast?n=after HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"));
+  std::this_thread::sleep_for(milliseconds(200));  // let the server fill the buffers and wait
+  // Meanwhile another connection's answers (one with a bigger head still) are rendered in the
+  // same thread: the waiting session must not depend on anything they reuse.
+  EXPECT_EQ(loadlab::testing::http_get(host, server.port(), "/fast?n=other").status, 200);
+  RawSocket other(host, server.port());
+  ASSERT_TRUE(other.connected());
+  ASSERT_TRUE(other.send(
+      "GET /big?head_kb=32768&body_kb=0 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"));
+  std::this_thread::sleep_for(milliseconds(200));
+
+  const std::string rest = expect_big_response(socket.read_until_closed(seconds(30)), 16384, 16384);
+  EXPECT_EQ(status_of(rest), 200);
+  EXPECT_EQ(nlohmann::json::parse(body_of(rest))["n"], "after");
+  expect_big_response(other.read_until_closed(seconds(30)), 32768, 0);
+}
+
+TEST(Server, RequestsSplitAnywhereAreReadWhole) {
+  TestServer server;
+  RawSocket socket(host, server.port());
+  ASSERT_TRUE(socket.connected());
+  // A head that arrives whole with part of its body; then the rest of the body together with the
+  // start of a pipelined request; then the end of that request.
+  ASSERT_TRUE(socket.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc"));
+  std::this_thread::sleep_for(milliseconds(50));
+  ASSERT_TRUE(socket.send("defghijGET /fast?n=se"));
+  std::this_thread::sleep_for(milliseconds(50));
+  ASSERT_TRUE(socket.send("cond HTTP/1.1\r\nHost: t\r\n\r\n"));
+  const auto echoed = socket.read_response(seconds(10));
+  ASSERT_TRUE(echoed.has_value());
+  EXPECT_EQ(nlohmann::json::parse(body_of(*echoed))["n"], "10");
+  const auto second = socket.read_response(seconds(10));
+  ASSERT_TRUE(second.has_value());
+  EXPECT_EQ(nlohmann::json::parse(body_of(*second))["n"], "second");
+}
+
 TEST(Server, UnknownRouteAndWrongMethodAreJson) {
   TestServer server;
   HttpConnection connection(host, server.port());

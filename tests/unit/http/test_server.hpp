@@ -72,6 +72,20 @@ inline void add_test_routes(Router& router) {
                return json_response(Status::ok, nlohmann::json{{"n", id.str()}},
                                     context.request.version());
              }));
+  // A response bigger than the socket buffers: the server must wait for the socket mid-head.
+  router.get("/big", ImmediateHandler([](RequestContext& context) {
+               const auto head_kb = parse_int_param(context.query, "head_kb", 0, 0, 65'536);
+               const auto body_kb = parse_int_param(context.query, "body_kb", 0, 0, 65'536);
+               if (!head_kb || !body_kb) return unprocessable(ParamError{"kb", "out of range"});
+               Response response(Status::ok, context.request.version());
+               const std::string kib(1024 - 16, 'h');  // each field line is about 1 KiB
+               for (long long i = 0; i < *head_kb; ++i) {
+                 response.insert("X-Big-" + std::to_string(i), kib);
+               }
+               response.body() = std::string(static_cast<std::size_t>(*body_kb) * 1024, 'b');
+               response.prepare_payload();
+               return response;
+             }));
   router.get("/throw-now", ImmediateHandler([](RequestContext&) -> Response {
                throw std::runtime_error("immediate handler failed");
              }));
