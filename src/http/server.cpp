@@ -55,7 +55,9 @@ asio::any_io_executor Server::executor() noexcept {
 
 namespace {
 
-// A route handler behind RequestGate::on_start: the last check before any work begins.
+// A route handler behind RequestGate::on_start: the last check before any work begins. Used in
+// the threaded model, where the check runs on the worker (the async model makes it in
+// RequestDispatch).
 struct GatedHandler {
   RequestGate* gate;
   const Handler* inner;  // points into the router's stable route table
