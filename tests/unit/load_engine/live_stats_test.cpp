@@ -12,7 +12,9 @@ TEST(LiveStats, BucketsBoundTheirValues) {
   for (std::int64_t us : {0, 1, 7, 8, 15, 16, 17, 100, 999, 1000, 123456, 10'000'000}) {
     const int bucket = LiveStats::bucket_of(us);
     EXPECT_GE(LiveStats::bucket_upper(bucket), us) << us;
-    if (bucket > 0) EXPECT_LT(LiveStats::bucket_upper(bucket - 1), us) << us;
+    if (bucket > 0) {
+      EXPECT_LT(LiveStats::bucket_upper(bucket - 1), us) << us;
+    }
     // Buckets are at most 1/8 of their value wide.
     EXPECT_LE(LiveStats::bucket_upper(bucket) - us, us / 8 + 1) << us;
   }
