@@ -75,7 +75,14 @@ RequestDispatch::~RequestDispatch() {
   }
 }
 
-std::optional<Response> RequestDispatch::start() {
+bool RequestDispatch::start(Response& out) {
+  std::optional<Response> answer = answer_now();
+  if (!answer) return false;
+  out = std::move(*answer);
+  return true;
+}
+
+std::optional<Response> RequestDispatch::answer_now() {
   const std::string_view target = request_.target();
   const std::size_t question = target.find('?');
   path_ = target.substr(0, question);
@@ -95,9 +102,10 @@ std::optional<Response> RequestDispatch::start() {
 
   if (question != std::string_view::npos) query_ = parse_query(target.substr(question + 1));
   const auto& deadline_after = environment_.options->request_deadline;
-  context_.emplace(request_, path_, query_, match_.route->path, request_id_, received_at_,
-                   deadline_after ? received_at_ + *deadline_after : core::TimePoint::max(),
-                   executor_);
+  // Braces, not emplace's parentheses: clang 14 has no parenthesised aggregate initialisation.
+  context_.emplace(RequestContext{
+      request_, path_, query_, match_.route->path, request_id_, received_at_,
+      deadline_after ? received_at_ + *deadline_after : core::TimePoint::max(), executor_});
   if (environment_.gate != nullptr) {
     // Admission happens here, before the request waits for a worker or does any work.
     GateDecision decision = environment_.gate->enter(*context_);

@@ -34,15 +34,20 @@ class RequestDispatch {
   RequestDispatch& operator=(const RequestDispatch&) = delete;
   ~RequestDispatch();
 
-  // The response when it is known without waiting; nullopt: await call_handler().
-  std::optional<Response> start();
-  // Runs the matched route's handler (after start() returned nullopt); an exception is a 500.
+  // True when the response is known without waiting, and then it is in *out; false: await
+  // call_handler(). (An out parameter rather than an optional: the session keeps its locals for
+  // the connection's whole life.)
+  [[nodiscard]] bool start(Response& out);
+  // Runs the matched route's handler (after start() returned false); an exception is a 500.
   asio::awaitable<Response> call_handler();
   // Ends the request (admission released, metrics recorded) and returns its X-Request-ID and
   // X-Process-Time, which the session sends with the head.
   ResponseStamp finish(const Response& response);
 
  private:
+  // start()'s work: the response when it is known without waiting.
+  std::optional<Response> answer_now();
+
   SessionEnvironment& environment_;
   const Request& request_;
   core::TimePoint received_at_;

@@ -401,6 +401,51 @@ Response protocol_error_response(SessionEnvironment* environment, Status status,
 
 }  // namespace
 
+// What one request needs from its first byte to its response. Coroutine frames keep every local
+// of the session's loop for the connection's whole life (g++ does not overlap them), so this
+// state lives outside the frame: taken from the shard's spares when a request starts and given
+// back after its response, an idle connection holds none of it.
+struct RequestState {
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser;  // not resettable: re-made
+  std::optional<RequestDispatch> dispatch;
+  Response response;
+  ResponseStamp stamp;
+};
+
+namespace {
+
+class RequestLease {
+ public:
+  // Spares kept per shard: enough for its usual concurrency, not for a burst's peak.
+  static constexpr std::size_t max_spares = 256;
+
+  explicit RequestLease(IoShard& shard) : shard_(shard) {
+    if (shard.spare_requests.empty()) {
+      state_ = std::make_unique<RequestState>();
+    } else {
+      state_ = std::move(shard.spare_requests.back());
+      shard.spare_requests.pop_back();
+    }
+  }
+  RequestLease(const RequestLease&) = delete;
+  RequestLease& operator=(const RequestLease&) = delete;
+  ~RequestLease() {
+    if (shard_.spare_requests.size() >= max_spares) return;  // after a burst: let it go
+    state_->dispatch.reset();                                // it refers to the parser's request
+    state_->parser.reset();
+    state_->response = Response();
+    state_->stamp = ResponseStamp();
+    shard_.spare_requests.push_back(std::move(state_));
+  }
+  RequestState& operator*() const noexcept { return *state_; }
+
+ private:
+  IoShard& shard_;
+  std::unique_ptr<RequestState> state_;
+};
+
+}  // namespace
+
 // g++ 12 inlines Asio's frame allocation (aligned_alloc behind awaitable_frame_base's own
 // operator new) and then takes the matching class operator delete for a mismatch: a false
 // positive of -Wmismatched-new-delete on coroutines.
@@ -447,7 +492,9 @@ asio::awaitable<void> run_session(tcp::socket socket, SessionEnvironment* enviro
     }
     first_request = false;
 
-    bhttp::request_parser<bhttp::string_body> parser;
+    const RequestLease lease(*shard);
+    RequestState& state = *lease;
+    auto& parser = state.parser.emplace();
     parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
     parser.body_limit(options.max_body_bytes);
     connection->expire_after(options.header_read_timeout);
@@ -467,25 +514,19 @@ asio::awaitable<void> run_session(tcp::socket socket, SessionEnvironment* enviro
           co_await continue_when_ready(connection.get(), Connection::Awaiting::readable, read);
     }
     Request& request = parser.get();
-    ResponseStamp stamp;
-    Response response;
+    Response& response = state.response;
     bool keep_alive = false;
     if (read_error) {
       const std::optional<Status> status = status_for_read_error(read_error);
       if (!status || connection->timed_out) break;
       const Verb method = parser.is_header_done() ? request.method() : Verb::unknown;
-      response = protocol_error_response(environment, *status, method, &stamp);
+      response = protocol_error_response(environment, *status, method, &state.stamp);
     } else {
       connection->no_deadline();
-      RequestDispatch dispatch(*environment, request, environment->clock->now(),
-                               shard->context.get_executor());
-      // (Not a conditional expression: g++ 12 mishandles co_await inside ?:.)
-      if (std::optional<Response> answered = dispatch.start()) {
-        response = std::move(*answered);
-      } else {
-        response = co_await dispatch.call_handler();
-      }
-      stamp = dispatch.finish(response);
+      RequestDispatch& dispatch = state.dispatch.emplace(
+          *environment, request, environment->clock->now(), shard->context.get_executor());
+      if (!dispatch.start(response)) response = co_await dispatch.call_handler();
+      state.stamp = dispatch.finish(response);
       if (const auto abort = response.find(abort_connection_header);
           abort != response.end() && abort->value() == "reset") {
         // SO_LINGER with a zero timeout turns close() into a RST: the peer sees "connection
@@ -501,9 +542,9 @@ asio::awaitable<void> run_session(tcp::socket socket, SessionEnvironment* enviro
     connection->expire_after(options.idle_timeout);
     beast::error_code write_error;
     if (response.chunked()) {
-      write_error = co_await write_chunked_response(connection.get(), response, stamp);
+      write_error = co_await write_chunked_response(connection.get(), response, state.stamp);
     } else {
-      render_response_head(response, &stamp, shard->output_scratch);
+      render_response_head(response, &state.stamp, shard->output_scratch);
       WriteResponse write{connection.get(), shard->output_scratch, response.body()};
       write_error = write();
       if (would_block(write_error)) {
@@ -524,6 +565,8 @@ asio::awaitable<void> run_session(tcp::socket socket, SessionEnvironment* enviro
   if (environment->on_connection_closed) environment->on_connection_closed();
 }
 #pragma GCC diagnostic pop
+
+IoShard::IoShard() : context(1), poller(context) {}
 
 IoShard::~IoShard() {
   // Destroying a waiting handler destroys its session's frame (through a post that the context's

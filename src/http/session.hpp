@@ -7,6 +7,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <functional>
 #include <list>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,7 @@ class RequestMetrics;
 class ServerState;
 class WorkerPool;
 struct Connection;
+struct RequestState;
 
 // Everything a session needs from its server; owned by the Server, outlives every session.
 class RequestGate;
@@ -41,13 +43,17 @@ struct SessionEnvironment {
 
 // One I/O thread's io_context and the connections living on it (touched only on that thread).
 struct IoShard {
-  IoShard() : context(1), poller(context) {}
+  IoShard();
   // After the thread stopped: sessions suspended in a poller wait belong to their connection's
   // waiting handler, which Asio does not hold; they are released here, as io_context's own
   // destructor releases the operations it holds.
   ~IoShard();
   IoShard(const IoShard&) = delete;
   IoShard& operator=(const IoShard&) = delete;
+  // Request states not in use (session.cpp): as many as the shard's peak of concurrent requests.
+  // Declared first so that it outlives the context: a session frame destroyed with the context
+  // gives its state back here.
+  std::vector<std::unique_ptr<RequestState>> spare_requests;
   asio::io_context context;
   ReadinessPoller poller;  // the sessions' sockets, once they left Asio's reactor
   std::list<Connection*> connections;
