@@ -67,14 +67,6 @@ RequestDispatch::RequestDispatch(SessionEnvironment& environment, const Request&
   environment_.metrics->inflight().inc();
 }
 
-RequestDispatch::~RequestDispatch() {
-  // A session destroyed while its handler runs (the server stopped) still leaves the counts right.
-  if (!finished_) {
-    environment_.metrics->inflight().dec();
-    environment_.state->request_finished();
-  }
-}
-
 bool RequestDispatch::start(Response& out) {
   std::optional<Response> answer = answer_now();
   if (!answer) return false;
@@ -152,7 +144,6 @@ ResponseStamp RequestDispatch::finish(const Response& response) {
                                seconds_of(elapsed));
   environment_.metrics->inflight().dec();
   environment_.state->request_finished();
-  finished_ = true;
   return ResponseStamp(request_id_, elapsed);
 }
 

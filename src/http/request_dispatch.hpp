@@ -32,7 +32,9 @@ class RequestDispatch {
                   core::TimePoint received_at, asio::any_io_executor executor);
   RequestDispatch(const RequestDispatch&) = delete;
   RequestDispatch& operator=(const RequestDispatch&) = delete;
-  ~RequestDispatch();
+  // Without finish() (a session destroyed mid-request when its server is torn down) the counts
+  // are left as they are: the metrics and the server state may be gone already.
+  ~RequestDispatch() = default;
 
   // True when the response is known without waiting, and then it is in *out; false: await
   // call_handler(). (An out parameter rather than an optional: the session keeps its locals for
@@ -59,7 +61,6 @@ class RequestDispatch {
   RouteMatch match_;
   std::optional<RequestContext> context_;  // once routed
   std::unique_ptr<GateTicket> ticket_;
-  bool finished_ = false;
 };
 
 // Stamps a response the server produced without a route (protocol errors such as 400, 413, 431)
