@@ -7,7 +7,7 @@ DEB_PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates curl
   libboost1.81-dev libboost-system1.81-dev libboost-url1.81-dev
   nlohmann-json3-dev libyaml-cpp-dev libcli11-dev libfmt-dev
-  libpq-dev libsqlite3-dev libssl-dev openssl
+  libpq-dev libsqlite3-dev libssl-dev openssl liburing-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev clang-format clang-tidy
   postgresql prometheus wrk nginx-light hey

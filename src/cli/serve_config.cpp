@@ -1,6 +1,7 @@
 // The serve settings table and the layering of defaults, YAML, environment and flags.
 #include "cli/serve_config.hpp"
 
+#include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -10,8 +11,6 @@
 #include <functional>
 #include <sstream>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "core/duration.hpp"
 #include "target/faults.hpp"
@@ -62,7 +61,9 @@ bool boolean(const std::string& name, const std::string& text) {
   invalid(name, text, "must be true or false");
 }
 
-std::string show_number(double value) { return fmt::format("{}", value); }
+std::string show_number(double value) {
+  return fmt::format("{}", value);
+}
 
 std::chrono::milliseconds milliseconds(const std::string& name, const std::string& text,
                                        std::chrono::milliseconds min) {
@@ -132,6 +133,15 @@ const std::vector<Setting>& settings() {
        [](const ServiceConfig& c) {
          return std::string(c.model == target::ExecutionModel::async ? "async" : "threaded");
        }},
+      {"io-backend", "auto | epoll | io_uring: how I/O threads receive (auto: io_uring if allowed)",
+       [](ServiceConfig& c, const std::string& v) {
+         one_of("io-backend", v, {"auto", "epoll", "io_uring"});
+         if (v == "io_uring" && !http::io_uring_available()) {
+           invalid("io-backend", v, "this kernel or container does not allow io_uring");
+         }
+         c.io_backend = v;
+       },
+       [](const ServiceConfig& c) { return c.io_backend; }},
       {"workers", "worker threads of the threaded model",
        [](ServiceConfig& c, const std::string& v) {
          c.workers = static_cast<int>(integer("workers", v, 1, 10'000));
@@ -379,6 +389,8 @@ http::ServerOptions server_options_from(const target::ServiceConfig& config) {
   options.model = config.model == target::ExecutionModel::async ? http::ExecutionModel::async
                                                                 : http::ExecutionModel::threaded;
   options.workers = config.workers;
+  options.io_backend =
+      http::choose_poller_backend(config.io_backend).value_or(http::PollerBackend::epoll);
   options.max_header_bytes = config.limits.max_header_bytes;
   options.max_body_bytes = config.limits.max_body_bytes;
   options.header_read_timeout = config.limits.header_read_timeout;

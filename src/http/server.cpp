@@ -41,7 +41,8 @@ Server::Server(ServerOptions options, Router& router, metrics::Registry& registr
       clock_(clock),
       state_(state) {
   const int threads = options_.io_threads > 0 ? options_.io_threads : usable_cpu_count();
-  for (int i = 0; i < threads; ++i) shards_.push_back(std::make_unique<IoShard>());
+  for (int i = 0; i < threads; ++i)
+    shards_.push_back(std::make_unique<IoShard>(options_.io_backend));
   grace_timer_ = std::make_unique<asio::steady_timer>(shards_.front()->context);
 }
 

@@ -7,6 +7,8 @@
 #include <optional>
 #include <string>
 
+#include "http/readiness_poller.hpp"
+
 namespace loadlab::http {
 
 enum class ExecutionModel { async, threaded };
@@ -17,6 +19,8 @@ struct ServerOptions {
   int io_threads = 0;  // 0: the CPU count the process may use
   ExecutionModel model = ExecutionModel::async;
   int workers = 16;  // threaded model only
+  // How the I/O threads watch their connections (readiness_poller.hpp).
+  PollerBackend io_backend = PollerBackend::epoll;
 
   std::size_t max_header_bytes = 16 * 1024;
   std::size_t max_body_bytes = 1024 * 1024;

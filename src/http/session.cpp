@@ -82,26 +82,22 @@ class WaitHandler {
 };
 
 // A session's socket after it left Asio's reactor (see readiness_poller.hpp), plus the one
-// deadline that currently applies to it. Reads and writes are non-blocking calls on the descriptor
-// (the Beast stream concepts below); when one would block, the session coroutine waits for the
-// socket's next edge from the shard's poller. A read is not even tried while no input arrived
-// since the last short read: right after a response, the next request is rarely there yet, and
-// trying would cost a failing recv() per request.
+// deadline that currently applies to it. Reads and writes are non-blocking (the Beast stream
+// concepts below); when one would block, the session coroutine waits for the shard's poller to
+// report input or writability. A read is not even tried while nothing arrived since the last
+// short read: right after a response, the next request is rarely there yet.
 //
 // The watchdog wakes at most every `check_interval` and, once the deadline has passed, shuts the
-// socket down: the shutdown is itself an edge, so a waiting session resumes and sees the end of
-// the stream. Moving the deadline costs an assignment, not a timer operation (the interval is
-// never longer than any timeout, so a new deadline lies after the watchdog's next wake-up, give or
-// take the coarse clock's tick).
+// socket down: a waiting session then sees the end of the stream. Moving the deadline costs an
+// assignment, not a timer operation (the interval is never longer than any timeout, so a new
+// deadline lies after the watchdog's next wake-up, give or take the coarse clock's tick).
 struct Connection final : ReadinessPoller::Watcher {
   enum class Awaiting : std::uint8_t { nothing, readable, writable };
 
-  Connection(int descriptor, asio::io_context& context) : fd(descriptor), watchdog(context) {}
+  explicit Connection(asio::io_context& context) : watchdog(context) {}
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
-  ~Connection() {
-    if (fd >= 0) ::close(fd);
-  }
+  ~Connection() = default;  // the socket closes itself
 
   // From the coarse monotonic clock: the same clock as steady_clock, read without asking the
   // (virtualised) clock source, and up to a scheduler tick (a few ms) behind, so a deadline may
@@ -115,20 +111,11 @@ struct Connection final : ReadinessPoller::Watcher {
   }
   void no_deadline() { deadline = SteadyTime::max(); }
 
-  // Beast's SyncReadStream: at most one recv() into the first buffer.
+  // Beast's SyncReadStream: at most one read into the first buffer.
   template <class MutableBufferSequence>
   std::size_t read_some(const MutableBufferSequence& buffers, beast::error_code& error) {
     const asio::mutable_buffer buffer = *asio::buffer_sequence_begin(buffers);
-    if (!input_pending) {
-      error = asio::error::would_block;
-      return 0;
-    }
-    const std::size_t received = receive_some(fd, buffer.data(), buffer.size(), error);
-    // A full buffer may have left more behind; a short read emptied the socket, and new input
-    // will be a new edge. (After the end of the stream, reads keep returning it.)
-    if (!error) input_pending = received == buffer.size();
-    if (would_block(error)) input_pending = false;
-    return received;
+    return socket.receive(buffer.data(), buffer.size(), error);
   }
   template <class MutableBufferSequence>
   std::size_t read_some(const MutableBufferSequence& buffers) {
@@ -155,7 +142,7 @@ struct Connection final : ReadinessPoller::Watcher {
     message.msg_iov = pieces.data();
     message.msg_iovlen = count;
     for (;;) {
-      const ssize_t sent = ::sendmsg(fd, &message, MSG_NOSIGNAL);
+      const ssize_t sent = ::sendmsg(socket.fd(), &message, MSG_NOSIGNAL);
       if (sent >= 0) {
         error.clear();
         return static_cast<std::size_t>(sent);
@@ -173,22 +160,26 @@ struct Connection final : ReadinessPoller::Watcher {
     return n;
   }
 
-  // Completes when the socket can be read (input arrived) or written (an EPOLLOUT edge).
+  // Completes when the socket can be read (input arrived) or written.
   template <class Token>
   auto async_wait_until(Awaiting what, Token&& token) {
     return asio::async_initiate<Token, void(beast::error_code)>(
         [this, what](auto handler) {
           awaiting = what;
           waiter.emplace(std::move(handler));
+          if (what == Awaiting::readable) {
+            socket.want_input();
+          } else {
+            socket.want_output();
+          }
         },
         token);
   }
 
   void on_ready(std::uint32_t events) override {
-    if (fd < 0) return;  // closed earlier in this batch
-    if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) input_pending = true;
+    if (!socket.is_open()) return;
     const bool writable = (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) != 0;
-    if ((awaiting == Awaiting::readable && input_pending) ||
+    if ((awaiting == Awaiting::readable && socket.input_pending()) ||
         (awaiting == Awaiting::writable && writable)) {
       awaiting = Awaiting::nothing;
       waiter.complete({});  // resumes the session until its next wait
@@ -197,30 +188,26 @@ struct Connection final : ReadinessPoller::Watcher {
 
   // Ends the stream both ways; a waiting session resumes through the poller and sees the end.
   void shut_down() noexcept {
-    if (fd >= 0) ::shutdown(fd, SHUT_RDWR);
+    if (socket.is_open()) ::shutdown(socket.fd(), SHUT_RDWR);
   }
 
   // A graceful FIN, or a RST when one was asked for; closing also leaves the poller's set.
   void close() noexcept {
-    if (fd < 0) return;
+    if (!socket.is_open()) return;
     if (reset_on_close) {
       const ::linger reset{.l_onoff = 1, .l_linger = 0};
-      ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+      ::setsockopt(socket.fd(), SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
     } else {
-      ::shutdown(fd, SHUT_WR);
+      ::shutdown(socket.fd(), SHUT_WR);
     }
-    ::close(fd);
-    fd = -1;
+    socket.close();
   }
 
-  int fd;
+  ReadinessPoller::Socket socket;
   asio::steady_timer watchdog;
   WaitHandler waiter;
   std::string unsent_head;  // what is left of a response head when the socket took only part
   Awaiting awaiting = Awaiting::nothing;
-  // Input that was already there when the socket joined the poller is reported as an edge
-  // (EPOLL_CTL_ADD checks readiness), so a new connection starts with nothing pending.
-  bool input_pending = false;
   SteadyTime deadline = SteadyTime::max();
   std::chrono::milliseconds check_interval{1'000};
   bool idle = false;       // waiting for the first byte of the next request
@@ -459,8 +446,8 @@ asio::awaitable<void> run_session(tcp::socket socket, SessionEnvironment* enviro
   socket.non_blocking(true, ignored);
   // The socket leaves Asio's reactor for the shard's poller (readiness_poller.hpp).
   const int descriptor = socket.release(ignored);
-  auto connection = std::make_shared<Connection>(descriptor, shard->context);
-  const bool watched = descriptor >= 0 && !shard->poller.watch(descriptor, connection.get());
+  auto connection = std::make_shared<Connection>(shard->context);
+  const bool watched = !shard->poller.watch(connection->socket, descriptor, connection.get());
   connection->check_interval = std::min(options.header_read_timeout, options.idle_timeout);
   shard->connections.push_front(connection.get());
   const auto tracked = shard->connections.begin();
@@ -483,7 +470,7 @@ asio::awaitable<void> run_session(tcp::socket socket, SessionEnvironment* enviro
       connection->idle = true;
       connection->expire_after(first_request ? options.header_read_timeout : options.idle_timeout);
       beast::error_code wait_error;
-      while (!connection->input_pending && !wait_error) {
+      while (!connection->socket.input_pending() && !wait_error) {
         std::tie(wait_error) = co_await connection->async_wait_until(
             Connection::Awaiting::readable, asio::as_tuple(asio::use_awaitable));
       }
@@ -566,7 +553,7 @@ asio::awaitable<void> run_session(tcp::socket socket, SessionEnvironment* enviro
 }
 #pragma GCC diagnostic pop
 
-IoShard::IoShard() : context(1), poller(context) {}
+IoShard::IoShard(PollerBackend backend) : context(1), poller(context, backend) {}
 
 IoShard::~IoShard() {
   // Destroying a waiting handler destroys its session's frame (through a post that the context's

@@ -43,7 +43,7 @@ struct SessionEnvironment {
 
 // One I/O thread's io_context and the connections living on it (touched only on that thread).
 struct IoShard {
-  IoShard();
+  explicit IoShard(PollerBackend backend);
   // After the thread stopped: sessions suspended in a poller wait belong to their connection's
   // waiting handler, which Asio does not hold; they are released here, as io_context's own
   // destructor releases the operations it holds.

@@ -2,9 +2,13 @@
 // non-blocking) -> read (wait for readiness, read into the connection's small inbox, then
 // synchronous reads while data keeps coming) -> report. Writes rarely block for small requests.
 // Connected plain-http sockets are watched by the worker's ReadinessPoller, so an exchange costs
-// one send, one recv and a share of epoll_wait. https goes through Asio's SSL stream with
-// asynchronous writes and reads.
+// one send and one recv (epoll), or one send and a share of io_uring_enter (io_uring). https goes
+// through Asio's SSL stream with asynchronous writes and reads.
 #include "load/engine/connection.hpp"
+
+#include <openssl/ssl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/error.hpp>
@@ -12,9 +16,6 @@
 #include <boost/asio/write.hpp>
 #include <cassert>
 #include <cerrno>
-#include <openssl/ssl.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 namespace loadlab::load::engine {
 namespace asio = boost::asio;
@@ -24,17 +25,28 @@ using http::would_block;
 
 std::string_view to_string(ExchangeError error) noexcept {
   switch (error) {
-    case ExchangeError::none: return "none";
-    case ExchangeError::connect_failed: return "connect failed";
-    case ExchangeError::connect_timeout: return "connect timeout";
-    case ExchangeError::tls_failed: return "TLS handshake failed";
-    case ExchangeError::request_timeout: return "request timeout";
-    case ExchangeError::write_failed: return "write failed";
-    case ExchangeError::read_failed: return "read failed";
-    case ExchangeError::closed: return "connection closed early";
-    case ExchangeError::protocol: return "bad response";
-    case ExchangeError::no_endpoint: return "request could not be built";
-    case ExchangeError::interrupted: return "interrupted";
+    case ExchangeError::none:
+      return "none";
+    case ExchangeError::connect_failed:
+      return "connect failed";
+    case ExchangeError::connect_timeout:
+      return "connect timeout";
+    case ExchangeError::tls_failed:
+      return "TLS handshake failed";
+    case ExchangeError::request_timeout:
+      return "request timeout";
+    case ExchangeError::write_failed:
+      return "write failed";
+    case ExchangeError::read_failed:
+      return "read failed";
+    case ExchangeError::closed:
+      return "connection closed early";
+    case ExchangeError::protocol:
+      return "bad response";
+    case ExchangeError::no_endpoint:
+      return "request could not be built";
+    case ExchangeError::interrupted:
+      return "interrupted";
   }
   return "unknown";
 }
@@ -67,9 +79,7 @@ Connection::Connection(ConnectionContext& context, ExchangeObserver& observer)
       socket_(context.io),
       parser_({.max_header_bytes = context.max_header_bytes, .max_body_capture = 0}) {}
 
-Connection::~Connection() {
-  if (polled_fd_ >= 0) ::close(polled_fd_);
-}
+Connection::~Connection() = default;  // polled_ closes itself
 
 void Connection::start(const ExchangeRequest& request) {
   assert(state_ == State::idle);
@@ -79,8 +89,8 @@ void Connection::start(const ExchangeRequest& request) {
   retried_ = false;
   first_byte_seen_ = false;
   written_ = 0;
-  parser_.set_limits({.max_header_bytes = context_.max_header_bytes,
-                      .max_body_capture = request.body_capture});
+  parser_.set_limits(
+      {.max_header_bytes = context_.max_header_bytes, .max_body_capture = request.body_capture});
   parser_.reset(request.head);
   const auto now = context_.clock.now();
   report_.started = now;
@@ -117,8 +127,7 @@ void Connection::connect() {
   if (ec) {  // e.g. out of file descriptors: a failed connect, reported from the loop
     close();
     asio::post(context_.io, [this] {
-      finish(pending_abort_ != ExchangeError::none ? pending_abort_
-                                                   : ExchangeError::connect_failed,
+      finish(pending_abort_ != ExchangeError::none ? pending_abort_ : ExchangeError::connect_failed,
              context_.clock.now());
     });
     return;
@@ -182,28 +191,30 @@ bool Connection::hand_to_poller() {
   error_code ec;
   const int fd = socket_.release(ec);  // leaves Asio's reactor; still non-blocking
   if (ec) return false;
-  polled_fd_ = fd;
   awaiting_ = Awaiting::nothing;
-  input_pending_ = false;
-  return !context_.poller->watch(fd, this);
+  return !context_.poller->watch(polled_, fd, this);
 }
 
 void Connection::on_ready(std::uint32_t events) {
-  if (polled_fd_ < 0) return;  // closed earlier in this batch
-  if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) input_pending_ = true;
-  if (awaiting_ == Awaiting::readable && input_pending_) {
+  if (!polled_.is_open()) return;  // closed earlier in this batch
+  if (awaiting_ == Awaiting::readable && polled_.output_error()) {
+    awaiting_ = Awaiting::nothing;  // the ring's send of the request failed
+    if (retry_on_fresh_connection()) return;
+    close();
+    return finish(ExchangeError::write_failed, context_.clock.now());
+  }
+  if (awaiting_ == Awaiting::readable && polled_.input_pending()) {
     awaiting_ = Awaiting::nothing;
     receive_polled();
-  } else if (awaiting_ == Awaiting::writable &&
-             (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) != 0) {
+  } else if (awaiting_ == Awaiting::writable && (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) != 0) {
     awaiting_ = Awaiting::nothing;
     write();
   }
 }
 
 std::size_t Connection::send_some(const char* data, std::size_t size, error_code& ec) {
-  if (polled_fd_ < 0) return socket_.write_some(asio::buffer(data, size), ec);
-  const ssize_t sent = ::send(polled_fd_, data, size, MSG_NOSIGNAL);
+  if (!polled_.is_open()) return socket_.write_some(asio::buffer(data, size), ec);
+  const ssize_t sent = ::send(polled_.fd(), data, size, MSG_NOSIGNAL);
   if (sent >= 0) {
     ec.clear();
     return static_cast<std::size_t>(sent);
@@ -213,16 +224,16 @@ std::size_t Connection::send_some(const char* data, std::size_t size, error_code
 }
 
 std::size_t Connection::receive_some(char* data, std::size_t size, error_code& ec) {
-  if (polled_fd_ < 0) return socket_.read_some(asio::buffer(data, size), ec);
-  return http::receive_some(polled_fd_, data, size, ec);
+  if (!polled_.is_open()) return socket_.read_some(asio::buffer(data, size), ec);
+  return polled_.receive(data, size, ec);
 }
 
 void Connection::receive_polled() {
-  input_pending_ = false;
   error_code error;
   const std::size_t n = receive_some(inbox_.data(), inbox_.size(), error);
   if (would_block(error)) {  // a stale edge: its data was already read
     awaiting_ = Awaiting::readable;
+    polled_.want_input();
     return;
   }
   on_read(error, n);
@@ -251,16 +262,28 @@ void Connection::write_tls() {
 void Connection::write() {
   if (tls_) return write_tls();
   const auto bytes = request_.bytes;
+  if (written_ == 0 && polled_.is_open() && polled_.send_then_want_input(bytes)) {
+    // io_uring sends the request and then waits for the answer, in the worker's next submission:
+    // no system call here. The send's own time is not seen; it counts as waiting.
+    written_ = bytes.size();
+    report_.bytes_sent += static_cast<std::int64_t>(bytes.size());
+    report_.sending = context_.clock.now() - report_.send_start;
+    state_ = State::reading;
+    awaiting_ = Awaiting::readable;
+    return;
+  }
   while (written_ < bytes.size()) {
     error_code ec;
     const auto n = send_some(bytes.data() + written_, bytes.size() - written_, ec);
-    if (would_block(ec) && polled_fd_ >= 0) {
-      awaiting_ = Awaiting::writable;  // the next EPOLLOUT edge resumes the write
+    if (would_block(ec) && polled_.is_open()) {
+      awaiting_ = Awaiting::writable;  // the poller's next EPOLLOUT resumes the write
+      polled_.want_output();
       return;
     }
     if (would_block(ec)) {
       socket_.async_wait(asio::socket_base::wait_write, [this](const error_code& result) {
-        if (pending_abort_ != ExchangeError::none) return finish(pending_abort_, context_.clock.now());
+        if (pending_abort_ != ExchangeError::none)
+          return finish(pending_abort_, context_.clock.now());
         if (result) {
           close();
           return finish(ExchangeError::write_failed, context_.clock.now());
@@ -289,9 +312,10 @@ void Connection::read() {
                           [this](const error_code& ec, std::size_t n) { on_read(ec, n); });
     return;
   }
-  if (polled_fd_ >= 0) {
-    if (input_pending_) return receive_polled();
+  if (polled_.is_open()) {
+    if (polled_.input_pending()) return receive_polled();
     awaiting_ = Awaiting::readable;
+    polled_.want_input();
     return;
   }
   // Wait for readiness, then read. Asio's async_read_some would first try a recv() at once, and
@@ -394,17 +418,15 @@ void Connection::abort_pending(ExchangeError reason) {
   // An Asio operation completes with operation_aborted and reports `reason`; a socket watched by
   // the poller has no operation in flight, so the report is posted (never made re-entrantly).
   pending_abort_ = reason;
-  const bool polled = polled_fd_ >= 0;
+  const bool polled = polled_.is_open();
   close();
   if (polled) asio::post(context_.io, [this] { finish(pending_abort_, context_.clock.now()); });
 }
 
 void Connection::close() noexcept {
-  if (polled_fd_ >= 0) {
-    ::close(polled_fd_);  // also leaves the poller's set
-    polled_fd_ = -1;
+  if (polled_.is_open()) {
+    polled_.close();  // also leaves the poller's set (or cancels its receive)
     awaiting_ = Awaiting::nothing;
-    input_pending_ = false;
     connected_to_ = nullptr;
     return;
   }

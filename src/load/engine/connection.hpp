@@ -17,24 +17,24 @@
 #include <string_view>
 
 #include "core/clock.hpp"
-#include "load/engine/endpoints.hpp"
 #include "http/readiness_poller.hpp"
+#include "load/engine/endpoints.hpp"
 #include "load/engine/response_parser.hpp"
 
 namespace loadlab::load::engine {
 
 enum class ExchangeError : std::uint8_t {
   none,
-  connect_failed,   // refused, unreachable
+  connect_failed,  // refused, unreachable
   connect_timeout,
   tls_failed,       // the TLS handshake failed (e.g. the certificate did not verify)
   request_timeout,  // the exchange's deadline passed
   write_failed,
-  read_failed,      // reset and other socket errors while reading
-  closed,           // the peer closed before the response ended
-  protocol,         // the response could not be parsed
-  no_endpoint,      // the request could not be built or its host is unknown
-  interrupted,      // ended by the engine (gracefulStop, abort)
+  read_failed,  // reset and other socket errors while reading
+  closed,       // the peer closed before the response ended
+  protocol,     // the response could not be parsed
+  no_endpoint,  // the request could not be built or its host is unknown
+  interrupted,  // ended by the engine (gracefulStop, abort)
 };
 [[nodiscard]] std::string_view to_string(ExchangeError error) noexcept;
 
@@ -117,7 +117,7 @@ class Connection final : private http::ReadinessPoller::Watcher {
   // Closes an idle socket (no report).
   void close() noexcept;
   [[nodiscard]] bool busy() const noexcept { return state_ != State::idle; }
-  [[nodiscard]] bool open() const noexcept { return socket_.is_open() || polled_fd_ >= 0; }
+  [[nodiscard]] bool open() const noexcept { return socket_.is_open() || polled_.is_open(); }
 
  private:
   enum class State : std::uint8_t { idle, connecting, writing, reading };
@@ -154,13 +154,11 @@ class Connection final : private http::ReadinessPoller::Watcher {
   // The previous connection's stream, kept until the next connect: it may be closed from inside
   // its own operation's completion handler, where destroying it is not safe.
   std::unique_ptr<TlsStream> retired_tls_;
-  // Plain http with a poller: the socket's descriptor after it left socket_ (-1 otherwise), what
-  // the connection waits for, and whether input arrived while it waited for nothing (an edge is
-  // reported once, so it is remembered until the next read).
+  // Plain http with a poller: the socket after it left socket_ (closed otherwise), and what the
+  // connection waits for.
   enum class Awaiting : std::uint8_t { nothing, readable, writable };
-  int polled_fd_ = -1;
+  http::ReadinessPoller::Socket polled_;
   Awaiting awaiting_ = Awaiting::nothing;
-  bool input_pending_ = false;
   const Endpoint* connected_to_ = nullptr;
   ResponseParser parser_;
   ExchangeRequest request_;

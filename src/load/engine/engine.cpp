@@ -1,10 +1,11 @@
 // Run orchestration: prepare, spawn workers, watch, merge, judge.
 #include "load/engine/engine.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <chrono>
 #include <ctime>
-#include <fmt/format.h>
 #include <memory>
 #include <stdexcept>
 #include <thread>
@@ -75,11 +76,13 @@ std::string utc_now_iso8601() {
 }
 
 int thread_count(const TestPlan& plan, const EngineOptions& options) {
-  int threads = options.threads > 0 ? options.threads
-                                    : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  int threads = options.threads > 0
+                    ? options.threads
+                    : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   // More threads than VUs would only add idle event loops.
   std::int64_t peak = 0;
-  for (const auto& scenario : plan.scenarios) peak += std::max<std::int64_t>(1, scenario.peak_vus());
+  for (const auto& scenario : plan.scenarios)
+    peak += std::max<std::int64_t>(1, scenario.peak_vus());
   peak = std::max<std::int64_t>(1, split_count(peak, options.shard));
   return static_cast<int>(std::min<std::int64_t>(threads, peak));
 }
@@ -131,6 +134,7 @@ RunResult run_plan(const TestPlan& plan, const EngineOptions& options, core::Clo
     config.max_response_header_bytes = options.max_response_header_bytes;
     config.publish_snapshots = watch_thresholds;
     config.verify_tls = !plan.insecure_skip_tls_verify;
+    config.io_backend = options.io_backend;
     config.seed = seed + static_cast<std::uint64_t>(i) * 0x9E3779B97F4A7C15ULL;
     workers.push_back(std::make_unique<Worker>(scenarios, names_of(plan), config, clock));
   }
@@ -205,8 +209,8 @@ std::string format_progress(const Progress& progress) {
     return std::chrono::duration_cast<std::chrono::seconds>(d).count();
   };
   return fmt::format("running {}s/{}s  vus {}/{}  {:.0f} req/s  p99 {}  requests {}  errors {}",
-                     whole_seconds(progress.elapsed), whole_seconds(progress.planned),
-                     progress.vus, progress.vus_max, progress.requests_per_second,
+                     whole_seconds(progress.elapsed), whole_seconds(progress.planned), progress.vus,
+                     progress.vus_max, progress.requests_per_second,
                      format_ms(static_cast<double>(progress.p99_latency_us) / 1000.0),
                      progress.requests, progress.failed);
 }

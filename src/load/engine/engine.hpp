@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/clock.hpp"
+#include "http/readiness_poller.hpp"
 #include "load/result.hpp"
 #include "load/scenario.hpp"
 #include "load/shard.hpp"
@@ -20,9 +21,9 @@ struct Progress {
   core::Duration planned{0};  // when the last scenario ends (without graceful stops)
   std::int64_t vus = 0;
   std::int64_t vus_max = 0;
-  std::int64_t requests = 0;  // so far
-  std::int64_t failed = 0;    // so far
-  double requests_per_second = 0;  // over the last interval
+  std::int64_t requests = 0;        // so far
+  std::int64_t failed = 0;          // so far
+  double requests_per_second = 0;   // over the last interval
   std::int64_t p99_latency_us = 0;  // over the last interval (coarse)
 };
 
@@ -35,6 +36,8 @@ struct EngineOptions {
   core::Duration connect_timeout = std::chrono::seconds{10};
   std::size_t max_response_header_bytes = 64 * 1024;
   std::uint64_t seed = 0;  // 0: from the clock
+  // How workers watch their plain-http connections (http/readiness_poller.hpp).
+  http::PollerBackend io_backend = http::PollerBackend::epoll;
   // Called from the calling thread about once a second while the run goes on.
   std::function<void(const Progress&)> on_progress;
   // Polled about every 100 ms; true ends the run early (like Ctrl-C in k6).

@@ -29,6 +29,7 @@ struct WorkerConfig {
   std::size_t max_response_header_bytes = 64 * 1024;
   bool publish_snapshots = false;  // a copy of the metrics every second (abortOnFail)
   bool verify_tls = true;          // false: insecureSkipTLSVerify
+  http::PollerBackend io_backend = http::PollerBackend::epoll;
   std::uint64_t seed = 1;
 };
 

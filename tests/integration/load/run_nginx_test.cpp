@@ -85,9 +85,9 @@ TEST_F(RunAgainstNginx, TheSeriesHasEveryRequestOncePerSecondAndPerScenario) {
       "  late:\n    executor: constant-arrival-rate\n    rate: 100\n    duration: 2s\n"
       "    startTime: 2s\n    preAllocatedVUs: 10\n    requests:\n      - url: /\n");
   const auto json = dir_.file("two.json");
-  const auto run =
-      run_loadlab({"run", path, "--target", nginx_->url(), "-t", "2", "-q", "--out", "json=" + json},
-                  json, 60s);
+  const auto run = run_loadlab(
+      {"run", path, "--target", nginx_->url(), "-t", "2", "-q", "--out", "json=" + json}, json,
+      60s);
   ASSERT_EQ(run.exit_code, 0) << run.output;
   const auto& points = run.result.at("series").at("points");
   ASSERT_GE(points.size(), 4U);
@@ -97,7 +97,8 @@ TEST_F(RunAgainstNginx, TheSeriesHasEveryRequestOncePerSecondAndPerScenario) {
     const auto& shares = point.at("scenarios");
     steady += shares.at("steady").at("http_reqs").get<double>();
     late += shares.at("late").at("http_reqs").get<double>();
-    if (point.at("t").get<int>() < 2) late_before_start += shares.at("late").at("http_reqs").get<double>();
+    if (point.at("t").get<int>() < 2)
+      late_before_start += shares.at("late").at("http_reqs").get<double>();
     EXPECT_EQ(point.at("http_reqs").get<double>(),
               shares.at("steady").at("http_reqs").get<double>() +
                   shares.at("late").at("http_reqs").get<double>());
@@ -114,15 +115,46 @@ TEST_F(RunAgainstNginx, AConnectionTheServerClosedWhileIdleIsReplacedNotReported
   // finds it closed. Each is resent on a fresh connection (as browsers do), none fails and none
   // waits for its timeout: the close must be noticed even though no read was pending then.
   const auto json = dir_.file("idle.json");
-  const auto run =
-      run_loadlab({"run", nginx_->url("/short-keepalive"), "-R", "4", "-c", "1", "-t", "1", "-d",
-                   "3s", "--timeout", "5s", "-q", "--out", "json=" + json},
-                  json, 60s);
+  const auto run = run_loadlab({"run", nginx_->url("/short-keepalive"), "-R", "4", "-c", "1", "-t",
+                                "1", "-d", "3s", "--timeout", "5s", "-q", "--out", "json=" + json},
+                               json, 60s);
   ASSERT_EQ(run.exit_code, 0) << run.output;
   EXPECT_GE(summary_value(run.result, "http_reqs", "count"), 11);
   EXPECT_EQ(summary_value(run.result, "http_req_failed", "rate"), 0);
   EXPECT_LT(summary_value(run.result, "http_req_duration", "max"), 1000);
   EXPECT_GE(summary_value(run.result, "http_req_connecting", "count"), 10);
+}
+
+// The generator's io_uring backend (epoll is the default): the same open-model count, and the
+// same replacement of connections the server closed while idle.
+TEST_F(RunAgainstNginx, WithIoUringTheOpenModelSendsTheScheduledNumberOfRequests) {
+  const auto json = dir_.file("open-uring.json");
+  const auto run = run_loadlab({"run", nginx_->url(), "-R", "2000", "-d", "5s", "-c", "50", "-t",
+                                "2", "-q", "--io-backend", "io_uring", "--out", "json=" + json},
+                               json, 60s);
+  if (run.exit_code == 2 && run.output.find("does not allow io_uring") != std::string::npos) {
+    GTEST_SKIP() << run.output;
+  }
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NEAR(summary_value(run.result, "http_reqs", "count"), 10'000, 100) << run.output;
+  EXPECT_EQ(summary_value(run.result, "http_req_failed", "rate"), 0);
+  EXPECT_EQ(summary_value(run.result, "http_req_latency", "count"),
+            summary_value(run.result, "http_reqs", "count"));
+}
+
+TEST_F(RunAgainstNginx, WithIoUringAConnectionClosedWhileIdleIsReplacedNotReported) {
+  const auto json = dir_.file("idle-uring.json");
+  const auto run = run_loadlab(
+      {"run", nginx_->url("/short-keepalive"), "-R", "4", "-c", "1", "-t", "1", "-d", "3s",
+       "--timeout", "5s", "-q", "--io-backend", "io_uring", "--out", "json=" + json},
+      json, 60s);
+  if (run.exit_code == 2 && run.output.find("does not allow io_uring") != std::string::npos) {
+    GTEST_SKIP() << run.output;
+  }
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_GE(summary_value(run.result, "http_reqs", "count"), 11);
+  EXPECT_EQ(summary_value(run.result, "http_req_failed", "rate"), 0);
+  EXPECT_LT(summary_value(run.result, "http_req_duration", "max"), 1000);
 }
 
 TEST_F(RunAgainstNginx, RefusedConnectionsAreFailedRequestsNotACrash) {
@@ -150,10 +182,11 @@ TEST_F(RunAgainstNginx, BadInputIsAOneLineErrorAndNonZeroExit) {
 }
 
 TEST_F(RunAgainstNginx, ThresholdsDecideTheExitCode) {
-  const std::string scenario = "scenarios:\n  main:\n    executor: constant-vus\n    vus: 2\n"
-                               "    duration: 1s\n    requests:\n      - url: /\n";
-  const auto passing = write_scenario(
-      "pass.yaml", scenario + "thresholds:\n  http_req_duration: ['p(95)<10000']\n");
+  const std::string scenario =
+      "scenarios:\n  main:\n    executor: constant-vus\n    vus: 2\n"
+      "    duration: 1s\n    requests:\n      - url: /\n";
+  const auto passing =
+      write_scenario("pass.yaml", scenario + "thresholds:\n  http_req_duration: ['p(95)<10000']\n");
   const auto failing =
       write_scenario("fail.yaml", scenario + "thresholds:\n  http_reqs: ['count<1']\n");
   const auto pass = run_loadlab({"run", passing, "--target", nginx_->url(), "-q"}, "", 30s);
@@ -169,9 +202,8 @@ TEST_F(RunAgainstNginx, AbortOnFailEndsTheRunEarly) {
       "    requests:\n      - url: /\n"
       "thresholds:\n  http_reqs: [{ threshold: 'count<50', abortOnFail: true }]\n");
   const auto json = dir_.file("abort.json");
-  const auto run =
-      run_loadlab({"run", path, "--target", nginx_->url(), "-q", "--out", "json=" + json}, json,
-                  60s);
+  const auto run = run_loadlab(
+      {"run", path, "--target", nginx_->url(), "-q", "--out", "json=" + json}, json, 60s);
   EXPECT_EQ(run.exit_code, 99) << run.output;
   ASSERT_TRUE(run.result.is_object());
   EXPECT_TRUE(run.result.at("info").at("aborted").get<bool>());
@@ -196,7 +228,8 @@ TEST_F(RunAgainstNginx, TwoShardsMergeIntoOneRun) {
   // The schedule of one 600/s run for 3 s, dealt to two shards: 900 + 900 intended starts, each
   // either sent or, when its timer fired only after the run's end on a busy machine, counted as
   // a dropped iteration (wrk2 and k6 alike never send past the end). The merge adds exactly.
-  const double sent = summary_value(a, "http_reqs", "count") + summary_value(b, "http_reqs", "count");
+  const double sent =
+      summary_value(a, "http_reqs", "count") + summary_value(b, "http_reqs", "count");
   const double dropped = summary_value(a, "dropped_iterations", "count") +
                          summary_value(b, "dropped_iterations", "count");
   EXPECT_EQ(sent + dropped, 1800);

@@ -45,6 +45,27 @@ TEST(ServeBinary, ListensOnPortZeroAndServesMetrics) {
   EXPECT_EQ(server.stop(), 0);
 }
 
+TEST(ServeBinary, BothIoBackendsServeKeepAliveAndPipelinedRequests) {
+  // The binary's default is auto (io_uring where the kernel allows it); epoll is the fallback.
+  for (const std::string backend : {"epoll", "auto"}) {
+    ChildProcess server = start_loadlab_serve({"--threads", "1", "--io-backend", backend});
+    HttpConnection connection(server.host(), server.port());
+    ASSERT_TRUE(connection.connected()) << backend;
+    for (int i = 0; i < 3; ++i) EXPECT_EQ(connection.get("/api/fast").status, 200) << backend;
+    RawSocket socket(server.host(), server.port());
+    socket.send(
+        "GET /api/fast HTTP/1.1\r\nHost: x\r\n\r\n"
+        "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    const std::string answers = socket.read_until_closed(seconds(10));
+    const auto first = answers.find("fast response");
+    const auto second = answers.find("HTTP/1.1 200", answers.find("HTTP/1.1 200") + 1);
+    EXPECT_NE(first, std::string::npos) << backend << ": " << answers;
+    EXPECT_NE(second, std::string::npos) << backend << ": " << answers;
+    EXPECT_LT(first, second) << backend;
+    EXPECT_EQ(server.stop(), 0) << backend;
+  }
+}
+
 TEST(ServeBinary, ProtocolErrorsAreJsonAndClose) {
   ChildProcess server = start_loadlab_serve(
       {"--max-header-bytes", "2048", "--max-body-bytes", "1024", "--header-timeout", "300ms"});
@@ -114,6 +135,7 @@ TEST(ServeBinary, BadConfigurationFailsWithOneLine) {
       {"serve", "--threads", "many"},      {"serve", "--model", "forked"},
       {"serve", "--listen", "nowhere"},    {"serve", "--listen", "127.0.0.1:70000"},
       {"serve", "--idle-timeout", "soon"}, {"serve", "--config", "/nonexistent/loadlab.yaml"},
+      {"serve", "--io-backend", "kqueue"},
   };
   for (const auto& args : bad) {
     const auto [status, output] = run_to_exit(args);

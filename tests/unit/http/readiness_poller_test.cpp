@@ -1,5 +1,6 @@
-// The worker's nested epoll set: edges reach the watcher once, a socket closed earlier in the same
-// batch gets nothing, and stop() lets the loop run dry. Unix socket pairs stand in for TCP.
+// The I/O threads' socket watcher, with both backends: input reaches the watcher once it asked
+// for it, reads take exactly what arrived, a closed socket gets nothing (and its peer sees the
+// close), and stop() lets the loop run dry. Unix socket pairs stand in for TCP.
 #include "http/readiness_poller.hpp"
 
 #include <gtest/gtest.h>
@@ -9,8 +10,12 @@
 #include <array>
 #include <boost/asio/error.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <cerrno>
+#include <chrono>
 #include <functional>
+#include <memory>
+#include <string>
 #include <vector>
 
 namespace loadlab::http {
@@ -25,108 +30,393 @@ struct SocketPair {
       if (fd >= 0) ::close(fd);
     }
   }
-  void send_byte() const { ASSERT_EQ(::send(fds[1], "x", 1, MSG_NOSIGNAL), 1); }
+  // The watched end goes to a ReadinessPoller::Socket, which closes it.
+  int give_away() { return std::exchange(fds[0], -1); }
+  void send(const std::string& bytes) const {
+    ASSERT_EQ(::send(fds[1], bytes.data(), bytes.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(bytes.size()));
+  }
   std::array<int, 2> fds{-1, -1};
 };
 
+// Records events and, like the server's sessions, asks for input again after each delivery
+// unless told to read nothing.
 struct RecordingWatcher final : ReadinessPoller::Watcher {
   void on_ready(std::uint32_t events) override {
     seen.push_back(events);
     if (on_event) on_event();
   }
+  [[nodiscard]] std::size_t inputs() const {
+    std::size_t n = 0;
+    for (const auto events : seen) n += (events & EPOLLIN) != 0 ? 1 : 0;
+    return n;
+  }
   std::vector<std::uint32_t> seen;
   std::function<void()> on_event;
 };
 
-std::size_t count_with(const std::vector<std::uint32_t>& seen, std::uint32_t flag) {
-  std::size_t n = 0;
-  for (const auto events : seen) n += (events & flag) != 0 ? 1 : 0;
-  return n;
+std::string read_all(ReadinessPoller::Socket& socket, boost::system::error_code& error) {
+  std::string out;
+  std::array<char, 4096> buffer{};
+  for (;;) {
+    const std::size_t n = socket.receive(buffer.data(), buffer.size(), error);
+    if (error) return out;
+    out.append(buffer.data(), n);
+  }
 }
 
-TEST(ReadinessPoller, DeliversEachInputEdgeOnceAndStopLetsTheLoopRunDry) {
+// Runs the loop until `done` holds (or about two seconds passed): completions and edges of
+// socket pairs arrive within a round or two.
+void run_until(boost::asio::io_context& io, const std::function<bool()>& done) {
+  for (int i = 0; i < 200 && !done(); ++i) {
+    io.restart();
+    io.run_for(std::chrono::milliseconds{10});
+  }
+}
+
+class ReadinessPollerTest : public ::testing::TestWithParam<PollerBackend> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == PollerBackend::io_uring && !io_uring_available()) {
+      GTEST_SKIP() << "io_uring is not allowed here; the epoll cases still run";
+    }
+  }
+};
+
+TEST_P(ReadinessPollerTest, DeliversInputOnceAskedAndReadsTakeExactlyWhatArrived) {
   boost::asio::io_context io;
-  ReadinessPoller poller(io);
+  ReadinessPoller poller(io, GetParam());
+  EXPECT_EQ(poller.backend(), GetParam());
   SocketPair pair;
   RecordingWatcher watcher;
-  ASSERT_FALSE(poller.watch(pair.fds[0], &watcher));
-  pair.send_byte();
-  io.poll();
-  // The first edge carries the byte (and writability); nothing more until new input.
-  ASSERT_EQ(count_with(watcher.seen, EPOLLIN), 1u);
-  io.poll();
-  EXPECT_EQ(count_with(watcher.seen, EPOLLIN), 1u);
+  ReadinessPoller::Socket socket;
+  ASSERT_FALSE(poller.watch(socket, pair.give_away(), &watcher));
+  socket.want_input();
+  pair.send("hello");
+  run_until(io, [&] { return watcher.inputs() >= 1; });
+  ASSERT_EQ(watcher.inputs(), 1u);
+  EXPECT_TRUE(socket.input_pending());
+  boost::system::error_code error;
+  EXPECT_EQ(read_all(socket, error), "hello");
+  EXPECT_EQ(error, boost::asio::error::would_block);
+  EXPECT_FALSE(socket.input_pending());
 
-  pair.send_byte();
-  io.poll();
-  EXPECT_EQ(count_with(watcher.seen, EPOLLIN), 2u) << "a new arrival is a new edge, read or not";
+  socket.want_input();
+  pair.send("again");
+  run_until(io, [&] { return watcher.inputs() >= 2; });
+  EXPECT_EQ(watcher.inputs(), 2u) << "new input after a read is a new delivery";
+  EXPECT_EQ(read_all(socket, error), "again");
 
   poller.stop();
   io.restart();
-  pair.send_byte();
+  pair.send("late");
   io.run();  // returns: the poller no longer waits, and nothing else is pending
-  EXPECT_EQ(count_with(watcher.seen, EPOLLIN), 2u);
+  EXPECT_EQ(watcher.inputs(), 2u);
 }
 
-TEST(ReadinessPoller, InputAlreadyWaitingWhenWatchingStartsIsAnEdge) {
-  // The server relies on this: a session starts with no input pending and waits for an edge.
+TEST_P(ReadinessPollerTest, InputAlreadyWaitingWhenWatchingStartsIsDelivered) {
+  // The server relies on this: a session starts with no input pending and waits for some.
   boost::asio::io_context io;
-  ReadinessPoller poller(io);
+  ReadinessPoller poller(io, GetParam());
   SocketPair pair;
-  pair.send_byte();
+  pair.send("x");
   RecordingWatcher watcher;
-  ASSERT_FALSE(poller.watch(pair.fds[0], &watcher));
-  io.poll();
-  EXPECT_EQ(count_with(watcher.seen, EPOLLIN), 1u);
+  ReadinessPoller::Socket socket;
+  ASSERT_FALSE(poller.watch(socket, pair.give_away(), &watcher));
+  socket.want_input();
+  run_until(io, [&] { return watcher.inputs() >= 1; });
+  EXPECT_EQ(watcher.inputs(), 1u);
+  boost::system::error_code error;
+  EXPECT_EQ(read_all(socket, error), "x");
 }
 
-TEST(ReadinessPoller, ReportsThePeersCloseAsInputAndHangUp) {
+TEST_P(ReadinessPollerTest, ThePeersCloseIsInputThatReadsAsTheEndOfTheStream) {
   boost::asio::io_context io;
-  ReadinessPoller poller(io);
+  ReadinessPoller poller(io, GetParam());
   SocketPair pair;
   RecordingWatcher watcher;
-  ASSERT_FALSE(poller.watch(pair.fds[0], &watcher));
-  io.poll();
-  watcher.seen.clear();
+  ReadinessPoller::Socket socket;
+  ASSERT_FALSE(poller.watch(socket, pair.give_away(), &watcher));
+  socket.want_input();
+  pair.send("last words");
   ::close(pair.fds[1]);
   pair.fds[1] = -1;
-  io.poll();
-  ASSERT_FALSE(watcher.seen.empty());
-  EXPECT_NE(watcher.seen.back() & (EPOLLIN | EPOLLRDHUP), 0u);
+  boost::system::error_code error;
+  std::string got;
+  run_until(io, [&] {
+    if (socket.input_pending()) got += read_all(socket, error);
+    if (error == boost::asio::error::would_block) socket.want_input();
+    return error == boost::asio::error::eof;
+  });
+  EXPECT_EQ(got, "last words");
+  EXPECT_EQ(error, boost::asio::error::eof);
+  EXPECT_TRUE(socket.input_pending()) << "the end stays readable";
 }
 
-TEST(ReadinessPoller, AClosedSocketLeavesTheSetWhileOthersGoOn) {
+TEST_P(ReadinessPollerTest, AClosedSocketGetsNothingWhileOthersGoOn) {
   boost::asio::io_context io;
-  ReadinessPoller poller(io);
+  ReadinessPoller poller(io, GetParam());
   SocketPair first;
   SocketPair second;
   RecordingWatcher a;
   RecordingWatcher b;
-  ASSERT_FALSE(poller.watch(first.fds[0], &a));
-  ASSERT_FALSE(poller.watch(second.fds[0], &b));
-  first.send_byte();
-  second.send_byte();
-  io.poll();
-  EXPECT_EQ(count_with(a.seen, EPOLLIN), 1u);
-  EXPECT_EQ(count_with(b.seen, EPOLLIN), 1u);
-  // Closing the watched end removes it from the set: its peer's close reaches nobody.
-  ::close(second.fds[0]);
-  second.fds[0] = -1;
-  ::close(second.fds[1]);
-  second.fds[1] = -1;
-  first.send_byte();
-  io.poll();
-  EXPECT_EQ(b.seen.size(), 1u);
-  EXPECT_EQ(count_with(a.seen, EPOLLIN), 2u);
+  ReadinessPoller::Socket socket_a;
+  ReadinessPoller::Socket socket_b;
+  ASSERT_FALSE(poller.watch(socket_a, first.give_away(), &a));
+  ASSERT_FALSE(poller.watch(socket_b, second.give_away(), &b));
+  socket_a.want_input();
+  socket_b.want_input();
+  first.send("1");
+  second.send("2");
+  run_until(io, [&] { return a.inputs() >= 1 && b.inputs() >= 1; });
+  boost::system::error_code error;
+  EXPECT_EQ(read_all(socket_a, error), "1");
+  EXPECT_EQ(read_all(socket_b, error), "2");
+  // b asks for more and is then closed: what its peer sends (and its close) reaches nobody.
+  socket_b.want_input();
+  socket_b.close();
+  EXPECT_FALSE(socket_b.is_open());
+  (void)::send(second.fds[1], "3", 1, MSG_NOSIGNAL);  // fails: nobody reads that end any more
+  socket_a.want_input();
+  first.send("4");
+  run_until(io, [&] { return a.inputs() >= 2; });
+  EXPECT_EQ(read_all(socket_a, error), "4");
+  EXPECT_EQ(b.inputs(), 1u);
 }
 
-TEST(ReadinessPoller, RefusesADescriptorThatIsNotOpen) {
+TEST_P(ReadinessPollerTest, SocketsClosedByTheirWatchersLeaveEveryLaterSocketItsOwnInput) {
+  // A server session ends inside the delivery of its peer's close. With io_uring each socket
+  // has a slot for its operations; a slot given back twice would later be shared by two sockets.
   boost::asio::io_context io;
-  ReadinessPoller poller(io);
+  ReadinessPoller poller(io, GetParam());
+  for (int round = 0; round < 3; ++round) {
+    SocketPair churn;
+    RecordingWatcher closer;
+    ReadinessPoller::Socket closing;
+    closer.on_event = [&] { closing.close(); };
+    ASSERT_FALSE(poller.watch(closing, churn.give_away(), &closer));
+    closing.want_input();
+    ::close(churn.fds[1]);
+    churn.fds[1] = -1;
+    run_until(io, [&] { return !closing.is_open(); });
+    ASSERT_FALSE(closing.is_open());
+  }
+  SocketPair first;
+  SocketPair second;
+  RecordingWatcher a;
+  RecordingWatcher b;
+  ReadinessPoller::Socket socket_a;
+  ReadinessPoller::Socket socket_b;
+  ASSERT_FALSE(poller.watch(socket_a, first.give_away(), &a));
+  ASSERT_FALSE(poller.watch(socket_b, second.give_away(), &b));
+  socket_a.want_input();
+  socket_b.want_input();
+  first.send("for a");
+  second.send("for b");
+  run_until(io, [&] { return a.inputs() >= 1 && b.inputs() >= 1; });
+  boost::system::error_code error;
+  EXPECT_EQ(read_all(socket_a, error), "for a");
+  EXPECT_EQ(read_all(socket_b, error), "for b");
+}
+
+TEST_P(ReadinessPollerTest, ThePeerSeesTheCloseOfASocketThatWasWaitingForInput) {
+  // With io_uring, a receive in flight holds the socket open until it is cancelled.
+  boost::asio::io_context io;
+  ReadinessPoller poller(io, GetParam());
+  SocketPair pair;
   RecordingWatcher watcher;
-  EXPECT_TRUE(poller.watch(-1, &watcher));
+  ReadinessPoller::Socket socket;
+  ASSERT_FALSE(poller.watch(socket, pair.give_away(), &watcher));
+  socket.want_input();
+  io.restart();
+  io.run_for(std::chrono::milliseconds{10});  // the receive is in flight
+  socket.close();
+  char byte = 0;
+  ssize_t got = -1;
+  run_until(io, [&] {
+    got = ::recv(pair.fds[1], &byte, 1, 0);
+    return got == 0;
+  });
+  EXPECT_EQ(got, 0) << "the peer reads the end of the stream";
+  EXPECT_EQ(watcher.inputs(), 0u);
+}
+
+TEST_P(ReadinessPollerTest, InputTheWatcherLeavesUnreadIsKeptForTheNextRead) {
+  boost::asio::io_context io;
+  ReadinessPoller poller(io, GetParam());
+  SocketPair pair;
+  RecordingWatcher watcher;
+  ReadinessPoller::Socket socket;
+  ASSERT_FALSE(poller.watch(socket, pair.give_away(), &watcher));
+  std::string first;
+  watcher.on_event = [&] {
+    std::array<char, 2> two{};
+    boost::system::error_code error;
+    const std::size_t n = socket.receive(two.data(), two.size(), error);
+    first.assign(two.data(), n);
+  };
+  socket.want_input();
+  pair.send("abcdef");
+  run_until(io, [&] { return watcher.inputs() >= 1; });
+  EXPECT_EQ(first, "ab");
+  EXPECT_TRUE(socket.input_pending());
+  boost::system::error_code error;
+  EXPECT_EQ(read_all(socket, error), "cdef");
+}
+
+TEST_P(ReadinessPollerTest, InputLargerThanAReceiveBufferArrivesWholeAndInOrder) {
+  boost::asio::io_context io;
+  ReadinessPoller poller(io, GetParam());
+  SocketPair pair;
+  RecordingWatcher watcher;
+  ReadinessPoller::Socket socket;
+  ASSERT_FALSE(poller.watch(socket, pair.give_away(), &watcher));
+  std::string sent;
+  for (int i = 0; sent.size() < 40'000; ++i) sent += std::to_string(i) + ",";
+  pair.send(sent);
+  std::string got;
+  boost::system::error_code error;
+  socket.want_input();
+  run_until(io, [&] {
+    if (socket.input_pending()) got += read_all(socket, error);
+    if (!socket.input_pending()) socket.want_input();
+    return got.size() >= sent.size();
+  });
+  EXPECT_EQ(got, sent);
+}
+
+TEST_P(ReadinessPollerTest, ASocketThatCannotTakeMoreIsToldWhenItCan) {
+  boost::asio::io_context io;
+  ReadinessPoller poller(io, GetParam());
+  SocketPair pair;
+  RecordingWatcher watcher;
+  ReadinessPoller::Socket socket;
+  ASSERT_FALSE(poller.watch(socket, pair.give_away(), &watcher));
+  io.restart();
+  io.run_for(std::chrono::milliseconds{10});
+  watcher.seen.clear();
+  const std::string chunk(4096, 'z');
+  while (::send(socket.fd(), chunk.data(), chunk.size(), MSG_NOSIGNAL) > 0) {
+  }
+  ASSERT_EQ(errno, EAGAIN);
+  socket.want_output();
+  std::array<char, 65536> sink{};
+  while (::recv(pair.fds[1], sink.data(), sink.size(), 0) > 0) {
+  }
+  const auto writable = [&] {
+    for (const auto events : watcher.seen) {
+      if ((events & EPOLLOUT) != 0) return true;
+    }
+    return false;
+  };
+  run_until(io, writable);
+  EXPECT_TRUE(writable());
+}
+
+TEST_P(ReadinessPollerTest, InputAskedForOutsideAWakeUpIsStillDelivered) {
+  // A session whose handler finished on a timer asks for its next request from a posted handler.
+  boost::asio::io_context io;
+  ReadinessPoller poller(io, GetParam());
+  SocketPair pair;
+  RecordingWatcher watcher;
+  ReadinessPoller::Socket socket;
+  ASSERT_FALSE(poller.watch(socket, pair.give_away(), &watcher));
+  boost::asio::post(io, [&] { socket.want_input(); });
+  io.restart();
+  io.run_for(std::chrono::milliseconds{10});
+  pair.send("q");
+  run_until(io, [&] { return watcher.inputs() >= 1; });
+  EXPECT_EQ(watcher.inputs(), 1u);
+}
+
+TEST_P(ReadinessPollerTest, ASocketThatOutlivesItsPollerStillClosesItsDescriptor) {
+  // A session frame destroyed with its io_context, after the shard's poller.
+  auto socket = std::make_unique<ReadinessPoller::Socket>();
+  SocketPair pair;
+  {
+    boost::asio::io_context io;
+    auto poller = std::make_unique<ReadinessPoller>(io, GetParam());
+    RecordingWatcher watcher;
+    ASSERT_FALSE(poller->watch(*socket, pair.give_away(), &watcher));
+    socket->want_input();
+    poller.reset();
+  }
+  socket.reset();
+  char byte = 0;
+  EXPECT_EQ(::recv(pair.fds[1], &byte, 1, 0), 0);
+}
+
+TEST_P(ReadinessPollerTest, SendThenWaitSendsEverythingAndDeliversTheAnswer) {
+  boost::asio::io_context io;
+  ReadinessPoller poller(io, GetParam());
+  SocketPair pair;
+  RecordingWatcher watcher;
+  ReadinessPoller::Socket socket;
+  ASSERT_FALSE(poller.watch(socket, pair.give_away(), &watcher));
+  const std::string request(100'000, 'r');  // more than the socket takes at once
+  if (!socket.send_then_want_input(request)) {
+    EXPECT_EQ(GetParam(), PollerBackend::epoll) << "only io_uring sends for its owner";
+    return;
+  }
+  std::string received;
+  std::array<char, 65536> buffer{};
+  run_until(io, [&] {
+    for (;;) {
+      const ssize_t n = ::recv(pair.fds[1], buffer.data(), buffer.size(), 0);
+      if (n <= 0) break;
+      received.append(buffer.data(), static_cast<std::size_t>(n));
+    }
+    return received.size() >= request.size();
+  });
+  EXPECT_EQ(received, request);
+  EXPECT_EQ(watcher.inputs(), 0u) << "nothing came back yet";
+  pair.send("answer");
+  run_until(io, [&] { return watcher.inputs() >= 1; });
+  boost::system::error_code error;
+  EXPECT_EQ(read_all(socket, error), "answer");
+  EXPECT_FALSE(socket.output_error());
+}
+
+TEST_P(ReadinessPollerTest, AFailedSendIsReportedAsAnOutputError) {
+  if (GetParam() == PollerBackend::epoll) GTEST_SKIP() << "the caller sends itself with epoll";
+  boost::asio::io_context io;
+  ReadinessPoller poller(io, GetParam());
+  SocketPair pair;
+  RecordingWatcher watcher;
+  ReadinessPoller::Socket socket;
+  ASSERT_FALSE(poller.watch(socket, pair.give_away(), &watcher));
+  ::close(pair.fds[1]);
+  pair.fds[1] = -1;
+  ASSERT_TRUE(socket.send_then_want_input("GET / HTTP/1.1\r\n\r\n"));
+  run_until(io, [&] { return watcher.inputs() >= 1; });
+  ASSERT_EQ(watcher.inputs(), 1u);
+  EXPECT_NE(watcher.seen.front() & EPOLLERR, 0u);
+  EXPECT_EQ(socket.output_error(), boost::asio::error::broken_pipe);
+  EXPECT_TRUE(socket.input_pending());
+}
+
+TEST_P(ReadinessPollerTest, RefusesADescriptorThatIsNotOpen) {
+  boost::asio::io_context io;
+  ReadinessPoller poller(io, GetParam());
+  RecordingWatcher watcher;
+  ReadinessPoller::Socket socket;
+  EXPECT_TRUE(poller.watch(socket, -1, &watcher));
+  EXPECT_FALSE(socket.is_open());
   poller.stop();
   io.run();
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, ReadinessPollerTest,
+                         ::testing::Values(PollerBackend::epoll, PollerBackend::io_uring),
+                         [](const auto& test) { return std::string(to_string(test.param)); });
+
+TEST(PollerBackend, AutoChoosesIoUringWhereAllowedAndNamesAreChecked) {
+  EXPECT_EQ(choose_poller_backend("epoll"), PollerBackend::epoll);
+  EXPECT_EQ(choose_poller_backend("io_uring"), PollerBackend::io_uring);
+  EXPECT_EQ(choose_poller_backend("auto"),
+            io_uring_available() ? PollerBackend::io_uring : PollerBackend::epoll);
+  EXPECT_EQ(choose_poller_backend("uring"), std::nullopt);
+  EXPECT_EQ(choose_poller_backend(""), std::nullopt);
 }
 
 TEST(SocketCallError, WouldBlockMeansWaitForTheNextEdgeAndTheRestAreSystemErrors) {

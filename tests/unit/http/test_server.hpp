@@ -3,6 +3,7 @@
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <cstdlib>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -91,8 +92,19 @@ inline void add_test_routes(Router& router) {
              }));
 }
 
+// The I/O backend of the test servers: epoll, or what LOADLAB_TEST_IO_BACKEND names (CTest runs
+// the server tests a second time with io_uring; where the kernel refuses it, epoll again).
+inline PollerBackend test_io_backend() {
+  const char* name = std::getenv("LOADLAB_TEST_IO_BACKEND");
+  if (name == nullptr) return PollerBackend::epoll;
+  const auto backend = choose_poller_backend(name);
+  if (backend == PollerBackend::io_uring && !io_uring_available()) return PollerBackend::epoll;
+  return backend.value_or(PollerBackend::epoll);
+}
+
 inline ServerOptions small_limits() {
   ServerOptions options;
+  options.io_backend = test_io_backend();
   options.host = "127.0.0.1";
   options.port = 0;
   options.io_threads = 2;
