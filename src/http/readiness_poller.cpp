@@ -12,6 +12,7 @@
 #include <boost/system/system_error.hpp>
 #include <cerrno>
 #include <cstring>
+#include <utility>
 #include <vector>
 
 namespace loadlab::http {
@@ -42,6 +43,8 @@ constexpr unsigned completion_entries = 16 * 1024;
 constexpr unsigned receive_buffer_count = 128;
 constexpr std::size_t receive_buffer_bytes = 8 * 1024;
 constexpr int receive_buffer_group = 0;
+// A socket's outgoing bytes keep their allocation between requests up to this size.
+constexpr std::size_t max_kept_outgoing_bytes = 4 * 1024;
 
 // A completion's user data: the slot in the high half, then a generation (so a completion for a
 // slot since reused is recognised) and the operation in the two low bits.
@@ -169,6 +172,8 @@ class ReadinessPoller::Ring {
   // completions came back.
   void close_slot(std::uint32_t index) {
     Slot& slot = slots_[index];
+    // The kernel may still read a send's bytes until its cancellation completed.
+    if (slot.sending) slot.orphaned_bytes = std::move(slot.owner->outgoing_);
     slot.owner = nullptr;
     if (slot.receiving) cancel(user_data_for(index, slot.generation, receive_operation));
     if (slot.polling) cancel(user_data_for(index, slot.generation, poll_operation));
@@ -189,13 +194,13 @@ class ReadinessPoller::Ring {
   }
 
   // A send linked to the receive after it: the receive starts once everything was sent, and a
-  // failed send cancels it. A successful send posts no completion.
+  // failed send cancels it.
   void send_then_want_input(std::uint32_t index, int fd, std::string_view bytes) {
     if (io_uring_sq_space_left(&ring_) < 2) io_uring_submit(&ring_);  // the pair goes together
     Slot& slot = slots_[index];
     io_uring_sqe* send = next_sqe();
     io_uring_prep_send(send, fd, bytes.data(), bytes.size(), MSG_WAITALL | MSG_NOSIGNAL);
-    send->flags |= IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS;
+    send->flags |= IOSQE_IO_LINK;
     io_uring_sqe_set_data64(send, user_data_for(index, slot.generation, send_operation));
     slot.sending = true;
     io_uring_sqe* receive = next_sqe();
@@ -206,6 +211,8 @@ class ReadinessPoller::Ring {
     slot.receiving = true;
     submit_soon();
   }
+
+  [[nodiscard]] bool sending(std::uint32_t index) const noexcept { return slots_[index].sending; }
 
   void want_output(std::uint32_t index, int fd) {
     Slot& slot = slots_[index];
@@ -239,7 +246,8 @@ class ReadinessPoller::Ring {
     bool allocated = false;  // between open_slot and its release (released once)
     bool receiving = false;
     bool polling = false;
-    bool sending = false;  // a linked send; it ends when its receive completes, or fails alone
+    bool sending = false;        // a send linked to a receive
+    std::string orphaned_bytes;  // a closed socket's bytes while its send is in flight
   };
 
   [[nodiscard]] char* buffer(unsigned id) const noexcept {
@@ -315,20 +323,14 @@ class ReadinessPoller::Ring {
       Slot& slot = slots_[index];
       const bool current = (slot.generation & generation_mask) == generation;
       if (operation == receive_operation) {
-        if (current) {
-          slot.receiving = false;
-          slot.sending = false;  // a send linked before it is over
-        }
+        if (current) slot.receiving = false;
         on_received(index, current, result, flags);
       } else if (operation == send_operation) {
-        // Only a failure posts a completion; the receive linked after it is cancelled.
-        if (current) slot.sending = false;
-        if (current && slot.owner != nullptr && result < 0 && result != -ECANCELED) {
-          Socket& socket = *slot.owner;
-          socket.output_error_ = error_code(-result, boost::system::system_category());
-          socket.input_end_ = socket.output_error_;
-          socket.watcher_->on_ready(EPOLLIN | EPOLLERR);
+        if (current) {
+          slot.sending = false;
+          std::string().swap(slot.orphaned_bytes);
         }
+        if (current && slot.owner != nullptr) on_sent(*slot.owner, result);
       } else {
         if (current) slot.polling = false;
         if (current && slot.owner != nullptr) {
@@ -340,6 +342,21 @@ class ReadinessPoller::Ring {
       if (current) release_if_unused(index);
     }
     return handled;
+  }
+
+  // After a failed send the receive linked after it is cancelled: the owner hears of the failure
+  // as input instead.
+  static void on_sent(Socket& socket, int result) {
+    if (socket.outgoing_.capacity() > max_kept_outgoing_bytes) {
+      std::string().swap(socket.outgoing_);
+    } else {
+      socket.outgoing_.clear();
+    }
+    if (std::exchange(socket.shut_down_after_send_, false)) ::shutdown(socket.fd_, SHUT_RDWR);
+    if (result >= 0 || result == -ECANCELED) return;
+    socket.output_error_ = error_code(-result, boost::system::system_category());
+    socket.input_end_ = socket.output_error_;
+    socket.watcher_->on_ready(EPOLLIN | EPOLLERR);
   }
 
   void on_received(std::uint32_t index, bool current, int result, std::uint32_t flags) {
@@ -468,10 +485,22 @@ void ReadinessPoller::Socket::want_input() noexcept {
   poller_->ring_->want_input(slot_, fd_);
 }
 
-bool ReadinessPoller::Socket::send_then_want_input(std::string_view bytes) noexcept {
+bool ReadinessPoller::Socket::send_outgoing_then_want_input() noexcept {
   if (fd_ < 0 || poller_ == nullptr || slot_ == no_slot || input_end_) return false;
-  poller_->ring_->send_then_want_input(slot_, fd_, bytes);
+  // Kept out of the string object itself (no short-string storage): if the socket closes while
+  // the send is in flight, the slot takes the bytes over and they must not move.
+  if (outgoing_.capacity() < 32) outgoing_.reserve(32);
+  poller_->ring_->send_then_want_input(slot_, fd_, outgoing_);
   return true;
+}
+
+void ReadinessPoller::Socket::shut_down() noexcept {
+  if (fd_ < 0) return;
+  if (poller_ != nullptr && slot_ != no_slot && poller_->ring_->sending(slot_)) {
+    shut_down_after_send_ = true;
+    return;
+  }
+  ::shutdown(fd_, SHUT_RDWR);
 }
 
 void ReadinessPoller::Socket::want_output() noexcept {
@@ -495,6 +524,8 @@ void ReadinessPoller::Socket::close() noexcept {
   kept_taken_ = 0;
   input_end_.clear();
   output_error_.clear();
+  std::string().swap(outgoing_);
+  shut_down_after_send_ = false;
 }
 
 ReadinessPoller::ReadinessPoller(asio::io_context& io, PollerBackend backend)

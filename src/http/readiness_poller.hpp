@@ -95,11 +95,15 @@ class ReadinessPoller {
     // flight; epoll reports edges unasked.
     void want_input() noexcept;
     void want_output() noexcept;
-    // io_uring only: sends all of `bytes` and then waits for input, in one submission with no
-    // system call of its own. `bytes` must stay valid until on_ready. A failed send is reported
-    // as input (EPOLLIN | EPOLLERR) with output_error() set. False with epoll, where the caller
-    // sends itself.
-    [[nodiscard]] bool send_then_want_input(std::string_view bytes) noexcept;
+    // io_uring only: sends all of outgoing() and then waits for input, in one submission with
+    // no system call of its own; outgoing() must not change until on_ready. A failed send is
+    // reported as input (EPOLLIN | EPOLLERR) with output_error() set. Returns false, sending
+    // nothing, with epoll (the caller sends itself) or once the input ended.
+    [[nodiscard]] bool send_outgoing_then_want_input() noexcept;
+    [[nodiscard]] std::string& outgoing() noexcept { return outgoing_; }
+    // Ends the stream both ways (shutdown), once a send in flight has gone out: a waiting owner
+    // then reads the end of the stream.
+    void shut_down() noexcept;
     [[nodiscard]] const boost::system::error_code& output_error() const noexcept {
       return output_error_;
     }
@@ -124,6 +128,8 @@ class ReadinessPoller {
     std::size_t kept_taken_ = 0;
     boost::system::error_code input_end_;
     boost::system::error_code output_error_;
+    std::string outgoing_;
+    bool shut_down_after_send_ = false;
   };
 
   // Throws boost::system::system_error when the set or the ring cannot be created (start-up

@@ -187,9 +187,7 @@ struct Connection final : ReadinessPoller::Watcher {
   }
 
   // Ends the stream both ways; a waiting session resumes through the poller and sees the end.
-  void shut_down() noexcept {
-    if (socket.is_open()) ::shutdown(socket.fd(), SHUT_RDWR);
-  }
+  void shut_down() noexcept { socket.shut_down(); }
 
   // A graceful FIN, or a RST when one was asked for; closing also leaves the poller's set.
   void close() noexcept {
@@ -361,6 +359,10 @@ struct WriteResponse {
   }
 };
 
+// Bodies up to this size go out through the io_uring ring (copied once, beside the head); a
+// larger one is written directly from the response.
+constexpr std::size_t max_ring_send_body = 64 * 1024;
+
 // A chunked response goes through Beast's serializer (which lives in this rare coroutine's frame).
 asio::awaitable<beast::error_code> write_chunked_response(Connection* connection,
                                                           Response& response,
@@ -525,8 +527,18 @@ asio::awaitable<void> run_session(tcp::socket socket, SessionEnvironment* enviro
     }
     response.keep_alive(keep_alive);
 
-    // The head goes out with the body in one call (WriteResponse).
+    // The head goes out with the body in one call (WriteResponse), or, with io_uring, in one
+    // send linked to the receive of the next request (no system call of its own).
     connection->expire_after(options.idle_timeout);
+    if (keep_alive && buffer.size() == 0 && !connection->socket.input_pending() &&
+        !response.chunked() && response.body().size() <= max_ring_send_body &&
+        shard->poller.backend() == PollerBackend::io_uring) {
+      std::string& outgoing = connection->socket.outgoing();
+      render_response_head(response, &state.stamp, outgoing);
+      outgoing.append(response.body());
+      if (connection->socket.send_outgoing_then_want_input()) continue;  // to the next request
+      outgoing.clear();  // the input ended: the plain write below meets it
+    }
     beast::error_code write_error;
     if (response.chunked()) {
       write_error = co_await write_chunked_response(connection.get(), response, state.stamp);

@@ -262,15 +262,21 @@ void Connection::write_tls() {
 void Connection::write() {
   if (tls_) return write_tls();
   const auto bytes = request_.bytes;
-  if (written_ == 0 && polled_.is_open() && polled_.send_then_want_input(bytes)) {
+  if (written_ == 0 && polled_.is_open() &&
+      context_.poller->backend() == http::PollerBackend::io_uring) {
     // io_uring sends the request and then waits for the answer, in the worker's next submission:
-    // no system call here. The send's own time is not seen; it counts as waiting.
-    written_ = bytes.size();
-    report_.bytes_sent += static_cast<std::int64_t>(bytes.size());
-    report_.sending = context_.clock.now() - report_.send_start;
-    state_ = State::reading;
-    awaiting_ = Awaiting::readable;
-    return;
+    // no system call here. The send's own time is not seen; it counts as waiting. The bytes are
+    // copied to the socket, which keeps them until the kernel is done with them.
+    polled_.outgoing().assign(bytes);
+    if (polled_.send_outgoing_then_want_input()) {
+      written_ = bytes.size();
+      report_.bytes_sent += static_cast<std::int64_t>(bytes.size());
+      report_.sending = context_.clock.now() - report_.send_start;
+      state_ = State::reading;
+      awaiting_ = Awaiting::readable;
+      return;
+    }
+    polled_.outgoing().clear();  // the input ended (closed while idle): the send below meets it
   }
   while (written_ < bytes.size()) {
     error_code ec;
