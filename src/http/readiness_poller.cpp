@@ -182,14 +182,8 @@ class ReadinessPoller::Ring {
   }
 
   void want_input(std::uint32_t index, int fd) {
-    Slot& slot = slots_[index];
-    if (slot.receiving) return;
-    io_uring_sqe* sqe = next_sqe();
-    io_uring_prep_recv(sqe, fd, nullptr, receive_buffer_bytes, 0);
-    sqe->flags |= IOSQE_BUFFER_SELECT;
-    sqe->buf_group = receive_buffer_group;
-    io_uring_sqe_set_data64(sqe, user_data_for(index, slot.generation, receive_operation));
-    slot.receiving = true;
+    if (slots_[index].receiving) return;
+    queue_receive(index, fd);
     submit_soon();
   }
 
@@ -203,12 +197,7 @@ class ReadinessPoller::Ring {
     send->flags |= IOSQE_IO_LINK;
     io_uring_sqe_set_data64(send, user_data_for(index, slot.generation, send_operation));
     slot.sending = true;
-    io_uring_sqe* receive = next_sqe();
-    io_uring_prep_recv(receive, fd, nullptr, receive_buffer_bytes, 0);
-    receive->flags |= IOSQE_BUFFER_SELECT;
-    receive->buf_group = receive_buffer_group;
-    io_uring_sqe_set_data64(receive, user_data_for(index, slot.generation, receive_operation));
-    slot.receiving = true;
+    queue_receive(index, fd);
     submit_soon();
   }
 
@@ -256,6 +245,17 @@ class ReadinessPoller::Ring {
   [[nodiscard]] static int buffer_mask() noexcept {
     return io_uring_buf_ring_mask(receive_buffer_count);
   }
+  // A receive whose buffer the kernel takes from the ring when data arrives.
+  void queue_receive(std::uint32_t index, int fd) {
+    Slot& slot = slots_[index];
+    io_uring_sqe* sqe = next_sqe();
+    io_uring_prep_recv(sqe, fd, nullptr, receive_buffer_bytes, 0);
+    sqe->flags |= IOSQE_BUFFER_SELECT;
+    sqe->buf_group = receive_buffer_group;
+    io_uring_sqe_set_data64(sqe, user_data_for(index, slot.generation, receive_operation));
+    slot.receiving = true;
+  }
+
   void recycle(unsigned id) {
     io_uring_buf_ring_add(buffer_ring_, buffer(id), receive_buffer_bytes,
                           static_cast<unsigned short>(id), buffer_mask(), 0);

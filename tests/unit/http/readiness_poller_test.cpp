@@ -15,6 +15,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -74,6 +75,33 @@ void run_until(boost::asio::io_context& io, const std::function<bool()>& done) {
   }
 }
 
+// Two watched socket pairs, each socket waiting for input.
+struct TwoWatchedSockets {
+  explicit TwoWatchedSockets(ReadinessPoller& poller) {
+    EXPECT_FALSE(poller.watch(socket_a, first.give_away(), &a));
+    EXPECT_FALSE(poller.watch(socket_b, second.give_away(), &b));
+    socket_a.want_input();
+    socket_b.want_input();
+  }
+  // Sends one text to each and checks that each socket reads its own.
+  void both_receive(boost::asio::io_context& io, const std::string& for_a,
+                    const std::string& for_b) {
+    first.send(for_a);
+    second.send(for_b);
+    run_until(io, [&] { return a.inputs() >= 1 && b.inputs() >= 1; });
+    boost::system::error_code error;
+    EXPECT_EQ(read_all(socket_a, error), for_a);
+    EXPECT_EQ(read_all(socket_b, error), for_b);
+  }
+
+  SocketPair first;
+  SocketPair second;
+  RecordingWatcher a;
+  RecordingWatcher b;
+  ReadinessPoller::Socket socket_a;
+  ReadinessPoller::Socket socket_b;
+};
+
 class ReadinessPollerTest : public ::testing::TestWithParam<PollerBackend> {
  protected:
   void SetUp() override {
@@ -81,6 +109,23 @@ class ReadinessPollerTest : public ::testing::TestWithParam<PollerBackend> {
       GTEST_SKIP() << "io_uring is not allowed here; the epoll cases still run";
     }
   }
+};
+
+// One socket pair whose first end is watched (by `socket`, reporting to `watcher`).
+class WatchedSocketTest : public ReadinessPollerTest {
+ protected:
+  void SetUp() override {
+    ReadinessPollerTest::SetUp();
+    if (IsSkipped()) return;
+    poller.emplace(io, GetParam());
+    ASSERT_FALSE(poller->watch(socket, pair.give_away(), &watcher));
+  }
+
+  boost::asio::io_context io;
+  std::optional<ReadinessPoller> poller;
+  SocketPair pair;
+  RecordingWatcher watcher;
+  ReadinessPoller::Socket socket;  // first to go: a socket may outlive its poller, not need to
 };
 
 TEST_P(ReadinessPollerTest, DeliversInputOnceAskedAndReadsTakeExactlyWhatArrived) {
@@ -130,13 +175,7 @@ TEST_P(ReadinessPollerTest, InputAlreadyWaitingWhenWatchingStartsIsDelivered) {
   EXPECT_EQ(read_all(socket, error), "x");
 }
 
-TEST_P(ReadinessPollerTest, ThePeersCloseIsInputThatReadsAsTheEndOfTheStream) {
-  boost::asio::io_context io;
-  ReadinessPoller poller(io, GetParam());
-  SocketPair pair;
-  RecordingWatcher watcher;
-  ReadinessPoller::Socket socket;
-  ASSERT_FALSE(poller.watch(socket, pair.give_away(), &watcher));
+TEST_P(WatchedSocketTest, ThePeersCloseIsInputThatReadsAsTheEndOfTheStream) {
   socket.want_input();
   pair.send("last words");
   ::close(pair.fds[1]);
@@ -156,32 +195,19 @@ TEST_P(ReadinessPollerTest, ThePeersCloseIsInputThatReadsAsTheEndOfTheStream) {
 TEST_P(ReadinessPollerTest, AClosedSocketGetsNothingWhileOthersGoOn) {
   boost::asio::io_context io;
   ReadinessPoller poller(io, GetParam());
-  SocketPair first;
-  SocketPair second;
-  RecordingWatcher a;
-  RecordingWatcher b;
-  ReadinessPoller::Socket socket_a;
-  ReadinessPoller::Socket socket_b;
-  ASSERT_FALSE(poller.watch(socket_a, first.give_away(), &a));
-  ASSERT_FALSE(poller.watch(socket_b, second.give_away(), &b));
-  socket_a.want_input();
-  socket_b.want_input();
-  first.send("1");
-  second.send("2");
-  run_until(io, [&] { return a.inputs() >= 1 && b.inputs() >= 1; });
-  boost::system::error_code error;
-  EXPECT_EQ(read_all(socket_a, error), "1");
-  EXPECT_EQ(read_all(socket_b, error), "2");
+  TwoWatchedSockets two(poller);
+  two.both_receive(io, "1", "2");
   // b asks for more and is then closed: what its peer sends (and its close) reaches nobody.
-  socket_b.want_input();
-  socket_b.close();
-  EXPECT_FALSE(socket_b.is_open());
-  (void)::send(second.fds[1], "3", 1, MSG_NOSIGNAL);  // fails: nobody reads that end any more
-  socket_a.want_input();
-  first.send("4");
-  run_until(io, [&] { return a.inputs() >= 2; });
-  EXPECT_EQ(read_all(socket_a, error), "4");
-  EXPECT_EQ(b.inputs(), 1u);
+  two.socket_b.want_input();
+  two.socket_b.close();
+  EXPECT_FALSE(two.socket_b.is_open());
+  (void)::send(two.second.fds[1], "3", 1, MSG_NOSIGNAL);  // fails: nobody reads that end now
+  two.socket_a.want_input();
+  two.first.send("4");
+  run_until(io, [&] { return two.a.inputs() >= 2; });
+  boost::system::error_code error;
+  EXPECT_EQ(read_all(two.socket_a, error), "4");
+  EXPECT_EQ(two.b.inputs(), 1u);
 }
 
 TEST_P(ReadinessPollerTest, SocketsClosedByTheirWatchersLeaveEveryLaterSocketItsOwnInput) {
@@ -201,32 +227,12 @@ TEST_P(ReadinessPollerTest, SocketsClosedByTheirWatchersLeaveEveryLaterSocketIts
     run_until(io, [&] { return !closing.is_open(); });
     ASSERT_FALSE(closing.is_open());
   }
-  SocketPair first;
-  SocketPair second;
-  RecordingWatcher a;
-  RecordingWatcher b;
-  ReadinessPoller::Socket socket_a;
-  ReadinessPoller::Socket socket_b;
-  ASSERT_FALSE(poller.watch(socket_a, first.give_away(), &a));
-  ASSERT_FALSE(poller.watch(socket_b, second.give_away(), &b));
-  socket_a.want_input();
-  socket_b.want_input();
-  first.send("for a");
-  second.send("for b");
-  run_until(io, [&] { return a.inputs() >= 1 && b.inputs() >= 1; });
-  boost::system::error_code error;
-  EXPECT_EQ(read_all(socket_a, error), "for a");
-  EXPECT_EQ(read_all(socket_b, error), "for b");
+  TwoWatchedSockets two(poller);
+  two.both_receive(io, "for a", "for b");
 }
 
-TEST_P(ReadinessPollerTest, ThePeerSeesTheCloseOfASocketThatWasWaitingForInput) {
+TEST_P(WatchedSocketTest, ThePeerSeesTheCloseOfASocketThatWasWaitingForInput) {
   // With io_uring, a receive in flight holds the socket open until it is cancelled.
-  boost::asio::io_context io;
-  ReadinessPoller poller(io, GetParam());
-  SocketPair pair;
-  RecordingWatcher watcher;
-  ReadinessPoller::Socket socket;
-  ASSERT_FALSE(poller.watch(socket, pair.give_away(), &watcher));
   socket.want_input();
   io.restart();
   io.run_for(std::chrono::milliseconds{10});  // the receive is in flight
@@ -241,13 +247,7 @@ TEST_P(ReadinessPollerTest, ThePeerSeesTheCloseOfASocketThatWasWaitingForInput) 
   EXPECT_EQ(watcher.inputs(), 0u);
 }
 
-TEST_P(ReadinessPollerTest, InputTheWatcherLeavesUnreadIsKeptForTheNextRead) {
-  boost::asio::io_context io;
-  ReadinessPoller poller(io, GetParam());
-  SocketPair pair;
-  RecordingWatcher watcher;
-  ReadinessPoller::Socket socket;
-  ASSERT_FALSE(poller.watch(socket, pair.give_away(), &watcher));
+TEST_P(WatchedSocketTest, InputTheWatcherLeavesUnreadIsKeptForTheNextRead) {
   std::string first;
   watcher.on_event = [&] {
     std::array<char, 2> two{};
@@ -264,13 +264,7 @@ TEST_P(ReadinessPollerTest, InputTheWatcherLeavesUnreadIsKeptForTheNextRead) {
   EXPECT_EQ(read_all(socket, error), "cdef");
 }
 
-TEST_P(ReadinessPollerTest, InputLargerThanAReceiveBufferArrivesWholeAndInOrder) {
-  boost::asio::io_context io;
-  ReadinessPoller poller(io, GetParam());
-  SocketPair pair;
-  RecordingWatcher watcher;
-  ReadinessPoller::Socket socket;
-  ASSERT_FALSE(poller.watch(socket, pair.give_away(), &watcher));
+TEST_P(WatchedSocketTest, InputLargerThanAReceiveBufferArrivesWholeAndInOrder) {
   std::string sent;
   for (int i = 0; sent.size() < 40'000; ++i) sent += std::to_string(i) + ",";
   pair.send(sent);
@@ -285,13 +279,7 @@ TEST_P(ReadinessPollerTest, InputLargerThanAReceiveBufferArrivesWholeAndInOrder)
   EXPECT_EQ(got, sent);
 }
 
-TEST_P(ReadinessPollerTest, ASocketThatCannotTakeMoreIsToldWhenItCan) {
-  boost::asio::io_context io;
-  ReadinessPoller poller(io, GetParam());
-  SocketPair pair;
-  RecordingWatcher watcher;
-  ReadinessPoller::Socket socket;
-  ASSERT_FALSE(poller.watch(socket, pair.give_away(), &watcher));
+TEST_P(WatchedSocketTest, ASocketThatCannotTakeMoreIsToldWhenItCan) {
   io.restart();
   io.run_for(std::chrono::milliseconds{10});
   watcher.seen.clear();
@@ -313,14 +301,8 @@ TEST_P(ReadinessPollerTest, ASocketThatCannotTakeMoreIsToldWhenItCan) {
   EXPECT_TRUE(writable());
 }
 
-TEST_P(ReadinessPollerTest, InputAskedForOutsideAWakeUpIsStillDelivered) {
+TEST_P(WatchedSocketTest, InputAskedForOutsideAWakeUpIsStillDelivered) {
   // A session whose handler finished on a timer asks for its next request from a posted handler.
-  boost::asio::io_context io;
-  ReadinessPoller poller(io, GetParam());
-  SocketPair pair;
-  RecordingWatcher watcher;
-  ReadinessPoller::Socket socket;
-  ASSERT_FALSE(poller.watch(socket, pair.give_away(), &watcher));
   boost::asio::post(io, [&] { socket.want_input(); });
   io.restart();
   io.run_for(std::chrono::milliseconds{10});
@@ -346,13 +328,7 @@ TEST_P(ReadinessPollerTest, ASocketThatOutlivesItsPollerStillClosesItsDescriptor
   EXPECT_EQ(::recv(pair.fds[1], &byte, 1, 0), 0);
 }
 
-TEST_P(ReadinessPollerTest, SendThenWaitSendsEverythingAndDeliversTheAnswer) {
-  boost::asio::io_context io;
-  ReadinessPoller poller(io, GetParam());
-  SocketPair pair;
-  RecordingWatcher watcher;
-  ReadinessPoller::Socket socket;
-  ASSERT_FALSE(poller.watch(socket, pair.give_away(), &watcher));
+TEST_P(WatchedSocketTest, SendThenWaitSendsEverythingAndDeliversTheAnswer) {
   const std::string request(100'000, 'r');  // more than the socket takes at once
   socket.outgoing() = request;
   if (!socket.send_outgoing_then_want_input()) {
@@ -378,14 +354,8 @@ TEST_P(ReadinessPollerTest, SendThenWaitSendsEverythingAndDeliversTheAnswer) {
   EXPECT_FALSE(socket.output_error());
 }
 
-TEST_P(ReadinessPollerTest, AFailedSendIsReportedAsAnOutputError) {
+TEST_P(WatchedSocketTest, AFailedSendIsReportedAsAnOutputError) {
   if (GetParam() == PollerBackend::epoll) GTEST_SKIP() << "the caller sends itself with epoll";
-  boost::asio::io_context io;
-  ReadinessPoller poller(io, GetParam());
-  SocketPair pair;
-  RecordingWatcher watcher;
-  ReadinessPoller::Socket socket;
-  ASSERT_FALSE(poller.watch(socket, pair.give_away(), &watcher));
   ::close(pair.fds[1]);
   pair.fds[1] = -1;
   socket.outgoing() = "GET / HTTP/1.1\r\n\r\n";
@@ -404,34 +374,34 @@ std::string numbered_bytes(std::size_t size) {
   return bytes;
 }
 
-TEST_P(ReadinessPollerTest, AShutDownWaitsForTheSendInFlight) {
+// What the peer end `fd` receives while the loop runs, until the end of the stream (or a reset).
+std::string receive_until_the_end(boost::asio::io_context& io, int fd, bool* ended) {
+  std::string received;
+  std::array<char, 65536> buffer{};
+  run_until(io, [&] {
+    for (;;) {
+      const ssize_t n = ::recv(fd, buffer.data(), buffer.size(), 0);
+      if (n == 0 || (n < 0 && errno != EAGAIN)) *ended = true;
+      if (n <= 0) break;
+      received.append(buffer.data(), static_cast<std::size_t>(n));
+    }
+    return *ended;
+  });
+  return received;
+}
+
+TEST_P(WatchedSocketTest, AShutDownWaitsForTheSendInFlight) {
   // The server's watchdog and drain shut idle sockets down; with io_uring an idle socket may
   // still be sending its last response, which must go out whole before the end of the stream.
   if (GetParam() == PollerBackend::epoll) GTEST_SKIP() << "the caller sends itself with epoll";
-  boost::asio::io_context io;
-  ReadinessPoller poller(io, GetParam());
-  SocketPair pair;
-  RecordingWatcher watcher;
-  ReadinessPoller::Socket socket;
-  ASSERT_FALSE(poller.watch(socket, pair.give_away(), &watcher));
   const std::string response = numbered_bytes(1'000'000);
   socket.outgoing() = response;
   ASSERT_TRUE(socket.send_outgoing_then_want_input());
   io.restart();
   io.run_for(std::chrono::milliseconds{10});  // submitted; the socket takes only part of it
   socket.shut_down();
-  std::string received;
-  std::array<char, 65536> buffer{};
   bool ended = false;
-  run_until(io, [&] {
-    for (;;) {
-      const ssize_t n = ::recv(pair.fds[1], buffer.data(), buffer.size(), 0);
-      if (n == 0) ended = true;
-      if (n <= 0) break;
-      received.append(buffer.data(), static_cast<std::size_t>(n));
-    }
-    return ended;
-  });
+  const std::string received = receive_until_the_end(io, pair.fds[1], &ended);
   EXPECT_TRUE(ended);
   EXPECT_EQ(received.size(), response.size());
   EXPECT_TRUE(received == response);
@@ -452,18 +422,8 @@ TEST_P(ReadinessPollerTest, ClosingWhileSendingNeverCorruptsWhatThePeerReceives)
   io.run_for(std::chrono::milliseconds{10});
   socket.reset();  // closed and gone while the kernel still holds part of the send
   const std::vector<std::string> reuse(64, std::string(16'384, '#'));  // take the freed memory
-  std::string received;
-  std::array<char, 65536> buffer{};
   bool ended = false;
-  run_until(io, [&] {
-    for (;;) {
-      const ssize_t n = ::recv(pair.fds[1], buffer.data(), buffer.size(), 0);
-      if (n == 0 || (n < 0 && errno != EAGAIN)) ended = true;
-      if (n <= 0) break;
-      received.append(buffer.data(), static_cast<std::size_t>(n));
-    }
-    return ended;
-  });
+  const std::string received = receive_until_the_end(io, pair.fds[1], &ended);
   EXPECT_TRUE(ended) << "the peer sees the close";
   EXPECT_LE(received.size(), response.size());  // the cancellation may come after all of it
   EXPECT_TRUE(response.compare(0, received.size(), received) == 0)
@@ -482,9 +442,13 @@ TEST_P(ReadinessPollerTest, RefusesADescriptorThatIsNotOpen) {
   io.run();
 }
 
+const auto backend_name = [](const auto& test) { return std::string(to_string(test.param)); };
 INSTANTIATE_TEST_SUITE_P(Backends, ReadinessPollerTest,
                          ::testing::Values(PollerBackend::epoll, PollerBackend::io_uring),
-                         [](const auto& test) { return std::string(to_string(test.param)); });
+                         backend_name);
+INSTANTIATE_TEST_SUITE_P(Backends, WatchedSocketTest,
+                         ::testing::Values(PollerBackend::epoll, PollerBackend::io_uring),
+                         backend_name);
 
 TEST(PollerBackend, AutoChoosesIoUringWhereAllowedAndNamesAreChecked) {
   EXPECT_EQ(choose_poller_backend("epoll"), PollerBackend::epoll);
