@@ -279,31 +279,10 @@ asio::awaitable<beast::error_code> continue_when_ready(Connection* connection,
   }
 }
 
-// Reads one request into *parser, the head under the header-read deadline and then the body under
-// a fresh one (the caller sets the first). The first byte may already be buffered.
-struct ReadRequest {
-  Connection* connection;
-  beast::flat_buffer* buffer;
-  bhttp::request_parser<bhttp::string_body>* parser;
-  std::chrono::milliseconds timeout;
-
-  beast::error_code operator()() const {
-    beast::error_code error;
-    if (!parser->is_header_done()) {
-      bhttp::read_header(*connection, *buffer, *parser, error);
-      if (error) return error;
-      if (!parser->is_done()) connection->expire_after(timeout);
-    }
-    if (!parser->is_done()) bhttp::read(*connection, *buffer, *parser, error);
-    return error;
-  }
-};
-
 // A request that arrives whole (nearly all do) is parsed straight from the shard's input scratch
 // buffer; only what is left of it (a partial request, or the next pipelined one) is copied into
-// the connection's own buffer, where ReadRequest goes on. So a connection holds no read buffer
-// unless a request arrives in pieces. Call only with the connection's buffer empty; would_block
-// (nothing was there after all) leaves the rest to ReadRequest too.
+// the connection's own buffer, where the next read goes on. So a connection holds no read buffer
+// unless a request arrives in pieces. Call only with the connection's buffer empty.
 beast::error_code parse_from_scratch(Connection* connection, std::vector<char>& scratch,
                                      beast::flat_buffer* buffer,
                                      bhttp::request_parser<bhttp::string_body>* parser) {
@@ -329,6 +308,36 @@ beast::error_code parse_from_scratch(Connection* connection, std::vector<char>& 
   }
   return {};
 }
+
+// Reads one request into *parser, the head under the header-read deadline and then the body under
+// a fresh one (the caller sets the first). Whenever the connection's buffer is empty the next
+// input is parsed from the shard's scratch (parse_from_scratch); the first byte may already be
+// buffered. Runs again after each wait until it no longer would block.
+struct ReadRequest {
+  Connection* connection;
+  std::vector<char>* scratch;
+  beast::flat_buffer* buffer;
+  bhttp::request_parser<bhttp::string_body>* parser;
+  std::chrono::milliseconds timeout;
+
+  beast::error_code operator()() const {
+    beast::error_code error;
+    if (buffer->size() == 0) {
+      const bool head_was_done = parser->is_header_done();
+      error = parse_from_scratch(connection, *scratch, buffer, parser);
+      if (error) return error;  // would_block: nothing came yet
+      if (parser->is_done()) return error;
+      if (!head_was_done && parser->is_header_done()) connection->expire_after(timeout);
+    }
+    if (!parser->is_header_done()) {
+      bhttp::read_header(*connection, *buffer, *parser, error);
+      if (error) return error;
+      if (!parser->is_done()) connection->expire_after(timeout);
+    }
+    if (!parser->is_done()) bhttp::read(*connection, *buffer, *parser, error);
+    return error;
+  }
+};
 
 // Writes a response's head and body with as few calls as the socket allows (almost always one),
 // from where the last call stopped. The head is rendered into the shard's output scratch string;
@@ -487,17 +496,9 @@ asio::awaitable<void> run_session(tcp::socket socket, SessionEnvironment* enviro
     parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
     parser.body_limit(options.max_body_bytes);
     connection->expire_after(options.header_read_timeout);
-    beast::error_code read_error;
-    if (buffer.size() == 0) {
-      read_error = parse_from_scratch(connection.get(), shard->input_scratch, &buffer, &parser);
-      if (would_block(read_error)) read_error.clear();
-      // A body still to come has a deadline of its own, as in ReadRequest.
-      if (parser.is_header_done() && !parser.is_done()) {
-        connection->expire_after(options.header_read_timeout);
-      }
-    }
-    const ReadRequest read{connection.get(), &buffer, &parser, options.header_read_timeout};
-    if (!read_error) read_error = read();
+    const ReadRequest read{connection.get(), &shard->input_scratch, &buffer, &parser,
+                           options.header_read_timeout};
+    beast::error_code read_error = read();
     if (would_block(read_error)) {
       read_error =
           co_await continue_when_ready(connection.get(), Connection::Awaiting::readable, read);
