@@ -76,6 +76,15 @@ core::Expected<core::Duration, Rejection> CodelQueue::on_dequeue(const QueueTick
   return sojourn;
 }
 
+core::Expected<core::Duration, Rejection> CodelQueue::on_dequeue(const QueueTicket& ticket,
+                                                                 core::TimePoint deadline) {
+  if (clock_.now() >= deadline) {
+    on_abandon(ticket);
+    return core::unexpected(Rejection{RejectReason::deadline_expired});
+  }
+  return on_dequeue(ticket);
+}
+
 void CodelQueue::on_abandon(const QueueTicket& /*ticket*/) {
   std::lock_guard lock(mutex_);
   leave_locked();

@@ -56,6 +56,13 @@ class CodelQueue {
 
   // Ok: run the item now (the value is its sojourn). Rejected: queue_timeout, do not run it.
   core::Expected<core::Duration, Rejection> on_dequeue(const QueueTicket& ticket);
+  // The same for an item with a deadline, judged first: an item whose deadline passed while it
+  // waited leaves as deadline_expired (504), whatever CoDel would say, and adds no sojourn
+  // sample (its client has given up; the overload state comes from the items still wanted).
+  // Without this order, whether such an item got 504 or 503 depended on how quickly the item
+  // before it had been picked up.
+  core::Expected<core::Duration, Rejection> on_dequeue(const QueueTicket& ticket,
+                                                       core::TimePoint deadline);
 
   // The item left the queue without a verdict (its request was cancelled).
   void on_abandon(const QueueTicket& ticket);

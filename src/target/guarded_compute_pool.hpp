@@ -29,9 +29,8 @@ inline core::Duration thread_cpu_time() noexcept {
 class GuardedComputePool {
  public:
   explicit GuardedComputePool(ComputePool& pool) : pool_(pool) {}
-  void set_protections(protect::Protections& protections, core::Clock& clock) {
+  void set_protections(protect::Protections& protections) {
     protections_ = &protections;
-    clock_ = &clock;
     protections.compute_queue().set_servers(static_cast<std::size_t>(pool_.threads()));
   }
 
@@ -49,17 +48,16 @@ class GuardedComputePool {
     protect::CodelQueue& queue = protections_->compute_queue();
     auto ticket = queue.try_enqueue();
     if (!ticket) co_return Result(core::unexpected(ticket.error()));
-    co_return co_await pool_.run([&queue, ticket = *ticket, deadline, clock = clock_,
-                                  work = std::move(work)]() mutable -> Result {
-      if (auto waited = queue.on_dequeue(ticket); !waited) return core::unexpected(waited.error());
-      if (clock->now() >= deadline) {
-        return core::unexpected(protect::Rejection{protect::RejectReason::deadline_expired});
-      }
-      const auto cpu_before = thread_cpu_time();
-      Result result(work());
-      queue.on_served(thread_cpu_time() - cpu_before);
-      return result;
-    });
+    co_return co_await pool_.run(
+        [&queue, ticket = *ticket, deadline, work = std::move(work)]() mutable -> Result {
+          if (auto waited = queue.on_dequeue(ticket, deadline); !waited) {
+            return core::unexpected(waited.error());
+          }
+          const auto cpu_before = thread_cpu_time();
+          Result result(work());
+          queue.on_served(thread_cpu_time() - cpu_before);
+          return result;
+        });
   }
 
   [[nodiscard]] ComputePool& pool() noexcept { return pool_; }
@@ -67,7 +65,6 @@ class GuardedComputePool {
  private:
   ComputePool& pool_;
   protect::Protections* protections_ = nullptr;
-  core::Clock* clock_ = nullptr;
 };
 
 }  // namespace loadlab::target

@@ -104,7 +104,7 @@ TargetService::TargetService(const ServiceConfig& config, boost::asio::any_io_ex
                            const protect::ProtectionSettings& after) { apply_pool_timeout(after); });
 
   guarded_compute_ = std::make_unique<GuardedComputePool>(*compute_);
-  guarded_compute_->set_protections(*protections_, clock);
+  guarded_compute_->set_protections(*protections_);
   cpu_routes_ = std::make_unique<CpuRoutes>(*guarded_compute_);
   io_routes_ = std::make_unique<IoRoutes>(*random_);
   memory_routes_ = std::make_unique<MemoryRoutes>(*memory_, registry);

@@ -72,6 +72,30 @@ TEST_F(CodelQueueTest, AStandingQueueForAnIntervalDropsItemsAboveTarget) {
   EXPECT_TRUE(queue.on_dequeue(*quick));
 }
 
+TEST_F(CodelQueueTest, AnItemPastItsDeadlineIsExpiredEvenWhenTheQueueIsOverloaded) {
+  CodelQueue queue("compute", config, clock, registry);
+  for (int i = 0; i < 4; ++i) {  // a standing queue, as above
+    auto ticket = queue.try_enqueue();
+    clock.advance(20ms);
+    ASSERT_TRUE(queue.on_dequeue(*ticket));
+  }
+  clock.advance(20ms);
+  auto expired = queue.try_enqueue();
+  const core::TimePoint deadline = clock.now() + 3ms;
+  clock.advance(6ms);  // above target in an overloaded queue, and past its deadline
+  auto dropped = queue.on_dequeue(*expired, deadline);
+  ASSERT_FALSE(dropped);
+  EXPECT_EQ(dropped.error().reason, RejectReason::deadline_expired);
+  EXPECT_EQ(shed("queue_timeout"), 0) << "CoDel did not judge it";
+  EXPECT_EQ(queue.depth(), 0u);
+  // Before its deadline the same wait is CoDel's to judge: the interval above is overloaded.
+  auto wanted = queue.try_enqueue();
+  clock.advance(6ms);
+  auto judged = queue.on_dequeue(*wanted, clock.now() + 1s);
+  ASSERT_FALSE(judged);
+  EXPECT_EQ(judged.error().reason, RejectReason::queue_timeout);
+}
+
 TEST_F(CodelQueueTest, OneShortSojournInAnIntervalEndsTheOverload) {
   CodelQueue queue("compute", config, clock, registry);
   auto first = queue.try_enqueue();
