@@ -2,7 +2,6 @@
 #include "target/target_service.hpp"
 
 #include <algorithm>
-
 #include <random>
 #include <stdexcept>
 
@@ -89,19 +88,21 @@ TargetService::TargetService(const ServiceConfig& config, boost::asio::any_io_ex
   database_ = db::open_database(config.db_url, pool_options, executor, registry, clock);
   // Pool acquisition waits forever when naked (the seed's hang); with `timeouts` it is bounded
   // and expiry is a fast 503. Follows run-time toggles.
-  const auto apply_pool_timeout = [database = database_.get()](
-                                      const protect::ProtectionSettings& settings) {
-    if (settings.enabled.has(protect::Protection::timeouts)) {
-      database->set_acquire_timeout(std::chrono::duration_cast<std::chrono::milliseconds>(
-          settings.params.timeouts.pool_acquire_timeout));
-    } else {
-      database->set_acquire_timeout(std::nullopt);
-    }
-  };
+  const auto apply_pool_timeout =
+      [database = database_.get()](const protect::ProtectionSettings& settings) {
+        if (settings.enabled.has(protect::Protection::timeouts)) {
+          database->set_acquire_timeout(std::chrono::duration_cast<std::chrono::milliseconds>(
+              settings.params.timeouts.pool_acquire_timeout));
+        } else {
+          database->set_acquire_timeout(std::nullopt);
+        }
+      };
   apply_pool_timeout(protections_->settings().settings());
   protections_->settings().add_listener(
       [apply_pool_timeout](const protect::ProtectionSettings&,
-                           const protect::ProtectionSettings& after) { apply_pool_timeout(after); });
+                           const protect::ProtectionSettings& after) {
+        apply_pool_timeout(after);
+      });
 
   guarded_compute_ = std::make_unique<GuardedComputePool>(*compute_);
   guarded_compute_->set_protections(*protections_);
@@ -122,7 +123,9 @@ TargetService::TargetService(const ServiceConfig& config, boost::asio::any_io_ex
   outbound_thread_ = std::thread([this] { outbound_io_.run(); });
 }
 
-TargetService::~TargetService() { stop(); }
+TargetService::~TargetService() {
+  stop();
+}
 
 void TargetService::register_routes(http::Router& router) {
   register_health_routes(router, "target");
@@ -138,7 +141,9 @@ void TargetService::register_routes(http::Router& router) {
   protection_routes_->register_routes(router);
 }
 
-http::RequestGate* TargetService::request_gate() noexcept { return gate_.get(); }
+http::RequestGate* TargetService::request_gate() noexcept {
+  return gate_.get();
+}
 
 void TargetService::stop() {
   if (stopped_.exchange(true)) return;
