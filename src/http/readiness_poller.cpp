@@ -197,6 +197,7 @@ class ReadinessPoller::Ring {
     send->flags |= IOSQE_IO_LINK;
     io_uring_sqe_set_data64(send, user_data_for(index, slot.generation, send_operation));
     slot.sending = true;
+    slot.send_size = bytes.size();
     queue_receive(index, fd);
     submit_soon();
   }
@@ -236,6 +237,7 @@ class ReadinessPoller::Ring {
     bool receiving = false;
     bool polling = false;
     bool sending = false;        // a send linked to a receive
+    std::size_t send_size = 0;   // its bytes: a shorter completion failed
     std::string orphaned_bytes;  // a closed socket's bytes while its send is in flight
   };
 
@@ -330,7 +332,7 @@ class ReadinessPoller::Ring {
           slot.sending = false;
           std::string().swap(slot.orphaned_bytes);
         }
-        if (current && slot.owner != nullptr) on_sent(*slot.owner, result);
+        if (current && slot.owner != nullptr) on_sent(*slot.owner, result, slot.send_size);
       } else {
         if (current) slot.polling = false;
         if (current && slot.owner != nullptr) {
@@ -346,15 +348,20 @@ class ReadinessPoller::Ring {
 
   // After a failed send the receive linked after it is cancelled: the owner hears of the failure
   // as input instead.
-  static void on_sent(Socket& socket, int result) {
+  static void on_sent(Socket& socket, int result, std::size_t expected) {
     if (socket.outgoing_.capacity() > max_kept_outgoing_bytes) {
       std::string().swap(socket.outgoing_);
     } else {
       socket.outgoing_.clear();
     }
     if (std::exchange(socket.shut_down_after_send_, false)) ::shutdown(socket.fd_, SHUT_RDWR);
-    if (result >= 0 || result == -ECANCELED) return;
-    socket.output_error_ = error_code(-result, boost::system::system_category());
+    if (result == -ECANCELED || (result >= 0 && static_cast<std::size_t>(result) == expected)) {
+      return;
+    }
+    // A short send (the socket was shut down, or the peer went away, while it waited for room)
+    // also cancels the linked receive.
+    socket.output_error_ = result < 0 ? error_code(-result, boost::system::system_category())
+                                      : error_code(asio::error::broken_pipe);
     socket.input_end_ = socket.output_error_;
     socket.watcher_->on_ready(EPOLLIN | EPOLLERR);
   }

@@ -187,7 +187,13 @@ struct Connection final : ReadinessPoller::Watcher {
   }
 
   // Ends the stream both ways; a waiting session resumes through the poller and sees the end.
+  // The drain's shut-down lets a send in flight (io_uring) go out first.
   void shut_down() noexcept { socket.shut_down(); }
+  // The same at once: the deadline passed, which also covers a send that a peer that does not
+  // read has stalled (the synchronous write waits for the socket under the same deadline).
+  void shut_down_now() noexcept {
+    if (socket.is_open()) ::shutdown(socket.fd(), SHUT_RDWR);
+  }
 
   // A graceful FIN, or a RST when one was asked for; closing also leaves the poller's set.
   void close() noexcept {
@@ -224,7 +230,7 @@ void watch_deadline(std::shared_ptr<Connection> connection) {
   const SteadyTime now = std::chrono::steady_clock::now();
   if (now >= connection->deadline) {
     connection->timed_out = true;
-    connection->shut_down();
+    connection->shut_down_now();
     return;
   }
   const SteadyTime next_check = now + connection->check_interval;

@@ -4,6 +4,7 @@
 #include "http/readiness_poller.hpp"
 
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -405,6 +406,48 @@ TEST_P(WatchedSocketTest, AShutDownWaitsForTheSendInFlight) {
   EXPECT_TRUE(ended);
   EXPECT_EQ(received.size(), response.size());
   EXPECT_TRUE(received == response);
+}
+
+// A connected loopback TCP pair (non-blocking), for what depends on TCP's own behaviour.
+std::array<int, 2> tcp_pair() {
+  const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  EXPECT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  EXPECT_EQ(::listen(listener, 1), 0);
+  EXPECT_EQ(::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length), 0);
+  const int client = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  EXPECT_EQ(::connect(client, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  const int server = ::accept4(listener, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+  ::close(listener);
+  return {server, client};
+}
+
+TEST_P(ReadinessPollerTest, AShutdownAtOnceFailsASendThePeerStalled) {
+  // The server's watchdog: a peer that never reads must not hold the connection past its
+  // deadline, even while the ring still has bytes to send to it.
+  if (GetParam() == PollerBackend::epoll) GTEST_SKIP() << "the caller sends itself with epoll";
+  boost::asio::io_context io;
+  ReadinessPoller poller(io, GetParam());
+  const auto [server_end, client_end] = tcp_pair();
+  RecordingWatcher watcher;
+  ReadinessPoller::Socket socket;
+  ASSERT_FALSE(poller.watch(socket, server_end, &watcher));
+  socket.outgoing() = numbered_bytes(16'000'000);  // more than both socket buffers hold
+  ASSERT_TRUE(socket.send_outgoing_then_want_input());
+  io.restart();
+  io.run_for(std::chrono::milliseconds{20});
+  EXPECT_EQ(watcher.inputs(), 0u) << "the send waits for the peer";
+  ::shutdown(socket.fd(), SHUT_RDWR);
+  run_until(io, [&] { return watcher.inputs() >= 1; });
+  ASSERT_EQ(watcher.inputs(), 1u);
+  EXPECT_TRUE(socket.output_error());
+  boost::system::error_code error;
+  read_all(socket, error);
+  EXPECT_TRUE(error);
+  ::close(client_end);
 }
 
 TEST_P(ReadinessPollerTest, ClosingWhileSendingNeverCorruptsWhatThePeerReceives) {
