@@ -56,6 +56,31 @@ enum Operation : std::uint64_t {
 };
 constexpr std::uint64_t generation_mask = (std::uint64_t{1} << 30) - 1;
 
+std::size_t buffer_ring_bytes(unsigned entries) {
+  return entries * sizeof(io_uring_buf);
+}
+
+// Maps a provided-buffer ring of `entries` and registers it with `ring` as the receive group:
+// the mapping (to munmap after the ring is gone), or nullptr with the reason in `error`.
+io_uring_buf_ring* register_buffer_ring(io_uring& ring, unsigned entries, error_code& error) {
+  const std::size_t bytes = buffer_ring_bytes(entries);
+  void* mapped = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
+  if (mapped == MAP_FAILED) {
+    error = error_code(errno, boost::system::system_category());
+    return nullptr;
+  }
+  io_uring_buf_reg registration{};
+  registration.ring_addr = reinterpret_cast<std::uint64_t>(mapped);
+  registration.ring_entries = entries;
+  registration.bgid = receive_buffer_group;
+  if (const int result = io_uring_register_buf_ring(&ring, &registration, 0); result < 0) {
+    ::munmap(mapped, bytes);
+    error = error_code(-result, boost::system::system_category());
+    return nullptr;
+  }
+  return static_cast<io_uring_buf_ring*>(mapped);
+}
+
 std::uint64_t user_data_for(std::uint32_t slot, std::uint32_t generation, Operation operation) {
   return (std::uint64_t{slot} << 32) | ((generation & generation_mask) << 2) | operation;
 }
@@ -108,27 +133,13 @@ class ReadinessPoller::Ring {
       throw boost::system::system_error(error_code(-result, boost::system::system_category()),
                                         "io_uring_setup");
     }
-    const std::size_t ring_bytes = receive_buffer_count * sizeof(io_uring_buf);
-    void* mapped =
-        ::mmap(nullptr, ring_bytes, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
-    if (mapped == MAP_FAILED) {
-      const int error = errno;
+    error_code error;
+    buffer_ring_ = register_buffer_ring(ring_, receive_buffer_count, error);
+    if (buffer_ring_ == nullptr) {
       io_uring_queue_exit(&ring_);
-      throw boost::system::system_error(error_code(error, boost::system::system_category()),
-                                        "mmap (receive buffer ring)");
+      throw boost::system::system_error(error, "receive buffer ring");
     }
-    buffer_ring_ = static_cast<io_uring_buf_ring*>(mapped);
-    buffer_ring_bytes_ = ring_bytes;
-    io_uring_buf_reg registration{};
-    registration.ring_addr = reinterpret_cast<std::uint64_t>(mapped);
-    registration.ring_entries = receive_buffer_count;
-    registration.bgid = receive_buffer_group;
-    if (const int result = io_uring_register_buf_ring(&ring_, &registration, 0); result < 0) {
-      ::munmap(mapped, ring_bytes);
-      io_uring_queue_exit(&ring_);
-      throw boost::system::system_error(error_code(-result, boost::system::system_category()),
-                                        "io_uring_register_buf_ring");
-    }
+    buffer_ring_bytes_ = buffer_ring_bytes(receive_buffer_count);
     buffers_ = std::make_unique<char[]>(receive_buffer_count * receive_buffer_bytes);
     io_uring_buf_ring_init(buffer_ring_);
     for (unsigned id = 0; id < receive_buffer_count; ++id) {
@@ -422,20 +433,11 @@ bool io_uring_available() noexcept {
   params.flags = ring_flags;
   if (io_uring_queue_init_params(8, &ring, &params) < 0) return false;
   // Provided buffer rings (Linux 5.19) and the features used with them.
-  const std::size_t ring_bytes = 8 * sizeof(io_uring_buf);
-  void* mapped =
-      ::mmap(nullptr, ring_bytes, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
-  bool usable = mapped != MAP_FAILED;
-  if (usable) {
-    io_uring_buf_reg registration{};
-    registration.ring_addr = reinterpret_cast<std::uint64_t>(mapped);
-    registration.ring_entries = 8;
-    registration.bgid = receive_buffer_group;
-    usable = io_uring_register_buf_ring(&ring, &registration, 0) == 0 &&
-             (params.features & IORING_FEAT_CQE_SKIP) != 0;
-    ::munmap(mapped, ring_bytes);
-  }
+  error_code error;
+  io_uring_buf_ring* buffers = register_buffer_ring(ring, 8, error);
+  const bool usable = buffers != nullptr && (params.features & IORING_FEAT_CQE_SKIP) != 0;
   io_uring_queue_exit(&ring);
+  if (buffers != nullptr) ::munmap(buffers, buffer_ring_bytes(8));
   return usable;
 }
 
