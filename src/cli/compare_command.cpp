@@ -37,9 +37,10 @@ std::vector<report::ScenarioDigest> scenarios_of(const std::string& path) {
 void run_compare(CompareOptions& options) {
   if (options.p50 >= 0) options.tolerances.p50_increase_pct = options.p50;
   if (options.p99 >= 0) options.tolerances.p99_increase_pct = options.p99;
-  if (options.throughput_drop >= 0) options.tolerances.throughput_drop_pct = options.throughput_drop;
-  const auto comparison = report::compare_scenarios(scenarios_of(options.base), scenarios_of(options.current),
-                                                    options.tolerances);
+  if (options.throughput_drop >= 0)
+    options.tolerances.throughput_drop_pct = options.throughput_drop;
+  const auto comparison = report::compare_scenarios(
+      scenarios_of(options.base), scenarios_of(options.current), options.tolerances);
   std::cout << report::comparison_text(comparison);
   if (!options.json_out.empty()) {
     std::ofstream out(options.json_out);
@@ -53,26 +54,44 @@ void run_compare(CompareOptions& options) {
 
 void add_compare_command(CLI::App& app) {
   auto options = std::make_shared<CompareOptions>();
-  auto* command = app.add_subcommand(
-      "compare", "Regression verdict between two results (`loadlab run` or `loadlab lab` JSON); exit 1 on regression");
-  command->add_option("BASE", options->base, "baseline result JSON")->required()->check(CLI::ExistingFile);
-  command->add_option("CURRENT", options->current, "current result JSON")->required()->check(CLI::ExistingFile);
-  command->add_option("--max-p95-increase", options->tolerances.p95_increase_pct, "allowed p95 growth in %")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
-  command->add_option("--max-error-rate-increase", options->tolerances.error_rate_increase_points,
-                      "allowed error-rate growth in percentage points")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
-  command->add_option("--max-p50-increase", options->p50, "allowed p50 growth in % (not judged unless set)")
+  auto* command = app.add_subcommand("compare",
+                                     "Regression verdict between two results (`loadlab run` or "
+                                     "`loadlab lab` JSON); exit 1 on regression");
+  command->add_option("BASE", options->base, "baseline result JSON")
+      ->required()
+      ->check(CLI::ExistingFile);
+  command->add_option("CURRENT", options->current, "current result JSON")
+      ->required()
+      ->check(CLI::ExistingFile);
+  command
+      ->add_option("--max-p95-increase", options->tolerances.p95_increase_pct,
+                   "allowed p95 growth in %")
+      ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
-  command->add_option("--max-p99-increase", options->p99, "allowed p99 growth in % (not judged unless set)")
+  command
+      ->add_option("--max-error-rate-increase", options->tolerances.error_rate_increase_points,
+                   "allowed error-rate growth in percentage points")
+      ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
-  command->add_option("--max-throughput-drop", options->throughput_drop,
-                      "allowed throughput drop in % (not judged unless set)")
+  command
+      ->add_option("--max-p50-increase", options->p50,
+                   "allowed p50 growth in % (not judged unless set)")
       ->check(CLI::NonNegativeNumber);
-  command->add_option("--min-latency-delta", options->tolerances.min_latency_delta_ms,
-                      "latency changes below this many ms are never a regression")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
-  command->add_option("--json", options->json_out, "also write the comparison as JSON to this file");
+  command
+      ->add_option("--max-p99-increase", options->p99,
+                   "allowed p99 growth in % (not judged unless set)")
+      ->check(CLI::NonNegativeNumber);
+  command
+      ->add_option("--max-throughput-drop", options->throughput_drop,
+                   "allowed throughput drop in % (not judged unless set)")
+      ->check(CLI::NonNegativeNumber);
+  command
+      ->add_option("--min-latency-delta", options->tolerances.min_latency_delta_ms,
+                   "latency changes below this many ms are never a regression")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  command->add_option("--json", options->json_out,
+                      "also write the comparison as JSON to this file");
   command->callback([options] { run_compare(*options); });
 }
 

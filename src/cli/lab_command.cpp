@@ -57,7 +57,8 @@ std::string find_scenario_dir(const LabCommandOptions& options) {
   const std::string profile = options.quick ? "" : "/full";
   std::vector<std::string> candidates;
   if (!options.scenario_dir.empty()) candidates.push_back(options.scenario_dir);
-  if (const char* env = std::getenv("LOADLAB_SCENARIOS")) candidates.push_back(std::string(env) + "/lab" + profile);
+  if (const char* env = std::getenv("LOADLAB_SCENARIOS"))
+    candidates.push_back(std::string(env) + "/lab" + profile);
   candidates.push_back("scenarios/lab" + profile);
   auto dir = fs::path(self_executable()).parent_path();
   for (int up = 0; up < 5 && !dir.empty(); ++up, dir = dir.parent_path()) {
@@ -66,7 +67,8 @@ std::string find_scenario_dir(const LabCommandOptions& options) {
   for (const auto& candidate : candidates) {
     if (fs::is_directory(candidate)) return fs::absolute(candidate).string();
   }
-  throw CommandFailed(2, "scenario folder scenarios/lab" + profile + " not found (run from the repository or set LOADLAB_SCENARIOS)");
+  throw CommandFailed(2, "scenario folder scenarios/lab" + profile +
+                             " not found (run from the repository or set LOADLAB_SCENARIOS)");
 }
 
 lab::LimiterChoice limiter_choice(const std::string& text) {
@@ -93,15 +95,19 @@ void run_lab(const LabCommandOptions& options) {
   }
   std::vector<lab::Experiment> chosen;
   for (const auto& name : options.names) {
-    const auto it = std::find_if(catalog.begin(), catalog.end(), [&](const auto& e) { return e.name == name; });
-    if (it == catalog.end()) throw CommandFailed(2, "unknown experiment '" + name + "' (see loadlab lab --list)");
+    const auto it =
+        std::find_if(catalog.begin(), catalog.end(), [&](const auto& e) { return e.name == name; });
+    if (it == catalog.end())
+      throw CommandFailed(2, "unknown experiment '" + name + "' (see loadlab lab --list)");
     chosen.push_back(*it);
   }
   if (chosen.empty()) chosen = catalog;
 
   std::vector<std::string> notes;
   auto limiter = lab::make_resource_limiter(limiter_choice(options.limiter), notes);
-  if (!limiter) throw CommandFailed(2, "resource limits '" + options.limiter + "' unavailable: " + (notes.empty() ? "" : notes.back()));
+  if (!limiter)
+    throw CommandFailed(2, "resource limits '" + options.limiter +
+                               "' unavailable: " + (notes.empty() ? "" : notes.back()));
   fs::create_directories(options.out_dir);
   lab::LabOptions lab_options;
   lab_options.loadlab_binary = self_executable();
@@ -129,8 +135,8 @@ void run_lab(const LabCommandOptions& options) {
   lab_options.limits = {options.cpus, options.memory_mib << 20};
   lab_options.progress = [](const std::string& line) { std::cout << "lab: " << line << std::endl; };
   std::cout << "lab: " << chosen.size() << " experiment(s), " << (options.quick ? "quick" : "full")
-            << " profile; child limits " << options.cpus << " CPU, " << options.memory_mib << " MiB via "
-            << limiter->describe() << std::endl;
+            << " profile; child limits " << options.cpus << " CPU, " << options.memory_mib
+            << " MiB via " << limiter->describe() << std::endl;
 
   lab::LabRunInfo info;
   info.profile = options.quick ? "quick" : "full";
@@ -145,11 +151,12 @@ void run_lab(const LabCommandOptions& options) {
   for (const auto& experiment : chosen) {
     results.push_back(runner.run(experiment));
     for (const auto& judged : results.back().judged) {
-      std::cout << "lab:   [" << lab::to_string(judged.verdict.outcome) << "] " << judged.variant << ": "
-                << judged.claim << " -- " << judged.verdict.evidence << std::endl;
+      std::cout << "lab:   [" << lab::to_string(judged.verdict.outcome) << "] " << judged.variant
+                << ": " << judged.claim << " -- " << judged.verdict.evidence << std::endl;
     }
   }
-  info.elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  info.elapsed_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
   const auto json = lab::lab_result_json(info, results);
   write_file(options.out_dir + "/lab.json", json.dump(1) + "\n");
@@ -158,7 +165,8 @@ void run_lab(const LabCommandOptions& options) {
   const auto document = lab::lab_document(*stored);
   write_file(options.out_dir + "/findings.md", report::render_markdown(document));
   write_file(options.out_dir + "/report.html", report::render_html(document));
-  std::cout << "lab: done in " << static_cast<int>(info.elapsed_s) << " s; " << document.notes.front() << "\n"
+  std::cout << "lab: done in " << static_cast<int>(info.elapsed_s) << " s; "
+            << document.notes.front() << "\n"
             << "lab: report: " << fs::absolute(options.out_dir + "/report.html").string() << "\n"
             << "lab: findings: " << fs::absolute(options.out_dir + "/findings.md").string() << "\n"
             << "lab: data: " << fs::absolute(options.out_dir + "/lab.json").string() << std::endl;
@@ -168,21 +176,32 @@ void run_lab(const LabCommandOptions& options) {
 
 void add_lab_command(CLI::App& app) {
   auto options = std::make_shared<LabCommandOptions>();
-  auto* command = app.add_subcommand("lab", "Run the failure experiments naked and protected and write the report");
-  command->add_option("EXPERIMENT", options->names, "experiments to run (default: all; see --list)");
-  command->add_flag("--quick", options->quick, "short profile: every experiment in a few minutes in total");
+  auto* command = app.add_subcommand(
+      "lab", "Run the failure experiments naked and protected and write the report");
+  command->add_option("EXPERIMENT", options->names,
+                      "experiments to run (default: all; see --list)");
+  command->add_flag("--quick", options->quick,
+                    "short profile: every experiment in a few minutes in total");
   command->add_flag("--list", options->list, "list the experiments and exit");
-  command->add_option("--out", options->out_dir, "output folder (lab.json, findings.md, report.html, runs/)")
+  command
+      ->add_option("--out", options->out_dir,
+                   "output folder (lab.json, findings.md, report.html, runs/)")
       ->capture_default_str();
-  command->add_option("--db", options->db_url, "postgresql://... shared by the targets (enables the scale-out run)");
+  command->add_option("--db", options->db_url,
+                      "postgresql://... shared by the targets (enables the scale-out run)");
   command->add_flag("--start-postgres", options->start_postgres,
-                    "start a throwaway local PostgreSQL (max_connections 20) for the targets and the scale-out run");
-  command->add_option("--limits", options->limiter, "auto | cgroup-v2 | cgroup-v1 | fallback | none")
+                    "start a throwaway local PostgreSQL (max_connections 20) for the targets and "
+                    "the scale-out run");
+  command
+      ->add_option("--limits", options->limiter, "auto | cgroup-v2 | cgroup-v1 | fallback | none")
       ->capture_default_str()
       ->check(CLI::IsMember({"auto", "cgroup-v2", "cgroup-v1", "fallback", "none"}));
-  command->add_option("--cpus", options->cpus, "CPU limit of each child")->capture_default_str()->check(CLI::Range(0.05, 64.0));
+  command->add_option("--cpus", options->cpus, "CPU limit of each child")
+      ->capture_default_str()
+      ->check(CLI::Range(0.05, 64.0));
   command->add_option("--memory-mib", options->memory_mib, "memory limit of each child in MiB")
-      ->capture_default_str()->check(CLI::Range(64, 1 << 20));
+      ->capture_default_str()
+      ->check(CLI::Range(64, 1 << 20));
   command->add_option("--scenarios", options->scenario_dir, "folder of the lab's scenario files");
   command->callback([options] { run_lab(*options); });
 }

@@ -1,11 +1,12 @@
 // `loadlab merge SHARD.json... -o OUT.json`: exact merge of shard results (histograms and series
 // added, never averaged percentiles), the summary of the whole, and its thresholds (exit 99).
+#include <unistd.h>
+
 #include <fstream>
 #include <iostream>
 #include <memory>
 #include <sstream>
 #include <string>
-#include <unistd.h>
 #include <vector>
 
 #include "cli/commands.hpp"
@@ -30,7 +31,8 @@ load::RunResult read_result(const std::string& path) {
   if (!in) throw CommandFailed(2, path + ": cannot open the file");
   in.seekg(0, std::ios::end);
   const auto size = static_cast<std::size_t>(in.tellg());
-  if (size > kMaxResultBytes) throw CommandFailed(2, path + ": larger than 512 MiB, not a result file?");
+  if (size > kMaxResultBytes)
+    throw CommandFailed(2, path + ": larger than 512 MiB, not a result file?");
   in.seekg(0);
   std::ostringstream content;
   content << in.rdbuf();
@@ -70,13 +72,15 @@ void run_merge(const MergeOptions& options) {
   if (!merged) {
     std::string files;
     for (std::size_t i = 0; i < options.inputs.size(); ++i) {
-      files += (i ? ", " : "") + std::string("result ") + std::to_string(i + 1) + " = " + options.inputs[i];
+      files += (i ? ", " : "") + std::string("result ") + std::to_string(i + 1) + " = " +
+               options.inputs[i];
     }
     throw CommandFailed(2, "cannot merge: " + merged.error() + " (" + files + ")");
   }
   merged->judge(thresholds_of(*merged));
 
-  if (!options.output.empty()) write_file(options.output, load::result_to_json(*merged).dump(1) + "\n");
+  if (!options.output.empty())
+    write_file(options.output, load::result_to_json(*merged).dump(1) + "\n");
   if (!options.csv.empty()) write_file(options.csv, load::series_csv(merged->metrics));
   if (!options.quiet) {
     load::SummaryStyle style;

@@ -122,7 +122,8 @@ core::Expected<int, std::string> fetch_status(const ProbeTarget& target, const D
   if (socket.fd() < 0 || (connect_rc != 0 && errno != EINPROGRESS)) {
     return core::unexpected(std::string("cannot connect: ") + std::strerror(errno));
   }
-  if (!wait_for(socket.fd(), POLLOUT, deadline)) return core::unexpected(std::string("connect timed out"));
+  if (!wait_for(socket.fd(), POLLOUT, deadline))
+    return core::unexpected(std::string("connect timed out"));
   int socket_error = 0;
   socklen_t length = sizeof(socket_error);
   ::getsockopt(socket.fd(), SOL_SOCKET, SO_ERROR, &socket_error, &length);
@@ -131,11 +132,14 @@ core::Expected<int, std::string> fetch_status(const ProbeTarget& target, const D
   }
 
   const std::string request = "GET " + target.path + " HTTP/1.1\r\nHost: " + target.host + ":" +
-                              target.port + "\r\nUser-Agent: loadlab-probe\r\nConnection: close\r\n\r\n";
+                              target.port +
+                              "\r\nUser-Agent: loadlab-probe\r\nConnection: close\r\n\r\n";
   std::size_t sent = 0;
   while (sent < request.size()) {
-    if (!wait_for(socket.fd(), POLLOUT, deadline)) return core::unexpected(std::string("send timed out"));
-    const ssize_t n = ::send(socket.fd(), request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+    if (!wait_for(socket.fd(), POLLOUT, deadline))
+      return core::unexpected(std::string("send timed out"));
+    const ssize_t n =
+        ::send(socket.fd(), request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
     if (n < 0 && errno != EAGAIN && errno != EINTR) {
       return core::unexpected(std::string("send failed: ") + std::strerror(errno));
     }
@@ -144,8 +148,10 @@ core::Expected<int, std::string> fetch_status(const ProbeTarget& target, const D
 
   std::string received;
   while (received.find("\r\n") == std::string::npos) {
-    if (received.size() >= kMaxStatusLineBytes) return core::unexpected(std::string("status line too long"));
-    if (!wait_for(socket.fd(), POLLIN, deadline)) return core::unexpected(std::string("no response in time"));
+    if (received.size() >= kMaxStatusLineBytes)
+      return core::unexpected(std::string("status line too long"));
+    if (!wait_for(socket.fd(), POLLIN, deadline))
+      return core::unexpected(std::string("no response in time"));
     char buffer[1024];
     const ssize_t n = ::recv(socket.fd(), buffer, sizeof(buffer), 0);
     if (n == 0) break;
@@ -176,7 +182,9 @@ void add_probe_command(CLI::App& app) {
   command->add_flag("-q,--quiet", options->quiet, "print nothing on success");
   command->callback([options] {
     const auto target = parse_probe_url(options->url);
-    if (!target) throw CommandFailed(2, "probe: expected http://HOST[:PORT][/PATH], got '" + options->url + "'");
+    if (!target)
+      throw CommandFailed(2,
+                          "probe: expected http://HOST[:PORT][/PATH], got '" + options->url + "'");
     const auto timeout = core::parse_duration(options->timeout);
     if (!timeout) throw CommandFailed(2, "probe: --timeout: " + timeout.error());
     const Deadline deadline(std::chrono::duration_cast<std::chrono::milliseconds>(*timeout));

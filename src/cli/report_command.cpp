@@ -42,22 +42,30 @@ void run_report(const ReportOptions& options) {
   } else {
     const auto digest = report::digest_run_result(result);
     if (!digest) throw CommandFailed(2, options.input + ": " + digest.error());
-    document = report::document_from_run(*digest, options.title.empty() ? "loadlab run: " + options.input : options.title);
+    document = report::document_from_run(
+        *digest, options.title.empty() ? "loadlab run: " + options.input : options.title);
   }
   if (!options.title.empty()) document.title = options.title;
   write_file(options.html_out, report::render_html(document));
-  if (!options.markdown_out.empty()) write_file(options.markdown_out, report::render_markdown(document));
-  std::cout << "report written to " << options.html_out << " (" << report::chart_count(document) << " charts)\n";
+  if (!options.markdown_out.empty())
+    write_file(options.markdown_out, report::render_markdown(document));
+  std::cout << "report written to " << options.html_out << " (" << report::chart_count(document)
+            << " charts)\n";
 }
 
 }  // namespace
 
 void add_report_command(CLI::App& app) {
   auto options = std::make_shared<ReportOptions>();
-  auto* command = app.add_subcommand("report", "Render a run or lab result JSON as a self-contained HTML report");
-  command->add_option("RESULT", options->input, "result JSON of `loadlab run --out json=` or `loadlab lab`")
-      ->required()->check(CLI::ExistingFile);
-  command->add_option("-o,--output", options->html_out, "HTML file to write")->capture_default_str();
+  auto* command = app.add_subcommand(
+      "report", "Render a run or lab result JSON as a self-contained HTML report");
+  command
+      ->add_option("RESULT", options->input,
+                   "result JSON of `loadlab run --out json=` or `loadlab lab`")
+      ->required()
+      ->check(CLI::ExistingFile);
+  command->add_option("-o,--output", options->html_out, "HTML file to write")
+      ->capture_default_str();
   command->add_option("--markdown", options->markdown_out, "also write the tables as Markdown");
   command->add_option("--title", options->title, "report title");
   command->callback([options] { run_report(*options); });

@@ -1,4 +1,5 @@
-// Injectable monotonic time: protections, schedules and samplers take a Clock& so tests never sleep.
+// Injectable monotonic time: protections, schedules and samplers take a Clock& so tests never
+// sleep.
 #pragma once
 
 #include <atomic>

@@ -29,8 +29,8 @@ Expected<Duration, std::string> parse_duration(std::string_view text) {
   std::size_t pos = 0;
   while (pos < text.size()) {
     const std::size_t number_start = pos;
-    while (pos < text.size() && (std::isdigit(static_cast<unsigned char>(text[pos])) != 0 ||
-                                 text[pos] == '.')) {
+    while (pos < text.size() &&
+           (std::isdigit(static_cast<unsigned char>(text[pos])) != 0 || text[pos] == '.')) {
       ++pos;
     }
     if (pos == number_start) {
@@ -57,8 +57,8 @@ Expected<Duration, std::string> parse_duration(std::string_view text) {
     }
     const double scale = unit_nanoseconds(unit);
     if (scale == 0.0) {
-      return unexpected("invalid duration '" + original + "': unknown unit '" +
-                        std::string(unit) + "' (use ns, us, ms, s, m or h)");
+      return unexpected("invalid duration '" + original + "': unknown unit '" + std::string(unit) +
+                        "' (use ns, us, ms, s, m or h)");
     }
     total_ns += number * scale;
   }
@@ -86,7 +86,8 @@ std::string format_duration(Duration duration) {
   const std::int64_t rest_ns = abs_ns % 1'000'000'000;
   const std::int64_t hours = seconds_total / 3600;
   const std::int64_t minutes = (seconds_total % 3600) / 60;
-  const double seconds = static_cast<double>(seconds_total % 60) + static_cast<double>(rest_ns) / 1e9;
+  const double seconds =
+      static_cast<double>(seconds_total % 60) + static_cast<double>(rest_ns) / 1e9;
   std::string out = sign;
   if (hours != 0) out += std::to_string(hours) + "h";
   if (minutes != 0) out += std::to_string(minutes) + "m";

@@ -26,17 +26,35 @@ class Expected {
   [[nodiscard]] bool has_value() const noexcept { return storage_.index() == 0; }
   explicit operator bool() const noexcept { return has_value(); }
 
-  T& value() & { assert(has_value()); return std::get<0>(storage_); }
-  const T& value() const& { assert(has_value()); return std::get<0>(storage_); }
-  T&& value() && { assert(has_value()); return std::get<0>(std::move(storage_)); }
+  T& value() & {
+    assert(has_value());
+    return std::get<0>(storage_);
+  }
+  const T& value() const& {
+    assert(has_value());
+    return std::get<0>(storage_);
+  }
+  T&& value() && {
+    assert(has_value());
+    return std::get<0>(std::move(storage_));
+  }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
 
-  E& error() & { assert(!has_value()); return std::get<1>(storage_); }
-  const E& error() const& { assert(!has_value()); return std::get<1>(storage_); }
-  E&& error() && { assert(!has_value()); return std::get<1>(std::move(storage_)); }
+  E& error() & {
+    assert(!has_value());
+    return std::get<1>(storage_);
+  }
+  const E& error() const& {
+    assert(!has_value());
+    return std::get<1>(storage_);
+  }
+  E&& error() && {
+    assert(!has_value());
+    return std::get<1>(std::move(storage_));
+  }
 
   template <class U>
   T value_or(U&& fallback) const& {

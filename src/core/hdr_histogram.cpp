@@ -209,8 +209,8 @@ nlohmann::json HdrHistogram::to_json() const {
   for (std::size_t i = 0; i < counts_.size(); ++i) {
     if (counts_[i] != 0) counts.push_back({i, counts_[i]});
   }
-  return {{"lowest", lowest_}, {"highest", highest_},   {"digits", digits_},
-          {"total", total_count_}, {"clamped", clamped_}, {"min", min()},
+  return {{"lowest", lowest_},     {"highest", highest_},        {"digits", digits_},
+          {"total", total_count_}, {"clamped", clamped_},        {"min", min()},
           {"max", max()},          {"counts", std::move(counts)}};
 }
 

@@ -1,6 +1,7 @@
 // Outbound HTTP client: one request/response exchange on a pooled connection, under a deadline.
 #include "http/client.hpp"
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -12,7 +13,6 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/url/parse.hpp>
-#include <algorithm>
 #include <charconv>
 #include <vector>
 
@@ -52,8 +52,8 @@ asio::awaitable<core::Expected<std::vector<tcp::endpoint>, ClientError>> resolve
   const auto address = asio::ip::make_address(host, ec);
   if (!ec) co_return std::vector<tcp::endpoint>{tcp::endpoint(address, port)};
   tcp::resolver resolver(io_executor);
-  auto [resolve_ec, results] = co_await resolver.async_resolve(
-      host, std::to_string(port), asio::as_tuple(asio::use_awaitable));
+  auto [resolve_ec, results] = co_await resolver.async_resolve(host, std::to_string(port),
+                                                               asio::as_tuple(asio::use_awaitable));
   if (resolve_ec) co_return core::unexpected(classify(resolve_ec, Phase::connect));
   std::vector<tcp::endpoint> endpoints;
   for (const auto& entry : results) endpoints.push_back(entry.endpoint());
@@ -64,10 +64,14 @@ asio::awaitable<core::Expected<std::vector<tcp::endpoint>, ClientError>> resolve
 
 std::string_view to_string(ClientErrorKind kind) noexcept {
   switch (kind) {
-    case ClientErrorKind::timeout: return "timeout";
-    case ClientErrorKind::connect: return "connect";
-    case ClientErrorKind::reset: return "reset";
-    case ClientErrorKind::protocol: return "protocol";
+    case ClientErrorKind::timeout:
+      return "timeout";
+    case ClientErrorKind::connect:
+      return "connect";
+    case ClientErrorKind::reset:
+      return "reset";
+    case ClientErrorKind::protocol:
+      return "protocol";
   }
   return "protocol";
 }
@@ -83,7 +87,7 @@ core::Expected<Origin, std::string> Origin::parse(std::string_view url) {
   }
   Origin origin;
   origin.host = parsed->host_name().empty() ? std::string(parsed->encoded_host_address())
-                                             : std::string(parsed->host_name());
+                                            : std::string(parsed->host_name());
   if (parsed->host_type() == boost::urls::host_type::ipv6) {
     origin.host = std::string(parsed->encoded_host_address());  // without the brackets
   }
@@ -115,15 +119,17 @@ HttpClient::HttpClient(asio::any_io_executor io_executor, ClientOptions options)
 
 HttpClient::~HttpClient() = default;
 
-void HttpClient::stop() { pool_->stop(); }
+void HttpClient::stop() {
+  pool_->stop();
+}
 
 asio::awaitable<Result> HttpClient::send(Verb method, Origin origin, std::string target,
                                          std::string body,
                                          std::optional<std::chrono::milliseconds> timeout,
                                          HeaderList headers) {
   const auto deadline =
-      std::chrono::steady_clock::now() + std::min(timeout.value_or(options_.max_request_time),
-                                                  options_.max_request_time);
+      std::chrono::steady_clock::now() +
+      std::min(timeout.value_or(options_.max_request_time), options_.max_request_time);
   Request request{method, origin.base_path + (target.empty() ? "/" : target), 11};
   request.set(beast::http::field::host, origin.authority());
   request.set(beast::http::field::user_agent, options_.user_agent);
@@ -141,8 +147,8 @@ asio::awaitable<Result> HttpClient::send(Verb method, Origin origin, std::string
     if (!lease) {
       switch (lease.error()) {
         case PoolWaitError::timeout:
-          co_return core::unexpected(
-              ClientError{ClientErrorKind::timeout, "no pooled connection free before the deadline"});
+          co_return core::unexpected(ClientError{ClientErrorKind::timeout,
+                                                 "no pooled connection free before the deadline"});
         case PoolWaitError::queue_full:
           co_return core::unexpected(
               ClientError{ClientErrorKind::connect, "connection pool wait queue is full"});
@@ -180,7 +186,8 @@ asio::awaitable<Result> HttpClient::exchange_with_deadline(PooledConnection* con
   connection->reusable = false;
   boost::system::error_code ignored;
   connection->socket.close(ignored);
-  co_return core::unexpected(ClientError{ClientErrorKind::timeout, "no response before the deadline"});
+  co_return core::unexpected(
+      ClientError{ClientErrorKind::timeout, "no response before the deadline"});
 }
 
 asio::awaitable<Result> HttpClient::exchange(PooledConnection* connection, const Request* request,
@@ -199,10 +206,10 @@ asio::awaitable<Result> HttpClient::exchange(PooledConnection* connection, const
     if (connected.index() == 1) {
       boost::system::error_code ignored;
       connection->socket.close(ignored);
-      co_return core::unexpected(ClientError{
-          std::chrono::steady_clock::now() >= deadline ? ClientErrorKind::timeout
-                                                       : ClientErrorKind::connect,
-          "connect timed out"});
+      co_return core::unexpected(ClientError{std::chrono::steady_clock::now() >= deadline
+                                                 ? ClientErrorKind::timeout
+                                                 : ClientErrorKind::connect,
+                                             "connect timed out"});
     }
     auto [connect_ec, endpoint] = std::get<0>(connected);
     if (connect_ec) {
@@ -214,16 +221,16 @@ asio::awaitable<Result> HttpClient::exchange(PooledConnection* connection, const
     connection->buffer.clear();
   }
 
-  auto [write_ec, written] = co_await beast::http::async_write(
-      connection->socket, *request, asio::as_tuple(asio::use_awaitable));
+  auto [write_ec, written] = co_await beast::http::async_write(connection->socket, *request,
+                                                               asio::as_tuple(asio::use_awaitable));
   if (write_ec) co_return core::unexpected(classify(write_ec, Phase::exchange));
 
   beast::http::response_parser<beast::http::string_body> parser;
   parser.header_limit(static_cast<std::uint32_t>(options_.max_response_header_bytes));
   parser.body_limit(options_.max_response_body_bytes);
   if (request->method() == Verb::head) parser.skip(true);
-  auto [read_ec, read] = co_await beast::http::async_read(connection->socket, connection->buffer,
-                                                          parser, asio::as_tuple(asio::use_awaitable));
+  auto [read_ec, read] = co_await beast::http::async_read(
+      connection->socket, connection->buffer, parser, asio::as_tuple(asio::use_awaitable));
   connection->got_response_bytes = parser.got_some();
   if (read_ec) co_return core::unexpected(classify(read_ec, Phase::exchange));
 

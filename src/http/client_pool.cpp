@@ -1,13 +1,13 @@
 // Connection pool of the outbound client: slot accounting, idle reuse and deadline-bound waiting.
 #include "http/client_pool.hpp"
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/experimental/concurrent_channel.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <algorithm>
 
 namespace loadlab::http {
 
@@ -47,7 +47,9 @@ ConnectionLease::ConnectionLease(ConnectionLease&& other) noexcept
       connection_(std::move(other.connection_)),
       reused_(other.reused_) {}
 
-ConnectionLease::~ConnectionLease() { release(); }
+ConnectionLease::~ConnectionLease() {
+  release();
+}
 
 PooledConnection& ConnectionLease::connection() {
   if (!connection_) {
@@ -67,9 +69,13 @@ ConnectionPool::ConnectionPool(asio::any_io_executor io_executor, ConnectionPool
   limits_.max_connections_per_host = std::max<std::size_t>(1, limits_.max_connections_per_host);
 }
 
-ConnectionPool::~ConnectionPool() { stop(); }
+ConnectionPool::~ConnectionPool() {
+  stop();
+}
 
-ConnectionPool::Host& ConnectionPool::host_locked(const std::string& key) { return hosts_[key]; }
+ConnectionPool::Host& ConnectionPool::host_locked(const std::string& key) {
+  return hosts_[key];
+}
 
 void ConnectionPool::note_created() noexcept {
   std::lock_guard lock(mutex_);

@@ -12,9 +12,6 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <vector>
-
-#include "http/message.hpp"
 #include <boost/asio/steady_timer.hpp>
 #include <condition_variable>
 #include <memory>
@@ -24,6 +21,7 @@
 #include <vector>
 
 #include "core/clock.hpp"
+#include "http/message.hpp"
 #include "http/server_options.hpp"
 #include "http/session.hpp"
 

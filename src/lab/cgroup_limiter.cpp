@@ -30,7 +30,8 @@ std::string read_text(const std::string& path) {
 
 bool write_text(const std::string& path, const std::string& value, std::string* error = nullptr) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
-  bool ok = fd >= 0 && ::write(fd, value.data(), value.size()) == static_cast<ssize_t>(value.size());
+  bool ok =
+      fd >= 0 && ::write(fd, value.data(), value.size()) == static_cast<ssize_t>(value.size());
   const int saved = errno;
   if (fd >= 0) ::close(fd);
   if (!ok && error != nullptr) *error = path + ": " + std::strerror(saved);
@@ -198,7 +199,8 @@ std::unique_ptr<ResourceLimiter> make_cgroup_limiter(LimitMechanism version, std
     return nullptr;
   }
   const auto controllers = read_text(placement->memory_dir + "/cgroup.controllers");
-  if (controllers.find("memory") == std::string::npos || controllers.find("cpu") == std::string::npos) {
+  if (controllers.find("memory") == std::string::npos ||
+      controllers.find("cpu") == std::string::npos) {
     why_not = "cgroup v2: memory and cpu controllers not available in " + placement->memory_dir;
     return nullptr;
   }

@@ -26,7 +26,8 @@ bool has(const std::vector<std::string>& list, std::string_view item) {
   return std::find(list.begin(), list.end(), item) != list.end();
 }
 
-const MountEntry* find_v1_mount(const std::vector<MountEntry>& mounts, std::string_view controller) {
+const MountEntry* find_v1_mount(const std::vector<MountEntry>& mounts,
+                                std::string_view controller) {
   for (const auto& mount : mounts) {
     if (mount.fs_type == "cgroup" && has(mount.super_options, controller)) return &mount;
   }
@@ -42,7 +43,8 @@ std::string membership_of(const std::map<std::string, std::string>& membership,
 }  // namespace
 
 std::vector<MountEntry> parse_mountinfo(std::string_view text) {
-  // Format: id parent major:minor root mount-point options [optional...] - fstype source super-options
+  // Format: id parent major:minor root mount-point options [optional...] - fstype source
+  // super-options
   std::vector<MountEntry> mounts;
   for (const auto& line : split(text, '\n')) {
     std::istringstream fields(line);
@@ -79,7 +81,8 @@ std::map<std::string, std::string> parse_proc_cgroup(std::string_view text) {
 
 std::string cgroup_directory(const MountEntry& mount, const std::string& cgroup_path) {
   std::string relative = cgroup_path;
-  if (mount.root != "/" && relative.rfind(mount.root, 0) == 0) relative = relative.substr(mount.root.size());
+  if (mount.root != "/" && relative.rfind(mount.root, 0) == 0)
+    relative = relative.substr(mount.root.size());
   if (relative.empty() || relative == "/") return mount.mount_point;
   if (relative.front() != '/') relative.insert(relative.begin(), '/');
   return mount.mount_point + relative;

@@ -13,9 +13,9 @@ enum class CgroupVersion { v1, v2 };
 
 // One line of /proc/self/mountinfo, reduced to what cgroup detection needs.
 struct MountEntry {
-  std::string root;         // the part of the filesystem visible at the mount point
+  std::string root;  // the part of the filesystem visible at the mount point
   std::string mount_point;
-  std::string fs_type;      // "cgroup" (v1) or "cgroup2"
+  std::string fs_type;                     // "cgroup" (v1) or "cgroup2"
   std::vector<std::string> super_options;  // v1: the controllers, e.g. {"rw","cpu","cpuacct"}
 };
 
@@ -34,11 +34,11 @@ struct CgroupPlacement {
 };
 
 // The v1 placement when both the memory and the cpu controller are mounted.
-std::optional<CgroupPlacement> locate_cgroup_v1(const std::vector<MountEntry>& mounts,
-                                                const std::map<std::string, std::string>& membership);
+std::optional<CgroupPlacement> locate_cgroup_v1(
+    const std::vector<MountEntry>& mounts, const std::map<std::string, std::string>& membership);
 // The v2 placement when a cgroup2 filesystem is mounted (controllers are checked by the limiter).
-std::optional<CgroupPlacement> locate_cgroup_v2(const std::vector<MountEntry>& mounts,
-                                                const std::map<std::string, std::string>& membership);
+std::optional<CgroupPlacement> locate_cgroup_v2(
+    const std::vector<MountEntry>& mounts, const std::map<std::string, std::string>& membership);
 
 // Joins a mount point and a cgroup path, honouring the mount's root (containers often mount a
 // sub-tree, in which case /proc/self/cgroup paths start with that root).

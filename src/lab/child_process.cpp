@@ -88,7 +88,7 @@ ChildProcess ChildProcess::launch(const LaunchSpec& spec, const Confinement* con
   envp.push_back(nullptr);
   const int out = open_log(spec.stdout_path);
   const int err = open_log(spec.stderr_path);
-  struct stat info{};
+  struct stat info {};
   const long offset = ::fstat(out, &info) == 0 ? static_cast<long>(info.st_size) : 0;
   const pid_t parent = ::getpid();
 

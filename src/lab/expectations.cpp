@@ -11,27 +11,38 @@ namespace {
 
 const char* symbol(Relation relation) {
   switch (relation) {
-    case Relation::less: return "<";
-    case Relation::at_most: return "<=";
-    case Relation::greater: return ">";
-    case Relation::at_least: return ">=";
+    case Relation::less:
+      return "<";
+    case Relation::at_most:
+      return "<=";
+    case Relation::greater:
+      return ">";
+    case Relation::at_least:
+      return ">=";
   }
   return "?";
 }
 
 bool holds(double left, Relation relation, double right) {
   switch (relation) {
-    case Relation::less: return left < right;
-    case Relation::at_most: return left <= right;
-    case Relation::greater: return left > right;
-    case Relation::at_least: return left >= right;
+    case Relation::less:
+      return left < right;
+    case Relation::at_most:
+      return left <= right;
+    case Relation::greater:
+      return left > right;
+    case Relation::at_least:
+      return left >= right;
   }
   return false;
 }
 
-Verdict missing(const std::string& what) { return {Outcome::skipped, what + " not measured"}; }
+Verdict missing(const std::string& what) {
+  return {Outcome::skipped, what + " not measured"};
+}
 
-const RunMeasurements* ran(const ExperimentMeasurements& measured, const std::string& variant, std::string& why) {
+const RunMeasurements* ran(const ExperimentMeasurements& measured, const std::string& variant,
+                           std::string& why) {
   const auto* run = measured.find(variant);
   if (run == nullptr) {
     why = "variant '" + variant + "' was not run";
@@ -59,7 +70,8 @@ std::string format_quantity(double value, const std::string& unit) {
 }
 
 Check check_value(Quantity quantity, Relation relation, double bound) {
-  return [quantity, relation, bound](const ExperimentMeasurements& measured, const std::string& variant) -> Verdict {
+  return [quantity, relation, bound](const ExperimentMeasurements& measured,
+                                     const std::string& variant) -> Verdict {
     std::string why;
     const auto* run = ran(measured, variant, why);
     if (run == nullptr) return {Outcome::skipped, why};
@@ -67,8 +79,8 @@ Check check_value(Quantity quantity, Relation relation, double bound) {
     if (!value) return missing(quantity.label);
     const bool ok = holds(*value, relation, bound);
     return {ok ? Outcome::confirmed : Outcome::refuted,
-            quantity.label + " = " + format_quantity(*value, quantity.unit) + " (expected " + symbol(relation) + " " +
-                format_quantity(bound, quantity.unit) + ")"};
+            quantity.label + " = " + format_quantity(*value, quantity.unit) + " (expected " +
+                symbol(relation) + " " + format_quantity(bound, quantity.unit) + ")"};
   };
 }
 
@@ -84,18 +96,20 @@ Check check_versus(Quantity quantity, Relation relation, double factor, std::str
     if (!value) return missing(quantity.label);
     if (!reference) return missing(other_variant + " " + other_quantity.label);
     const bool ok = holds(*value, relation, factor * *reference);
-    std::string bound = factor == 1 ? other_variant + "'s " + format_quantity(*reference, other_quantity.unit)
-                                    : format_quantity(factor, "") + " x " + other_variant + "'s " +
-                                          format_quantity(*reference, other_quantity.unit);
+    std::string bound =
+        factor == 1 ? other_variant + "'s " + format_quantity(*reference, other_quantity.unit)
+                    : format_quantity(factor, "") + " x " + other_variant + "'s " +
+                          format_quantity(*reference, other_quantity.unit);
     return {ok ? Outcome::confirmed : Outcome::refuted,
-            quantity.label + " = " + format_quantity(*value, quantity.unit) + " (expected " + symbol(relation) + " " +
-                bound + ")"};
+            quantity.label + " = " + format_quantity(*value, quantity.unit) + " (expected " +
+                symbol(relation) + " " + bound + ")"};
   };
 }
 
 Check check_versus(Quantity quantity, Relation relation, double factor, std::string other_variant) {
   Quantity same = quantity;
-  return check_versus(std::move(quantity), relation, factor, std::move(other_variant), std::move(same));
+  return check_versus(std::move(quantity), relation, factor, std::move(other_variant),
+                      std::move(same));
 }
 
 Check check_p99_growth(Relation relation, double factor) {
@@ -109,8 +123,8 @@ Check check_p99_growth(Relation relation, double factor) {
     const bool ok = holds(*late, relation, factor * *early);
     return {ok ? Outcome::confirmed : Outcome::refuted,
             "worst p99 per second: " + format_quantity(*early, "ms") + " in the first third, " +
-                format_quantity(*late, "ms") + " in the last (expected last " + symbol(relation) + " " +
-                format_quantity(factor, "") + " x first)"};
+                format_quantity(*late, "ms") + " in the last (expected last " + symbol(relation) +
+                " " + format_quantity(factor, "") + " x first)"};
   };
 }
 
@@ -123,7 +137,8 @@ Expectation expect(std::string variant, std::string claim, std::vector<Check> ch
     for (const auto& check : checks) {
       const auto verdict = check(measured, variant);
       combined.evidence += (combined.evidence.empty() ? "" : "; ") + verdict.evidence;
-      if (verdict.outcome == Outcome::skipped && combined.outcome == Outcome::confirmed) combined.outcome = Outcome::skipped;
+      if (verdict.outcome == Outcome::skipped && combined.outcome == Outcome::confirmed)
+        combined.outcome = Outcome::skipped;
       if (verdict.outcome == Outcome::refuted) combined.outcome = Outcome::refuted;
     }
     return combined;
@@ -133,9 +148,12 @@ Expectation expect(std::string variant, std::string claim, std::vector<Check> ch
 
 std::string_view to_string(Outcome outcome) noexcept {
   switch (outcome) {
-    case Outcome::confirmed: return "confirmed";
-    case Outcome::refuted: return "refuted";
-    case Outcome::skipped: return "skipped";
+    case Outcome::confirmed:
+      return "confirmed";
+    case Outcome::refuted:
+      return "refuted";
+    case Outcome::skipped:
+      return "skipped";
   }
   return "skipped";
 }
@@ -145,7 +163,8 @@ const RunMeasurements* ExperimentMeasurements::find(const std::string& variant) 
   return it == runs.end() ? nullptr : &it->second;
 }
 
-std::vector<JudgedExpectation> judge_all(const Experiment& experiment, const ExperimentMeasurements& measured) {
+std::vector<JudgedExpectation> judge_all(const Experiment& experiment,
+                                         const ExperimentMeasurements& measured) {
   std::vector<JudgedExpectation> judged;
   for (const auto& expectation : experiment.expectations) {
     Verdict verdict;

@@ -15,11 +15,11 @@ namespace loadlab::lab {
 
 // One way to run the target for an experiment, e.g. {"naked", "naked", "threaded", 4}.
 struct Variant {
-  std::string label;          // "naked", "protected", "naked (async)", "naked x3 replicas"
-  std::string protect;        // --protect value: "naked" or "protected"
+  std::string label;    // "naked", "protected", "naked (async)", "naked x3 replicas"
+  std::string protect;  // --protect value: "naked" or "protected"
   std::string model = "async";
-  int workers = 0;            // threaded model: --workers
-  int replicas = 1;           // > 1 needs a shared PostgreSQL
+  int workers = 0;   // threaded model: --workers
+  int replicas = 1;  // > 1 needs a shared PostgreSQL
   bool needs_postgres = false;
 };
 
@@ -35,10 +35,10 @@ struct RunMeasurements {
   std::string variant;
   std::string model;
   bool ran = false;
-  std::string skipped_reason;     // why it did not run (e.g. no PostgreSQL)
-  std::string offered_load;       // from the plan: "50 req/s (open)", "ramping to 20 VUs (closed)"
-  double offered_rps = 0;         // planned arrivals per second for open models (0: closed)
-  report::RunDigest load;         // the generator's result
+  std::string skipped_reason;  // why it did not run (e.g. no PostgreSQL)
+  std::string offered_load;    // from the plan: "50 req/s (open)", "ramping to 20 VUs (closed)"
+  double offered_rps = 0;      // planned arrivals per second for open models (0: closed)
+  report::RunDigest load;      // the generator's result
   std::map<std::string, TimeSeries> children;  // sampler series per child ("target", "downstream")
   std::vector<RestartEvent> restarts;
   // When each scenario of the plan was active, seconds since the start of the run.
@@ -67,14 +67,14 @@ struct Expectation {
 };
 
 struct Experiment {
-  std::string name;       // "cpu-stress"
-  std::string title;      // "2. CPU stress"
-  std::string question;   // what the experiment shows, one sentence
-  std::string scenario;   // file name under scenarios/lab/ (quick) and scenarios/lab/full/
+  std::string name;      // "cpu-stress"
+  std::string title;     // "2. CPU stress"
+  std::string question;  // what the experiment shows, one sentence
+  std::string scenario;  // file name under scenarios/lab/ (quick) and scenarios/lab/full/
   std::vector<Variant> variants;
   bool needs_downstream = false;
-  std::string downstream_faults;            // JSON for PUT /admin/faults, "" = none
-  std::vector<std::string> target_args;     // extra `loadlab serve` flags
+  std::string downstream_faults;         // JSON for PUT /admin/faults, "" = none
+  std::vector<std::string> target_args;  // extra `loadlab serve` flags
   std::vector<Expectation> expectations;
 };
 
@@ -84,6 +84,7 @@ struct JudgedExpectation {
   Verdict verdict;
 };
 // Judges every expectation; a judge that throws is reported as refuted with the message.
-std::vector<JudgedExpectation> judge_all(const Experiment& experiment, const ExperimentMeasurements& measured);
+std::vector<JudgedExpectation> judge_all(const Experiment& experiment,
+                                         const ExperimentMeasurements& measured);
 
 }  // namespace loadlab::lab

@@ -19,8 +19,10 @@ namespace fs = std::filesystem;
 std::string slug(const std::string& text) {
   std::string out;
   for (const char c : text) {
-    if (std::isalnum(static_cast<unsigned char>(c))) out.push_back(static_cast<char>(std::tolower(c)));
-    else if (!out.empty() && out.back() != '-') out.push_back('-');
+    if (std::isalnum(static_cast<unsigned char>(c)))
+      out.push_back(static_cast<char>(std::tolower(c)));
+    else if (!out.empty() && out.back() != '-')
+      out.push_back('-');
   }
   while (!out.empty() && out.back() == '-') out.pop_back();
   return out;
@@ -56,12 +58,16 @@ ExperimentResult ExperimentRunner::run(const Experiment& experiment) {
   return result;
 }
 
-RunMeasurements ExperimentRunner::run_variant(const Experiment& experiment, const Variant& variant) {
+RunMeasurements ExperimentRunner::run_variant(const Experiment& experiment,
+                                              const Variant& variant) {
   RunMeasurements run;
   run.variant = variant.label;
-  run.model = variant.model + (variant.model == "threaded" ? " (" + std::to_string(variant.workers) + " workers)" : "");
+  run.model =
+      variant.model +
+      (variant.model == "threaded" ? " (" + std::to_string(variant.workers) + " workers)" : "");
   if (variant.needs_postgres && options_.db_url.rfind("postgresql://", 0) != 0) {
-    run.skipped_reason = "needs PostgreSQL shared by the replicas; pass --db postgresql://... or --start-postgres";
+    run.skipped_reason =
+        "needs PostgreSQL shared by the replicas; pass --db postgresql://... or --start-postgres";
     return run;
   }
   const auto scenario_path = options_.scenario_dir + "/" + experiment.scenario;
@@ -72,9 +78,9 @@ RunMeasurements ExperimentRunner::run_variant(const Experiment& experiment, cons
   const auto run_dir = options_.out_dir + "/runs/" + experiment.name + "/" + slug(variant.label);
   fs::create_directories(run_dir);
   auto& clock = core::SteadyClock::instance();
-  Supervisor supervisor(clock, limiter_, run_dir + "/logs", BackoffSettings{std::chrono::milliseconds(500),
-                                                                            std::chrono::seconds(4),
-                                                                            std::chrono::seconds(20)});
+  Supervisor supervisor(clock, limiter_, run_dir + "/logs",
+                        BackoffSettings{std::chrono::milliseconds(500), std::chrono::seconds(4),
+                                        std::chrono::seconds(20)});
   const auto& bin = options_.loadlab_binary;
   std::vector<std::string> target_names;
   std::string downstream_url;
@@ -82,25 +88,31 @@ RunMeasurements ExperimentRunner::run_variant(const Experiment& experiment, cons
     if (experiment.needs_downstream) {
       ChildSpec downstream;
       downstream.name = "downstream";
-      downstream.argv = {bin, "serve", "--role", "downstream", "--listen", kListenPlaceholder, "--threads", "1"};
+      downstream.argv = {
+          bin, "serve", "--role", "downstream", "--listen", kListenPlaceholder, "--threads", "1"};
       downstream.readiness_path = "/stats";
       downstream.limits = options_.limits;
       const auto view = supervisor.start(downstream);
       downstream_url = "http://127.0.0.1:" + std::to_string(view.port);
       if (!experiment.downstream_faults.empty()) {
-        const auto reply = http_get("127.0.0.1", view.port, "/admin/faults", {}, "PUT", experiment.downstream_faults);
+        const auto reply = http_get("127.0.0.1", view.port, "/admin/faults", {}, "PUT",
+                                    experiment.downstream_faults);
         if (!reply || reply->status >= 300) run.errors.push_back("could not set downstream faults");
       }
     }
     for (int replica = 0; replica < variant.replicas; ++replica) {
       ChildSpec target;
       target.name = replica == 0 ? "target" : "target-" + std::to_string(replica + 1);
-      target.argv = {bin, "serve", "--listen", kListenPlaceholder, "--threads", "1", "--protect", variant.protect,
-                     "--model", variant.model};
-      if (variant.model == "threaded") target.argv.insert(target.argv.end(), {"--workers", std::to_string(variant.workers)});
-      if (!downstream_url.empty()) target.argv.insert(target.argv.end(), {"--downstream", downstream_url});
-      if (!options_.db_url.empty()) target.argv.insert(target.argv.end(), {"--db", options_.db_url});
-      target.argv.insert(target.argv.end(), experiment.target_args.begin(), experiment.target_args.end());
+      target.argv = {bin, "serve",     "--listen",      kListenPlaceholder, "--threads",
+                     "1", "--protect", variant.protect, "--model",          variant.model};
+      if (variant.model == "threaded")
+        target.argv.insert(target.argv.end(), {"--workers", std::to_string(variant.workers)});
+      if (!downstream_url.empty())
+        target.argv.insert(target.argv.end(), {"--downstream", downstream_url});
+      if (!options_.db_url.empty())
+        target.argv.insert(target.argv.end(), {"--db", options_.db_url});
+      target.argv.insert(target.argv.end(), experiment.target_args.begin(),
+                         experiment.target_args.end());
       // The lab stops targets itself: a short drain keeps the runs back to back.
       target.argv.insert(target.argv.end(), {"--drain-grace", "0s", "--drain-timeout", "2s"});
       target.readiness_path = "/health";
@@ -116,9 +128,11 @@ RunMeasurements ExperimentRunner::run_variant(const Experiment& experiment, cons
   const auto origin = clock.now();
   Sampler sampler(clock, origin);
   for (const auto& name : target_names) {
-    sampler.add(name, [&supervisor, name] { return supervisor.view(name); }, true, "/readiness");
+    sampler.add(
+        name, [&supervisor, name] { return supervisor.view(name); }, true, "/readiness");
   }
-  if (!downstream_url.empty()) sampler.add("downstream", [&supervisor] { return supervisor.view("downstream"); });
+  if (!downstream_url.empty())
+    sampler.add("downstream", [&supervisor] { return supervisor.view("downstream"); });
   supervisor.start_monitor();
   sampler.start();
 
@@ -127,12 +141,20 @@ RunMeasurements ExperimentRunner::run_variant(const Experiment& experiment, cons
   std::vector<std::string> result_files;
   for (std::size_t i = 0; i < target_names.size(); ++i) {
     const auto view = supervisor.view(target_names[i]);
-    const auto file = run_dir + "/load" + (target_names.size() > 1 ? "-" + std::to_string(i + 1) : "") + ".json";
+    const auto file =
+        run_dir + "/load" + (target_names.size() > 1 ? "-" + std::to_string(i + 1) : "") + ".json";
     LaunchSpec load;
-    load.argv = {bin, "run", scenario_path, "--target", "http://127.0.0.1:" + std::to_string(view->port),
-                 "--out", "json=" + file, "--quiet"};
+    load.argv = {bin,
+                 "run",
+                 scenario_path,
+                 "--target",
+                 "http://127.0.0.1:" + std::to_string(view->port),
+                 "--out",
+                 "json=" + file,
+                 "--quiet"};
     if (target_names.size() > 1) {
-      load.argv.insert(load.argv.end(), {"--shard", std::to_string(i + 1) + "/" + std::to_string(target_names.size())});
+      load.argv.insert(load.argv.end(), {"--shard", std::to_string(i + 1) + "/" +
+                                                        std::to_string(target_names.size())});
     }
     load.stdout_path = run_dir + "/load.stdout.log";
     load.stderr_path = run_dir + "/load.stderr.log";
@@ -143,7 +165,8 @@ RunMeasurements ExperimentRunner::run_variant(const Experiment& experiment, cons
     const auto status = generator.wait_or_stop(options_.load_deadline);
     // 99 = thresholds crossed (k6's code): a measurement, not an orchestration failure.
     if (status.signaled || (status.code != 0 && status.code != 99)) {
-      run.errors.push_back("loadlab run ended with " + describe(status) + " (see " + run_dir + "/load.stderr.log)");
+      run.errors.push_back("loadlab run ended with " + describe(status) + " (see " + run_dir +
+                           "/load.stderr.log)");
     }
   }
   sampler.stop();
@@ -151,7 +174,8 @@ RunMeasurements ExperimentRunner::run_variant(const Experiment& experiment, cons
   supervisor.poll();  // deaths during the last moments count too
   for (const auto& view : supervisor.views()) {
     for (const auto& death : view.deaths) {
-      run.restarts.push_back({view.name, seconds_between(origin, death.at), std::string(to_string(death.cause)), death.detail});
+      run.restarts.push_back({view.name, seconds_between(origin, death.at),
+                              std::string(to_string(death.cause)), death.detail});
     }
   }
   run.children = sampler.series();

@@ -16,7 +16,7 @@ struct LabOptions {
   std::string loadlab_binary;  // the executable to start for `serve` and `run` (usually ourselves)
   std::string scenario_dir;    // scenarios/lab (quick) or scenarios/lab/full
   std::string out_dir;
-  std::string db_url;          // postgresql://... shared by replicas; "" = each target's SQLite
+  std::string db_url;  // postgresql://... shared by replicas; "" = each target's SQLite
   ResourceLimits limits;
   std::chrono::seconds load_deadline{600};  // a generator still running after this is killed
   std::function<void(const std::string&)> progress = [](const std::string&) {};

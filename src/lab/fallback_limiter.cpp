@@ -86,7 +86,8 @@ class FallbackConfinement final : public Confinement {
   }
 
   void watch(pid_t pid) {
-    const auto running = std::chrono::duration_cast<std::chrono::nanoseconds>(kPeriod * running_fraction_);
+    const auto running =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(kPeriod * running_fraction_);
     const bool throttle = running_fraction_ < 0.999;
     while (true) {
       if (!run_phase(pid, throttle ? running : kPeriod)) break;
@@ -112,7 +113,9 @@ class FallbackConfinement final : public Confinement {
 
 class FallbackLimiter final : public ResourceLimiter {
  public:
-  [[nodiscard]] LimitMechanism mechanism() const noexcept override { return LimitMechanism::fallback; }
+  [[nodiscard]] LimitMechanism mechanism() const noexcept override {
+    return LimitMechanism::fallback;
+  }
   [[nodiscard]] std::string describe() const override {
     return "fallback (CPU affinity + SIGSTOP/SIGCONT duty cycle per 100 ms + RSS watchdog "
            "killing with SIGKILL at the limit)";
@@ -141,15 +144,23 @@ class UnlimitedLimiter final : public ResourceLimiter {
 
 }  // namespace
 
-std::unique_ptr<ResourceLimiter> make_fallback_limiter() { return std::make_unique<FallbackLimiter>(); }
-std::unique_ptr<ResourceLimiter> make_unlimited_limiter() { return std::make_unique<UnlimitedLimiter>(); }
+std::unique_ptr<ResourceLimiter> make_fallback_limiter() {
+  return std::make_unique<FallbackLimiter>();
+}
+std::unique_ptr<ResourceLimiter> make_unlimited_limiter() {
+  return std::make_unique<UnlimitedLimiter>();
+}
 
 std::string_view to_string(LimitMechanism mechanism) noexcept {
   switch (mechanism) {
-    case LimitMechanism::cgroup_v2: return "cgroup-v2";
-    case LimitMechanism::cgroup_v1: return "cgroup-v1";
-    case LimitMechanism::fallback: return "fallback";
-    case LimitMechanism::none: return "none";
+    case LimitMechanism::cgroup_v2:
+      return "cgroup-v2";
+    case LimitMechanism::cgroup_v1:
+      return "cgroup-v1";
+    case LimitMechanism::fallback:
+      return "fallback";
+    case LimitMechanism::none:
+      return "none";
   }
   return "none";
 }
@@ -158,8 +169,10 @@ std::unique_ptr<ResourceLimiter> make_resource_limiter(LimiterChoice choice,
                                                        std::vector<std::string>& notes) {
   std::string why_not;
   switch (choice) {
-    case LimiterChoice::none: return make_unlimited_limiter();
-    case LimiterChoice::fallback: return make_fallback_limiter();
+    case LimiterChoice::none:
+      return make_unlimited_limiter();
+    case LimiterChoice::fallback:
+      return make_fallback_limiter();
     case LimiterChoice::cgroup_v1:
     case LimiterChoice::cgroup_v2: {
       const auto version = choice == LimiterChoice::cgroup_v1 ? LimitMechanism::cgroup_v1
@@ -168,7 +181,8 @@ std::unique_ptr<ResourceLimiter> make_resource_limiter(LimiterChoice choice,
       if (!limiter) notes.push_back(why_not);
       return limiter;
     }
-    case LimiterChoice::automatic: break;
+    case LimiterChoice::automatic:
+      break;
   }
   for (const auto version : {LimitMechanism::cgroup_v2, LimitMechanism::cgroup_v1}) {
     if (auto limiter = make_cgroup_limiter(version, why_not)) return limiter;

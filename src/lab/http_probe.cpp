@@ -18,7 +18,8 @@ namespace {
 using SteadyTime = std::chrono::steady_clock::time_point;
 
 int remaining_ms(SteadyTime until) {
-  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      until - std::chrono::steady_clock::now());
   return static_cast<int>(std::max<long long>(0, left.count()));
 }
 
@@ -32,7 +33,8 @@ bool wait_for(int fd, short events, SteadyTime until) {
 }
 
 std::string lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
   return text;
 }
 
@@ -73,7 +75,8 @@ bool decode_chunked(const std::string& encoded, std::string& decoded) {
 
 core::Expected<ProbeResponse, std::string> http_get(const std::string& host, int port,
                                                     const std::string& target, ProbeLimits limits,
-                                                    const std::string& method, const std::string& body) {
+                                                    const std::string& method,
+                                                    const std::string& body) {
   const auto until = std::chrono::steady_clock::now() + limits.deadline;
   Socket socket(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (socket.fd() < 0) return core::unexpected(std::string("socket: ") + std::strerror(errno));
@@ -84,28 +87,36 @@ core::Expected<ProbeResponse, std::string> http_get(const std::string& host, int
     return core::unexpected("not an IPv4 address: " + host);
   }
   if (::connect(socket.fd(), reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
-    if (errno != EINPROGRESS) return core::unexpected(std::string("connect: ") + std::strerror(errno));
-    if (!wait_for(socket.fd(), POLLOUT, until)) return core::unexpected(std::string("connect: deadline exceeded"));
+    if (errno != EINPROGRESS)
+      return core::unexpected(std::string("connect: ") + std::strerror(errno));
+    if (!wait_for(socket.fd(), POLLOUT, until))
+      return core::unexpected(std::string("connect: deadline exceeded"));
     int error = 0;
     socklen_t length = sizeof(error);
     ::getsockopt(socket.fd(), SOL_SOCKET, SO_ERROR, &error, &length);
     if (error != 0) return core::unexpected(std::string("connect: ") + std::strerror(error));
   }
-  const std::string request = method + " " + target + " HTTP/1.1\r\nHost: " + host + ":" +
-                              std::to_string(port) + "\r\nConnection: close\r\n" +
-                              (method == "GET" ? std::string() : "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n") +
-                              "\r\n" + body;
+  const std::string request =
+      method + " " + target + " HTTP/1.1\r\nHost: " + host + ":" + std::to_string(port) +
+      "\r\nConnection: close\r\n" +
+      (method == "GET" ? std::string()
+                       : "Content-Type: application/json\r\nContent-Length: " +
+                             std::to_string(body.size()) + "\r\n") +
+      "\r\n" + body;
   std::size_t sent = 0;
   while (sent < request.size()) {
-    if (!wait_for(socket.fd(), POLLOUT, until)) return core::unexpected(std::string("send: deadline exceeded"));
+    if (!wait_for(socket.fd(), POLLOUT, until))
+      return core::unexpected(std::string("send: deadline exceeded"));
     const auto n = ::send(socket.fd(), request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
-    if (n < 0 && errno != EAGAIN && errno != EINTR) return core::unexpected(std::string("send: ") + std::strerror(errno));
+    if (n < 0 && errno != EAGAIN && errno != EINTR)
+      return core::unexpected(std::string("send: ") + std::strerror(errno));
     if (n > 0) sent += static_cast<std::size_t>(n);
   }
   std::string raw;
   char buffer[16384];
   while (true) {
-    if (!wait_for(socket.fd(), POLLIN, until)) return core::unexpected(std::string("read: deadline exceeded"));
+    if (!wait_for(socket.fd(), POLLIN, until))
+      return core::unexpected(std::string("read: deadline exceeded"));
     const auto n = ::recv(socket.fd(), buffer, sizeof(buffer), 0);
     if (n == 0) break;
     if (n < 0) {
@@ -124,7 +135,8 @@ core::Expected<ProbeResponse, std::string> http_get(const std::string& host, int
   const auto headers = lower(raw.substr(0, header_end));
   std::string payload = raw.substr(header_end + 4);
   if (headers.find("transfer-encoding: chunked") != std::string::npos) {
-    if (!decode_chunked(payload, response.body)) return core::unexpected(std::string("malformed chunked body"));
+    if (!decode_chunked(payload, response.body))
+      return core::unexpected(std::string("malformed chunked body"));
   } else {
     response.body = std::move(payload);
   }

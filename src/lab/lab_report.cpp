@@ -32,15 +32,17 @@ std::string measured(const RunMeasurements& run, const std::string& key, const s
   return value ? format_quantity(*value, unit) : "-";
 }
 
-const std::vector<double>* column(const RunMeasurements& run, const std::string& child, const std::string& name) {
+const std::vector<double>* column(const RunMeasurements& run, const std::string& child,
+                                  const std::string& name) {
   const auto it = run.children.find(child);
   return it == run.children.end() ? nullptr : it->second.column(name);
 }
 
 // A chart of some columns of a child's series; absent when none of them was recorded.
-void add_child_chart(std::vector<Chart>& charts, const RunMeasurements& run, const std::string& child,
-                     const std::string& title, const std::string& unit,
-                     const std::vector<std::pair<std::string, std::string>>& columns, bool steps = false) {
+void add_child_chart(std::vector<Chart>& charts, const RunMeasurements& run,
+                     const std::string& child, const std::string& title, const std::string& unit,
+                     const std::vector<std::pair<std::string, std::string>>& columns,
+                     bool steps = false) {
   const auto it = run.children.find(child);
   if (it == run.children.end()) return;
   Chart chart{title, unit, it->second.times(), {}, {}, steps};
@@ -57,12 +59,16 @@ std::vector<Chart> variant_charts(const RunMeasurements& run) {
                   {{"http_2xx", "2xx"}, {"http_4xx", "4xx"}, {"http_5xx", "5xx"}});
   add_child_chart(charts, run, "target", "Target CPU", "cores", {{"cpu_cores", "CPU (cores)"}});
   add_child_chart(charts, run, "target", "Target memory (RSS)", "MiB", {{"rss_mb", "RSS"}});
-  add_child_chart(charts, run, "target", "Breaker state (0 closed, 1 open, 2 half-open) and readiness", "state",
+  add_child_chart(charts, run, "target",
+                  "Breaker state (0 closed, 1 open, 2 half-open) and readiness", "state",
                   {{"breaker_state", "breaker"}, {"ready", "ready"}}, true);
   add_child_chart(charts, run, "target", "Protection events", "per s",
-                  {{"shed", "shed"}, {"protection_events", "all rejections"}, {"upstream_breaker_open", "breaker fast-fails"}});
+                  {{"shed", "shed"},
+                   {"protection_events", "all rejections"},
+                   {"upstream_breaker_open", "breaker fast-fails"}});
   std::vector<std::pair<double, std::string>> markers;
-  for (const auto& restart : run.restarts) markers.emplace_back(restart.t, restart.child + " " + restart.cause);
+  for (const auto& restart : run.restarts)
+    markers.emplace_back(restart.t, restart.child + " " + restart.cause);
   for (auto& chart : charts) chart.markers = markers;
   return charts;
 }
@@ -96,8 +102,8 @@ report::Panel variant_panel(const RunMeasurements& run) {
 report::Table experiment_expectations(const StoredExperiment& experiment) {
   report::Table table{{"variant", "expectation", "verdict", "evidence"}, {}};
   for (const auto& judged : experiment.judged) {
-    table.rows.push_back({judged.variant, judged.claim, std::string(to_string(judged.verdict.outcome)),
-                          judged.verdict.evidence});
+    table.rows.push_back({judged.variant, judged.claim,
+                          std::string(to_string(judged.verdict.outcome)), judged.verdict.evidence});
   }
   return table;
 }
@@ -105,14 +111,15 @@ report::Table experiment_expectations(const StoredExperiment& experiment) {
 }  // namespace
 
 report::Table findings_table(const LabResult& result) {
-  report::Table table{{"experiment", "variant", "offered load", "throughput", "goodput", "p50", "p95", "p99",
-                       "errors by status", "restarts", "peak CPU", "peak RSS", "protection events"},
-                      {}};
+  report::Table table{
+      {"experiment", "variant", "offered load", "throughput", "goodput", "p50", "p95", "p99",
+       "errors by status", "restarts", "peak CPU", "peak RSS", "protection events"},
+      {}};
   for (const auto& experiment : result.experiments) {
     for (const auto& run : experiment.runs) {
       if (!run.ran) {
-        table.rows.push_back({experiment.name, run.variant, "not run: " + run.skipped_reason, "", "", "", "", "", "",
-                              "", "", "", ""});
+        table.rows.push_back({experiment.name, run.variant, "not run: " + run.skipped_reason, "",
+                              "", "", "", "", "", "", "", "", ""});
         continue;
       }
       std::map<int, std::int64_t> errors;
@@ -120,12 +127,13 @@ report::Table findings_table(const LabResult& result) {
         if (status == 0 || status >= 400) errors[status] = count;
       }
       const auto& total = run.load.total;
-      table.rows.push_back({experiment.name, run_label(run), run.offered_load,
-                            format_quantity(total.throughput, "req/s"), format_quantity(total.goodput, "req/s"),
-                            format_quantity(total.p50_ms, "ms"), format_quantity(total.p95_ms, "ms"),
-                            format_quantity(total.p99_ms, "ms"), report::format_statuses(errors),
-                            restarts_text(run), measured(run, "peak_cpu", "cores"),
-                            measured(run, "peak_rss_mb", "MiB"), measured(run, "protection_events", "")});
+      table.rows.push_back(
+          {experiment.name, run_label(run), run.offered_load,
+           format_quantity(total.throughput, "req/s"), format_quantity(total.goodput, "req/s"),
+           format_quantity(total.p50_ms, "ms"), format_quantity(total.p95_ms, "ms"),
+           format_quantity(total.p99_ms, "ms"), report::format_statuses(errors), restarts_text(run),
+           measured(run, "peak_cpu", "cores"), measured(run, "peak_rss_mb", "MiB"),
+           measured(run, "protection_events", "")});
     }
   }
   return table;
@@ -136,7 +144,8 @@ report::Table expectations_table(const LabResult& result) {
   for (const auto& experiment : result.experiments) {
     for (const auto& judged : experiment.judged) {
       table.rows.push_back({experiment.name, judged.variant, judged.claim,
-                            std::string(to_string(judged.verdict.outcome)), judged.verdict.evidence});
+                            std::string(to_string(judged.verdict.outcome)),
+                            judged.verdict.evidence});
     }
   }
   return table;
@@ -154,19 +163,23 @@ report::ReportDocument lab_document(const LabResult& result) {
     }
   }
   const auto& info = result.info;
-  document.notes.push_back("expectations: " + std::to_string(confirmed) + " confirmed, " + std::to_string(refuted) +
-                           " refuted, " + std::to_string(skipped) + " skipped (judged from the measurements below)");
+  document.notes.push_back("expectations: " + std::to_string(confirmed) + " confirmed, " +
+                           std::to_string(refuted) + " refuted, " + std::to_string(skipped) +
+                           " skipped (judged from the measurements below)");
   document.notes.push_back("profile: " + info.profile + "; started " + info.started_at + "; took " +
                            format_number(info.elapsed_s, 0) + " s");
   document.notes.push_back("child limits: " + format_number(info.limits.cpus, 2) + " CPU, " +
-                           std::to_string(info.limits.memory_bytes >> 20) + " MiB via " + info.limit_description);
+                           std::to_string(info.limits.memory_bytes >> 20) + " MiB via " +
+                           info.limit_description);
   for (const auto& note : info.notes) document.notes.push_back("note: " + note);
-  document.notes.push_back("latency is measured from each request's intended start (coordinated-omission corrected)");
+  document.notes.push_back(
+      "latency is measured from each request's intended start (coordinated-omission corrected)");
 
   report::Section findings;
   findings.title = "Findings";
-  findings.text = "Per experiment and variant, what was offered and what the target did; then every "
-                  "expectation with the measured evidence that confirms or refutes it.";
+  findings.text =
+      "Per experiment and variant, what was offered and what the target did; then every "
+      "expectation with the measured evidence that confirms or refutes it.";
   findings.tables = {findings_table(result), expectations_table(result)};
   document.sections.push_back(std::move(findings));
 
@@ -181,7 +194,8 @@ report::ReportDocument lab_document(const LabResult& result) {
   return document;
 }
 
-core::Expected<report::ReportDocument, std::string> document_from_lab_result(const nlohmann::json& json) {
+core::Expected<report::ReportDocument, std::string> document_from_lab_result(
+    const nlohmann::json& json) {
   auto result = lab_result_from_json(json);
   if (!result) return core::unexpected(result.error());
   return lab_document(*result);

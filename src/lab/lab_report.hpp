@@ -17,6 +17,7 @@ report::Table expectations_table(const LabResult& result);
 report::ReportDocument lab_document(const LabResult& result);
 
 // For `loadlab report lab.json`.
-core::Expected<report::ReportDocument, std::string> document_from_lab_result(const nlohmann::json& json);
+core::Expected<report::ReportDocument, std::string> document_from_lab_result(
+    const nlohmann::json& json);
 
 }  // namespace loadlab::lab

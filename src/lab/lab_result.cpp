@@ -24,10 +24,17 @@ std::vector<double> numbers_from(const Json& json, const char* key) {
 }
 
 Json series_json(const report::SeriesDigest& s) {
-  return {{"interval_s", s.interval_s}, {"t", numbers(s.t)}, {"requests_per_s", numbers(s.requests_per_s)},
-          {"ok_per_s", numbers(s.ok_per_s)}, {"failed_per_s", numbers(s.failed_per_s)},
-          {"dropped_per_s", numbers(s.dropped_per_s)}, {"vus", numbers(s.vus)}, {"p50_ms", numbers(s.p50_ms)},
-          {"p90_ms", numbers(s.p90_ms)}, {"p99_ms", numbers(s.p99_ms)}, {"max_ms", numbers(s.max_ms)},
+  return {{"interval_s", s.interval_s},
+          {"t", numbers(s.t)},
+          {"requests_per_s", numbers(s.requests_per_s)},
+          {"ok_per_s", numbers(s.ok_per_s)},
+          {"failed_per_s", numbers(s.failed_per_s)},
+          {"dropped_per_s", numbers(s.dropped_per_s)},
+          {"vus", numbers(s.vus)},
+          {"p50_ms", numbers(s.p50_ms)},
+          {"p90_ms", numbers(s.p90_ms)},
+          {"p99_ms", numbers(s.p99_ms)},
+          {"max_ms", numbers(s.max_ms)},
           {"duration_p99_ms", numbers(s.duration_p99_ms)}};
 }
 
@@ -58,7 +65,8 @@ Outcome outcome_from(const std::string& text) {
 
 Json run_measurements_json(const RunMeasurements& run) {
   Json scenarios = Json::array();
-  for (const auto& scenario : run.load.scenarios) scenarios.push_back(report::scenario_digest_json(scenario));
+  for (const auto& scenario : run.load.scenarios)
+    scenarios.push_back(report::scenario_digest_json(scenario));
   Json children = Json::object();
   for (const auto& [name, series] : run.children) children[name] = series.to_json();
   Json restarts = Json::array();
@@ -66,13 +74,23 @@ Json run_measurements_json(const RunMeasurements& run) {
     restarts.push_back({{"child", r.child}, {"t", r.t}, {"cause", r.cause}, {"detail", r.detail}});
   }
   Json windows = Json::object();
-  for (const auto& [name, window] : run.windows) windows[name] = Json::array({window.first, window.second});
-  return {{"mode", run.variant}, {"model", run.model}, {"ran", run.ran}, {"skipped_reason", run.skipped_reason},
-          {"offered_load", run.offered_load}, {"offered_rps", run.offered_rps},
-          {"target", run.load.target}, {"elapsed_s", run.load.elapsed_s},
-          {"digest", report::scenario_digest_json(run.load.total)}, {"scenarios", std::move(scenarios)},
-          {"series", series_json(run.load.series)}, {"children", std::move(children)},
-          {"restarts", std::move(restarts)}, {"windows", std::move(windows)}, {"errors", run.errors}};
+  for (const auto& [name, window] : run.windows)
+    windows[name] = Json::array({window.first, window.second});
+  return {{"mode", run.variant},
+          {"model", run.model},
+          {"ran", run.ran},
+          {"skipped_reason", run.skipped_reason},
+          {"offered_load", run.offered_load},
+          {"offered_rps", run.offered_rps},
+          {"target", run.load.target},
+          {"elapsed_s", run.load.elapsed_s},
+          {"digest", report::scenario_digest_json(run.load.total)},
+          {"scenarios", std::move(scenarios)},
+          {"series", series_json(run.load.series)},
+          {"children", std::move(children)},
+          {"restarts", std::move(restarts)},
+          {"windows", std::move(windows)},
+          {"errors", run.errors}};
 }
 
 RunMeasurements run_measurements_from_json(const Json& j) {
@@ -95,7 +113,8 @@ RunMeasurements run_measurements_from_json(const Json& j) {
     run.children[name] = TimeSeries::from_json(series);
   }
   for (const auto& r : j.value("restarts", Json::array())) {
-    run.restarts.push_back({r.value("child", ""), r.value("t", 0.0), r.value("cause", ""), r.value("detail", "")});
+    run.restarts.push_back(
+        {r.value("child", ""), r.value("t", 0.0), r.value("cause", ""), r.value("detail", "")});
   }
   const Json windows_json = j.value("windows", Json::object());  // items() must not outlive it
   for (const auto& [name, window] : windows_json.items()) {
@@ -110,29 +129,42 @@ Json lab_result_json(const LabRunInfo& info, const std::vector<ExperimentResult>
   for (const auto& result : results) {
     Json runs = Json::array();
     for (const auto& variant : result.experiment.variants) {
-      if (const auto* run = result.measured.find(variant.label)) runs.push_back(run_measurements_json(*run));
+      if (const auto* run = result.measured.find(variant.label))
+        runs.push_back(run_measurements_json(*run));
     }
     Json expectations = Json::array();
     for (const auto& judged : result.judged) {
-      expectations.push_back({{"mode", judged.variant}, {"claim", judged.claim},
+      expectations.push_back({{"mode", judged.variant},
+                              {"claim", judged.claim},
                               {"outcome", std::string(to_string(judged.verdict.outcome))},
                               {"evidence", judged.verdict.evidence}});
     }
-    experiments.push_back({{"name", result.experiment.name}, {"title", result.experiment.title},
-                           {"question", result.experiment.question}, {"scenario", result.experiment.scenario},
-                           {"runs", std::move(runs)}, {"expectations", std::move(expectations)}});
+    experiments.push_back({{"name", result.experiment.name},
+                           {"title", result.experiment.title},
+                           {"question", result.experiment.question},
+                           {"scenario", result.experiment.scenario},
+                           {"runs", std::move(runs)},
+                           {"expectations", std::move(expectations)}});
   }
-  return {{"kind", "loadlab-lab"}, {"version", 1},
-          {"info", {{"profile", info.profile}, {"started_at", info.started_at}, {"elapsed_s", info.elapsed_s},
-                    {"limit_mechanism", info.limit_mechanism}, {"limit_description", info.limit_description},
-                    {"notes", info.notes}, {"cpus", info.limits.cpus}, {"memory_bytes", info.limits.memory_bytes}}},
+  return {{"kind", "loadlab-lab"},
+          {"version", 1},
+          {"info",
+           {{"profile", info.profile},
+            {"started_at", info.started_at},
+            {"elapsed_s", info.elapsed_s},
+            {"limit_mechanism", info.limit_mechanism},
+            {"limit_description", info.limit_description},
+            {"notes", info.notes},
+            {"cpus", info.limits.cpus},
+            {"memory_bytes", info.limits.memory_bytes}}},
           {"experiments", std::move(experiments)}};
 }
 
 core::Expected<LabResult, std::string> lab_result_from_json(const Json& json) {
   LabResult result;
   try {
-    if (json.value("kind", "") != "loadlab-lab") return core::unexpected(std::string("not a lab result"));
+    if (json.value("kind", "") != "loadlab-lab")
+      return core::unexpected(std::string("not a lab result"));
     const auto& info = json.at("info");
     result.info.profile = info.value("profile", "");
     result.info.started_at = info.value("started_at", "");
@@ -150,7 +182,8 @@ core::Expected<LabResult, std::string> lab_result_from_json(const Json& json) {
       stored.scenario = e.value("scenario", "");
       for (const auto& run : e.at("runs")) stored.runs.push_back(run_measurements_from_json(run));
       for (const auto& x : e.value("expectations", Json::array())) {
-        stored.judged.push_back({x.value("mode", ""), x.value("claim", ""),
+        stored.judged.push_back({x.value("mode", ""),
+                                 x.value("claim", ""),
                                  {outcome_from(x.value("outcome", "")), x.value("evidence", "")}});
       }
       result.experiments.push_back(std::move(stored));

@@ -12,8 +12,8 @@
 namespace loadlab::lab {
 
 struct LabRunInfo {
-  std::string profile;          // "quick" or "full"
-  std::string started_at;       // ISO-8601 UTC
+  std::string profile;     // "quick" or "full"
+  std::string started_at;  // ISO-8601 UTC
   double elapsed_s = 0;
   std::string limit_mechanism;  // "cgroup-v1", ...
   std::string limit_description;
@@ -32,7 +32,8 @@ struct LabResult {
   std::vector<StoredExperiment> experiments;
 };
 
-nlohmann::json lab_result_json(const LabRunInfo& info, const std::vector<ExperimentResult>& results);
+nlohmann::json lab_result_json(const LabRunInfo& info,
+                               const std::vector<ExperimentResult>& results);
 core::Expected<LabResult, std::string> lab_result_from_json(const nlohmann::json& json);
 
 nlohmann::json run_measurements_json(const RunMeasurements& run);

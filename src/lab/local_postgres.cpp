@@ -69,7 +69,8 @@ std::string find_postgres_bin() {
   if (found.empty()) return "";
   // Version folders are numbers ("15", "16"): the newest has the greatest value.
   std::sort(found.begin(), found.end(), [](const fs::path& a, const fs::path& b) {
-    return std::atoi(a.parent_path().filename().c_str()) < std::atoi(b.parent_path().filename().c_str());
+    return std::atoi(a.parent_path().filename().c_str()) <
+           std::atoi(b.parent_path().filename().c_str());
   });
   return found.back().string();
 }
@@ -78,13 +79,15 @@ core::Expected<std::unique_ptr<LocalPostgres>, std::string> LocalPostgres::start
     const LocalPostgresSettings& settings) {
   const auto bin = find_postgres_bin();
   if (bin.empty()) {
-    return core::unexpected(std::string(
-        "no PostgreSQL server under /usr/lib/postgresql (Debian's postgresql package; scripts/setup.sh)"));
+    return core::unexpected(
+        std::string("no PostgreSQL server under /usr/lib/postgresql (Debian's postgresql package; "
+                    "scripts/setup.sh)"));
   }
   std::optional<std::pair<uid_t, gid_t>> run_as;
   if (::geteuid() == 0) {
     const passwd* user = ::getpwnam("postgres");
-    if (user == nullptr) return core::unexpected(std::string("running as root but there is no postgres user"));
+    if (user == nullptr)
+      return core::unexpected(std::string("running as root but there is no postgres user"));
     run_as = std::make_pair(user->pw_uid, user->pw_gid);
   }
   // A short path: the server's Unix socket lives here too and must stay under ~107 bytes.
@@ -94,7 +97,8 @@ core::Expected<std::unique_ptr<LocalPostgres>, std::string> LocalPostgres::start
   const std::string log_dir = settings.log_dir.empty() ? cluster_dir : settings.log_dir;
   std::error_code error;
   fs::create_directories(log_dir, error);
-  auto fail = [&](std::string message) -> core::Expected<std::unique_ptr<LocalPostgres>, std::string> {
+  auto fail =
+      [&](std::string message) -> core::Expected<std::unique_ptr<LocalPostgres>, std::string> {
     fs::remove_all(cluster_dir, error);
     return core::unexpected(std::move(message));
   };
@@ -103,8 +107,9 @@ core::Expected<std::unique_ptr<LocalPostgres>, std::string> LocalPostgres::start
   }
 
   LaunchSpec initdb;
-  initdb.argv = {bin + "/initdb", "-D", cluster_dir + "/data", "-U", "postgres", "--auth=trust", "-E", "UTF8",
-                 "--no-sync"};
+  initdb.argv = {
+      bin + "/initdb", "-D",       cluster_dir + "/data", "-U", "postgres", "--auth=trust", "-E",
+      "UTF8",          "--no-sync"};
   initdb.stdout_path = log_dir + "/initdb.log";
   initdb.stderr_path = log_dir + "/initdb.log";
   initdb.run_as = run_as;
@@ -119,23 +124,40 @@ core::Expected<std::unique_ptr<LocalPostgres>, std::string> LocalPostgres::start
   const auto port = free_loopback_port();
   if (!port) return fail(port.error());
   LaunchSpec server;
-  server.argv = {bin + "/postgres", "-D", cluster_dir + "/data", "-p", std::to_string(*port), "-k", cluster_dir,
-                 "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off",
-                 "-c", "full_page_writes=off", "-c", "max_connections=" + std::to_string(settings.max_connections)};
+  server.argv = {bin + "/postgres",
+                 "-D",
+                 cluster_dir + "/data",
+                 "-p",
+                 std::to_string(*port),
+                 "-k",
+                 cluster_dir,
+                 "-c",
+                 "listen_addresses=127.0.0.1",
+                 "-c",
+                 "fsync=off",
+                 "-c",
+                 "synchronous_commit=off",
+                 "-c",
+                 "full_page_writes=off",
+                 "-c",
+                 "max_connections=" + std::to_string(settings.max_connections)};
   server.stdout_path = log_dir + "/postgres.log";
   server.stderr_path = log_dir + "/postgres.log";
   server.run_as = run_as;
   ChildProcess process = ChildProcess::launch(server, nullptr);
 
-  const std::string admin = "host=127.0.0.1 port=" + std::to_string(*port) + " user=postgres dbname=postgres connect_timeout=2";
+  const std::string admin = "host=127.0.0.1 port=" + std::to_string(*port) +
+                            " user=postgres dbname=postgres connect_timeout=2";
   const auto until = std::chrono::steady_clock::now() + settings.start_timeout;
   while (::PQping(admin.c_str()) != PQPING_OK) {
     if (process.has_exited()) {
-      return fail("postgres ended with " + lab::describe(process.reap()) + ": " + tail_of(server.stderr_path));
+      return fail("postgres ended with " + lab::describe(process.reap()) + ": " +
+                  tail_of(server.stderr_path));
     }
     if (std::chrono::steady_clock::now() > until) {
       process.stop(std::chrono::seconds(2));
-      return fail("postgres did not accept connections within the start timeout: " + tail_of(server.stderr_path));
+      return fail("postgres did not accept connections within the start timeout: " +
+                  tail_of(server.stderr_path));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
@@ -153,12 +175,14 @@ core::Expected<std::unique_ptr<LocalPostgres>, std::string> LocalPostgres::start
       new LocalPostgres(cluster_dir, std::move(process), *port, settings.max_connections));
 }
 
-LocalPostgres::LocalPostgres(std::string cluster_dir, ChildProcess server, int port, int max_connections)
+LocalPostgres::LocalPostgres(std::string cluster_dir, ChildProcess server, int port,
+                             int max_connections)
     : cluster_dir_(std::move(cluster_dir)),
       server_(std::move(server)),
       port_(port),
       max_connections_(max_connections),
-      url_("postgresql://postgres@127.0.0.1:" + std::to_string(port) + "/loadlab?sslmode=disable") {}
+      url_("postgresql://postgres@127.0.0.1:" + std::to_string(port) + "/loadlab?sslmode=disable") {
+}
 
 LocalPostgres::~LocalPostgres() {
   server_.stop(std::chrono::seconds(10), SIGINT);  // PostgreSQL's fast shutdown, then SIGKILL

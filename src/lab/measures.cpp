@@ -25,7 +25,8 @@ double status_count(const report::ScenarioDigest& digest, const std::string& whi
   return count;
 }
 
-std::optional<double> series_max(const RunMeasurements& run, const std::string& child, const std::string& column) {
+std::optional<double> series_max(const RunMeasurements& run, const std::string& child,
+                                 const std::string& column) {
   const auto it = run.children.find(child);
   if (it == run.children.end() || it->second.column(column) == nullptr) return std::nullopt;
   return it->second.max_of(column);
@@ -40,11 +41,14 @@ std::optional<double> series_sum(const RunMeasurements& run, const std::string& 
   return sum;
 }
 
-std::optional<double> p99_between(const RunMeasurements& run, double from_fraction, double to_fraction) {
+std::optional<double> p99_between(const RunMeasurements& run, double from_fraction,
+                                  double to_fraction) {
   const auto& p99 = run.load.series.p99_ms;
   if (p99.size() < 3) return std::nullopt;
-  const auto from = static_cast<std::size_t>(std::floor(from_fraction * static_cast<double>(p99.size())));
-  const auto to = static_cast<std::size_t>(std::ceil(to_fraction * static_cast<double>(p99.size())));
+  const auto from =
+      static_cast<std::size_t>(std::floor(from_fraction * static_cast<double>(p99.size())));
+  const auto to =
+      static_cast<std::size_t>(std::ceil(to_fraction * static_cast<double>(p99.size())));
   std::optional<double> worst;
   for (std::size_t i = from; i < std::min(to, p99.size()); ++i) {
     if (std::isfinite(p99[i])) worst = std::max(worst.value_or(0), p99[i]);
@@ -54,7 +58,8 @@ std::optional<double> p99_between(const RunMeasurements& run, double from_fracti
 
 // Values of the target's series while `scenario` was active: the lowest readiness (0 = failed at
 // least once) or the RSS growth from the first to the last sample.
-std::optional<double> in_window(const RunMeasurements& run, const std::string& what, const std::string& scenario) {
+std::optional<double> in_window(const RunMeasurements& run, const std::string& what,
+                                const std::string& scenario) {
   const auto window = run.windows.find(scenario);
   const auto it = run.children.find("target");
   if (window == run.windows.end() || it == run.children.end()) return std::nullopt;
@@ -63,7 +68,8 @@ std::optional<double> in_window(const RunMeasurements& run, const std::string& w
   const auto& times = it->second.times();
   std::vector<double> inside;
   for (std::size_t i = 0; i < times.size(); ++i) {
-    if (times[i] >= window->second.first && times[i] <= window->second.second && std::isfinite((*values)[i])) {
+    if (times[i] >= window->second.first && times[i] <= window->second.second &&
+        std::isfinite((*values)[i])) {
       inside.push_back((*values)[i]);
     }
   }
@@ -74,7 +80,8 @@ std::optional<double> in_window(const RunMeasurements& run, const std::string& w
 
 }  // namespace
 
-std::optional<double> measure(const RunMeasurements& run, const std::string& key, const std::string& scenario) {
+std::optional<double> measure(const RunMeasurements& run, const std::string& key,
+                              const std::string& scenario) {
   if (!run.ran) return std::nullopt;
   const auto colon = key.find(':');
   const std::string head = key.substr(0, colon);
@@ -92,11 +99,13 @@ std::optional<double> measure(const RunMeasurements& run, const std::string& key
     const auto* rss = it == run.children.end() ? nullptr : it->second.column("rss_mb");
     if (rss == nullptr) return std::nullopt;
     std::vector<double> values;
-    for (const double v : *rss) if (std::isfinite(v)) values.push_back(v);
+    for (const double v : *rss)
+      if (std::isfinite(v)) values.push_back(v);
     if (values.empty()) return std::nullopt;
     return head == "end_rss_mb" ? values.back() : values.front();
   }
-  if (head == "protection_events" || head == "shed" || head == "breaker_opened") return series_sum(run, head);
+  if (head == "protection_events" || head == "shed" || head == "breaker_opened")
+    return series_sum(run, head);
   if (head == "upstream") return series_sum(run, "upstream_" + arg);
   if (head == "server") return series_sum(run, "http_" + arg);
   if (head == "end") {
@@ -120,7 +129,8 @@ std::optional<double> measure(const RunMeasurements& run, const std::string& key
   if (head == "goodput") return digest->goodput;
   if (head == "error_rate") return digest->error_rate * 100;
   if (head == "dropped") return static_cast<double>(digest->dropped_iterations);
-  if (digest->requests == 0 && head.size() > 3 && head.substr(head.size() - 3) == "_ms") return std::nullopt;
+  if (digest->requests == 0 && head.size() > 3 && head.substr(head.size() - 3) == "_ms")
+    return std::nullopt;
   if (head == "p50_ms") return digest->p50_ms;
   if (head == "p90_ms") return digest->p90_ms;
   if (head == "p95_ms") return digest->p95_ms;
@@ -138,7 +148,11 @@ std::optional<double> measure(const RunMeasurements& run, const std::string& key
   return std::nullopt;
 }
 
-std::optional<double> early_p99(const RunMeasurements& run) { return p99_between(run, 0, 1.0 / 3); }
-std::optional<double> late_p99(const RunMeasurements& run) { return p99_between(run, 2.0 / 3, 1); }
+std::optional<double> early_p99(const RunMeasurements& run) {
+  return p99_between(run, 0, 1.0 / 3);
+}
+std::optional<double> late_p99(const RunMeasurements& run) {
+  return p99_between(run, 2.0 / 3, 1);
+}
 
 }  // namespace loadlab::lab

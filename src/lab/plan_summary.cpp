@@ -23,7 +23,8 @@ double seconds_of(const nlohmann::json& scenario, const char* key) {
 
 PlanSummary summarize_plan(const nlohmann::json& config) {
   PlanSummary summary;
-  if (!config.is_object() || !config.contains("scenarios") || !config["scenarios"].is_object()) return summary;
+  if (!config.is_object() || !config.contains("scenarios") || !config["scenarios"].is_object())
+    return summary;
   for (const auto& [name, scenario] : config["scenarios"].items()) {
     const double start = seconds_of(scenario, "startTime");
     double length = seconds_of(scenario, "duration");
@@ -39,7 +40,8 @@ PlanSummary summarize_plan(const nlohmann::json& config) {
     if (length == 0) length = seconds_of(scenario, "maxDuration");
     summary.windows[name] = {start, start + length};
     const auto executor = scenario.value("executor", std::string());
-    const double time_unit = std::max(1e-9, seconds_of(scenario, "timeUnit") > 0 ? seconds_of(scenario, "timeUnit") : 1.0);
+    const double time_unit = std::max(
+        1e-9, seconds_of(scenario, "timeUnit") > 0 ? seconds_of(scenario, "timeUnit") : 1.0);
     std::string offered;
     if (executor == "constant-arrival-rate") {
       const double rate = scenario.value("rate", 0.0) / time_unit;
@@ -47,7 +49,8 @@ PlanSummary summarize_plan(const nlohmann::json& config) {
       summary.peak_offered_rps += rate;
     } else if (executor == "ramping-arrival-rate") {
       first_target = scenario.value("startRate", 0.0) / time_unit;
-      offered = format_quantity(first_target, "") + "->" + format_quantity(peak_target / time_unit, "req/s") + " open";
+      offered = format_quantity(first_target, "") + "->" +
+                format_quantity(peak_target / time_unit, "req/s") + " open";
       summary.peak_offered_rps += std::max(first_target, peak_target / time_unit);
     } else if (executor == "ramping-vus") {
       offered = std::to_string(scenario.value("startVUs", 1)) + "->" +

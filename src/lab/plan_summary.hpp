@@ -11,7 +11,7 @@ namespace loadlab::lab {
 
 struct PlanSummary {
   std::map<std::string, std::pair<double, double>> windows;  // scenario -> [start, end] seconds
-  std::string offered_load;  // "cascade: 10 req/s open; bystander: 5 req/s open"
+  std::string offered_load;     // "cascade: 10 req/s open; bystander: 5 req/s open"
   double peak_offered_rps = 0;  // sum of the open scenarios' highest planned rates
 };
 

@@ -49,6 +49,8 @@ std::optional<ProcessUsage> read_process_usage(pid_t pid) {
   return ProcessUsage{*ticks, rss.value_or(0)};  // a zombie has no VmRSS
 }
 
-long clock_ticks_per_second() noexcept { return ::sysconf(_SC_CLK_TCK); }
+long clock_ticks_per_second() noexcept {
+  return ::sysconf(_SC_CLK_TCK);
+}
 
 }  // namespace loadlab::lab

@@ -10,7 +10,7 @@
 namespace loadlab::lab {
 
 struct ProcessUsage {
-  std::uint64_t cpu_ticks = 0;   // utime + stime, in clock ticks
+  std::uint64_t cpu_ticks = 0;  // utime + stime, in clock ticks
   std::uint64_t rss_bytes = 0;
 };
 

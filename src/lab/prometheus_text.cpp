@@ -112,7 +112,8 @@ double sum_samples(const std::vector<PromSample>& samples, std::string_view name
                    const std::map<std::string, std::string>& match) {
   double sum = 0;
   for (const auto& sample : samples) {
-    if (sample.name == name && labels_match(sample, match) && !std::isnan(sample.value)) sum += sample.value;
+    if (sample.name == name && labels_match(sample, match) && !std::isnan(sample.value))
+      sum += sample.value;
   }
   return sum;
 }

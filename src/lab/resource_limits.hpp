@@ -1,5 +1,5 @@
-// Resource limits for lab children like a Kubernetes pod's (0.5 CPU, 512 MiB): cgroup v2, cgroup v1,
-// or a fallback (CPU affinity + duty-cycle throttle + RSS watchdog) where neither is writable.
+// Resource limits for lab children like a Kubernetes pod's (0.5 CPU, 512 MiB): cgroup v2, cgroup
+// v1, or a fallback (CPU affinity + duty-cycle throttle + RSS watchdog) where neither is writable.
 #pragma once
 
 #include <sys/types.h>
@@ -16,8 +16,8 @@ enum class LimitMechanism { cgroup_v2, cgroup_v1, fallback, none };
 std::string_view to_string(LimitMechanism mechanism) noexcept;
 
 struct ResourceLimits {
-  double cpus = 0.5;                             // like `resources.limits.cpu: 500m`
-  std::uint64_t memory_bytes = 512ull << 20;     // like `resources.limits.memory: 512Mi`
+  double cpus = 0.5;                          // like `resources.limits.cpu: 500m`
+  std::uint64_t memory_bytes = 512ull << 20;  // like `resources.limits.memory: 512Mi`
 };
 
 // One child's confinement; it outlives restarts of the child (like a pod's cgroup).

@@ -7,11 +7,15 @@
 
 namespace loadlab::lab {
 
-Sampler::Sampler(const core::Clock& clock, core::TimePoint origin) : clock_(clock), origin_(origin) {}
+Sampler::Sampler(const core::Clock& clock, core::TimePoint origin)
+    : clock_(clock), origin_(origin) {}
 
-Sampler::~Sampler() { stop(); }
+Sampler::~Sampler() {
+  stop();
+}
 
-void Sampler::add(std::string name, Lookup lookup, bool scrape_metrics, std::string readiness_path) {
+void Sampler::add(std::string name, Lookup lookup, bool scrape_metrics,
+                  std::string readiness_path) {
   std::lock_guard lock(mutex_);
   Watched child;
   child.name = std::move(name);
@@ -32,8 +36,9 @@ void Sampler::sample(Watched& child, double t) {
       row["rss_mb"] = static_cast<double>(usage->rss_bytes) / (1024.0 * 1024.0);
       // A new pid (restart) has no previous reading: its first CPU value is left as a gap.
       if (view->pid == child.last_pid && t > child.last_t) {
-        const double seconds = static_cast<double>(usage->cpu_ticks - std::min(usage->cpu_ticks, child.last_ticks)) /
-                               static_cast<double>(clock_ticks_per_second());
+        const double seconds =
+            static_cast<double>(usage->cpu_ticks - std::min(usage->cpu_ticks, child.last_ticks)) /
+            static_cast<double>(clock_ticks_per_second());
         row["cpu_cores"] = seconds / (t - child.last_t);
       }
       child.last_pid = view->pid;
@@ -52,7 +57,8 @@ void Sampler::sample(Watched& child, double t) {
         if (const auto samples = parse_prometheus_text(reply->body)) {
           const auto reading = read_service_metrics(*samples);
           for (const auto& [name, value] : reading.gauges) row[name] = value;
-          for (const auto& [name, value] : child.counters.advance(reading.counters)) row[name] = value;
+          for (const auto& [name, value] : child.counters.advance(reading.counters))
+            row[name] = value;
         }
       }
     }

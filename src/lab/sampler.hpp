@@ -31,7 +31,8 @@ class Sampler {
 
   // scrape_metrics: GET /metrics from the child's port (false for e.g. PostgreSQL);
   // readiness_path: also record column "ready" (1 when it answers 2xx, else 0).
-  void add(std::string name, Lookup lookup, bool scrape_metrics = true, std::string readiness_path = "");
+  void add(std::string name, Lookup lookup, bool scrape_metrics = true,
+           std::string readiness_path = "");
   void sample_once();
   void start(std::chrono::milliseconds interval = std::chrono::seconds(1));
   void stop();

@@ -11,13 +11,16 @@ ServiceReading read_service_metrics(const std::vector<PromSample>& samples) {
   auto& counters = reading.counters;
   if (has_metric(samples, "circuit_breaker_state")) {
     double worst = 0;
-    for (const auto& [dependency, state] : sum_by_label(samples, "circuit_breaker_state", "dependency")) {
+    for (const auto& [dependency, state] :
+         sum_by_label(samples, "circuit_breaker_state", "dependency")) {
       worst = std::max(worst, state);  // open (1) and half-open (2) both mean "not closed"
     }
     gauges["breaker_state"] = worst;
   }
-  if (has_metric(samples, "queue_ratio")) gauges["queue_ratio"] = sum_samples(samples, "queue_ratio");
-  if (has_metric(samples, "http_inflight_requests")) gauges["inflight"] = sum_samples(samples, "http_inflight_requests");
+  if (has_metric(samples, "queue_ratio"))
+    gauges["queue_ratio"] = sum_samples(samples, "queue_ratio");
+  if (has_metric(samples, "http_inflight_requests"))
+    gauges["inflight"] = sum_samples(samples, "http_inflight_requests");
   if (has_metric(samples, "memory_retained_bytes")) {
     gauges["retained_mb"] = sum_samples(samples, "memory_retained_bytes") / (1024.0 * 1024.0);
   }
@@ -37,7 +40,8 @@ ServiceReading read_service_metrics(const std::vector<PromSample>& samples) {
     if (result == "breaker_open") upstream_rejections += value;  // "shed" is in load_shed_total
   }
   if (has_metric(samples, "circuit_breaker_transitions_total")) {
-    counters["breaker_opened"] = sum_samples(samples, "circuit_breaker_transitions_total", {{"to", "open"}});
+    counters["breaker_opened"] =
+        sum_samples(samples, "circuit_breaker_transitions_total", {{"to", "open"}});
   }
   // Every rejection a protection made: shedding, breaker fast-fails, and any *_rejected_total
   // counter (bulkheads, memory admission, queue limits) the service exports.

@@ -26,11 +26,13 @@ std::string last_line(const std::string& text) {
   auto end = text.find_last_not_of("\r\n");
   if (end == std::string::npos) return "";
   const auto start = text.rfind('\n', end);
-  return text.substr(start == std::string::npos ? 0 : start + 1, end - (start == std::string::npos ? 0 : start + 1) + 1);
+  return text.substr(start == std::string::npos ? 0 : start + 1,
+                     end - (start == std::string::npos ? 0 : start + 1) + 1);
 }
 
 bool ready_at(int port, const std::string& path) {
-  const auto reply = http_get("127.0.0.1", port, path, ProbeLimits{std::chrono::milliseconds(300), 1 << 20});
+  const auto reply =
+      http_get("127.0.0.1", port, path, ProbeLimits{std::chrono::milliseconds(300), 1 << 20});
   return reply && reply->status >= 200 && reply->status < 300;
 }
 
@@ -45,9 +47,12 @@ bool uses_listen_placeholder(const ChildSpec& spec) {
 
 std::string_view to_string(DeathCause cause) noexcept {
   switch (cause) {
-    case DeathCause::oom_kill: return "oom-kill";
-    case DeathCause::signal: return "signal";
-    case DeathCause::exit_code: return "exit-code";
+    case DeathCause::oom_kill:
+      return "oom-kill";
+    case DeathCause::signal:
+      return "signal";
+    case DeathCause::exit_code:
+      return "exit-code";
   }
   return "exit-code";
 }
@@ -77,7 +82,8 @@ std::string Supervisor::log_path(const std::string& name, const char* stream) co
 void Supervisor::launch(Child& child) {
   LaunchSpec launch;
   const auto address = "127.0.0.1:" + std::to_string(child.port);
-  for (const auto& arg : child.spec.argv) launch.argv.push_back(arg == kListenPlaceholder ? address : arg);
+  for (const auto& arg : child.spec.argv)
+    launch.argv.push_back(arg == kListenPlaceholder ? address : arg);
   launch.env = child.spec.env;
   launch.stdout_path = log_path(child.spec.name, "stdout");
   launch.stderr_path = log_path(child.spec.name, "stderr");
@@ -92,7 +98,8 @@ ChildView Supervisor::start(ChildSpec spec) {
   auto child = std::make_unique<Child>();
   child->spec = std::move(spec);
   child->backoff = RestartBackoff(backoff_);
-  if (child->spec.limits) child->confinement = limiter_.confine(child->spec.name, *child->spec.limits);
+  if (child->spec.limits)
+    child->confinement = limiter_.confine(child->spec.name, *child->spec.limits);
   launch(*child);
   const auto until = std::chrono::steady_clock::now() + child->spec.start_timeout;
   const auto out_path = log_path(child->spec.name, "stdout");
@@ -104,14 +111,18 @@ ChildView Supervisor::start(ChildSpec spec) {
   };
   if (!child->spec.readiness_path.empty()) {
     while (child->port == 0) {
-      if (child->process->has_exited()) fail("exited during start-up (" + describe(child->process->reap()) + ")");
-      if (std::chrono::steady_clock::now() > until) fail("printed no 'listening on http://HOST:PORT' line in time");
+      if (child->process->has_exited())
+        fail("exited during start-up (" + describe(child->process->reap()) + ")");
+      if (std::chrono::steady_clock::now() > until)
+        fail("printed no 'listening on http://HOST:PORT' line in time");
       child->port = find_listening_port(read_from(out_path, child->process->stdout_offset()));
       if (child->port == 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     while (!ready_at(child->port, child->spec.readiness_path)) {
-      if (child->process->has_exited()) fail("exited before it was ready (" + describe(child->process->reap()) + ")");
-      if (std::chrono::steady_clock::now() > until) fail("did not answer " + child->spec.readiness_path + " in time");
+      if (child->process->has_exited())
+        fail("exited before it was ready (" + describe(child->process->reap()) + ")");
+      if (std::chrono::steady_clock::now() > until)
+        fail("did not answer " + child->spec.readiness_path + " in time");
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     child->ready = true;
@@ -150,7 +161,8 @@ void Supervisor::check_readiness(Child& child) {
   if (child.ready || !child.process) return;
   // Without the {listen} placeholder a restarted child may pick a new port: learn it again.
   if (child.port == 0) {
-    child.port = find_listening_port(read_from(log_path(child.spec.name, "stdout"), child.process->stdout_offset()));
+    child.port = find_listening_port(
+        read_from(log_path(child.spec.name, "stdout"), child.process->stdout_offset()));
     if (child.port == 0) return;
   }
   child.ready = ready_at(child.port, child.spec.readiness_path);
@@ -166,7 +178,8 @@ void Supervisor::poll() {
         launch(*child);
         ++child->restarts;
       } catch (const std::exception& error) {
-        DeathRecord failed{clock_.now(), DeathCause::exit_code, std::string("restart failed: ") + error.what()};
+        DeathRecord failed{clock_.now(), DeathCause::exit_code,
+                           std::string("restart failed: ") + error.what()};
         child->deaths.push_back(failed);
         child->restart_due = child->backoff.schedule_restart(child->started_at, failed.at);
       }

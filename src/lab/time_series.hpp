@@ -14,7 +14,9 @@ class TimeSeries {
   void append(double t, const std::map<std::string, double>& values);
 
   [[nodiscard]] const std::vector<double>& times() const noexcept { return times_; }
-  [[nodiscard]] const std::map<std::string, std::vector<double>>& columns() const noexcept { return columns_; }
+  [[nodiscard]] const std::map<std::string, std::vector<double>>& columns() const noexcept {
+    return columns_;
+  }
   [[nodiscard]] const std::vector<double>* column(const std::string& name) const;
   [[nodiscard]] std::size_t size() const noexcept { return times_.size(); }
   // Largest non-NaN value of a column (0 when it has none).

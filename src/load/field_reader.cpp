@@ -54,7 +54,8 @@ std::int64_t as_count(const Json& value, const std::string& path, std::int64_t m
   } else {
     fail(path, minimum > 0 ? "expected a positive integer" : "expected a non-negative integer");
   }
-  if (result < minimum) fail(path, minimum > 0 ? "expected a positive integer" : "expected a non-negative integer");
+  if (result < minimum)
+    fail(path, minimum > 0 ? "expected a positive integer" : "expected a non-negative integer");
   if (result > 10'000'000) fail(path, "expected at most 10000000");
   return result;
 }
@@ -76,7 +77,8 @@ core::Duration as_duration(const Json& value, const std::string& path, bool posi
   core::Duration result{0};
   if (value.is_number()) {
     const double seconds = value.get<double>();
-    if (!std::isfinite(seconds) || seconds < 0 || seconds > 1e7) fail(path, "expected a duration such as \"30s\"");
+    if (!std::isfinite(seconds) || seconds < 0 || seconds > 1e7)
+      fail(path, "expected a duration such as \"30s\"");
     result = core::Duration{static_cast<std::int64_t>(std::llround(seconds * 1e9))};
   } else if (value.is_string()) {
     auto parsed = core::parse_duration(value.get<std::string>());

@@ -29,13 +29,16 @@ void check_keys(const nlohmann::json& object, const std::string& path,
 
 std::string as_string(const nlohmann::json& value, const std::string& path);
 // Integral count in [minimum, 10'000'000]; integral floats (2.0) are accepted.
-std::int64_t as_count(const nlohmann::json& value, const std::string& path, std::int64_t minimum = 0);
+std::int64_t as_count(const nlohmann::json& value, const std::string& path,
+                      std::int64_t minimum = 0);
 // Finite number in [0, 1e9], > 0 when positive.
 double as_number(const nlohmann::json& value, const std::string& path, bool positive);
 bool as_bool(const nlohmann::json& value, const std::string& path);
 // "1m30s"-style strings or a number of seconds; at most a year.
-core::Duration as_duration(const nlohmann::json& value, const std::string& path, bool positive = false);
-std::map<std::string, std::string> as_string_map(const nlohmann::json& value, const std::string& path);
+core::Duration as_duration(const nlohmann::json& value, const std::string& path,
+                           bool positive = false);
+std::map<std::string, std::string> as_string_map(const nlohmann::json& value,
+                                                 const std::string& path);
 // A duration (fixed pause) or {min, max} (uniform random pause).
 ThinkTime as_think_time(const nlohmann::json& value, const std::string& path);
 

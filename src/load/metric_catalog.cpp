@@ -38,15 +38,21 @@ constexpr std::array<MetricInfo, 18> kMetrics{{
 
 std::string_view to_string(MetricKind kind) noexcept {
   switch (kind) {
-    case MetricKind::counter: return "counter";
-    case MetricKind::gauge: return "gauge";
-    case MetricKind::rate: return "rate";
-    case MetricKind::trend: return "trend";
+    case MetricKind::counter:
+      return "counter";
+    case MetricKind::gauge:
+      return "gauge";
+    case MetricKind::rate:
+      return "rate";
+    case MetricKind::trend:
+      return "trend";
   }
   return "unknown";
 }
 
-std::span<const MetricInfo> builtin_metrics() noexcept { return kMetrics; }
+std::span<const MetricInfo> builtin_metrics() noexcept {
+  return kMetrics;
+}
 
 const MetricInfo* find_metric(std::string_view name) noexcept {
   for (const auto& metric : kMetrics) {

@@ -84,7 +84,8 @@ void SeriesPoint::merge(const SeriesPoint& other) {
   duration.merge(other.duration);
   latency.merge(other.latency);
   if (by_scenario.size() < other.by_scenario.size()) by_scenario.resize(other.by_scenario.size());
-  for (std::size_t i = 0; i < other.by_scenario.size(); ++i) by_scenario[i].merge(other.by_scenario[i]);
+  for (std::size_t i = 0; i < other.by_scenario.size(); ++i)
+    by_scenario[i].merge(other.by_scenario[i]);
 }
 
 MetricsData::MetricsData(std::vector<ScenarioNames> scenario_names)
@@ -96,7 +97,8 @@ void MetricsData::merge(const MetricsData& other) {
     names = other.names;
   }
   if (names != other.names) {
-    throw std::invalid_argument("cannot merge metrics of different plans (scenario or request names differ)");
+    throw std::invalid_argument(
+        "cannot merge metrics of different plans (scenario or request names differ)");
   }
   for (const auto& [key, stats] : other.requests) {
     auto [it, inserted] = requests.try_emplace(key, stats);
@@ -186,21 +188,23 @@ std::optional<MetricValues> MetricsData::resolve(const MetricSelector& selector,
 
   auto scenario_matches = [&](std::size_t scenario) {
     for (const auto& [tag, value] : selector.tags) {
-      if (tag == "scenario" && (scenario >= names.size() || names[scenario].name != value)) return false;
+      if (tag == "scenario" && (scenario >= names.size() || names[scenario].name != value))
+        return false;
     }
     return true;
   };
   auto key_matches = [&](const RequestKey& key, const RequestStats& stats) {
     if (!scenario_matches(key.scenario)) return false;
-    const RequestName* request = key.scenario < names.size() &&
-                                         key.request < names[key.scenario].requests.size()
-                                     ? &names[key.scenario].requests[key.request]
-                                     : nullptr;
+    const RequestName* request =
+        key.scenario < names.size() && key.request < names[key.scenario].requests.size()
+            ? &names[key.scenario].requests[key.request]
+            : nullptr;
     for (const auto& [tag, value] : selector.tags) {
       if (tag == "name" && (request == nullptr || request->name != value)) return false;
       if (tag == "method" && (request == nullptr || request->method != value)) return false;
       if (tag == "status" && std::to_string(key.status) != value) return false;
-      if (tag == "expected_response" && (stats.failed == 0 ? "true" : "false") != value) return false;
+      if (tag == "expected_response" && (stats.failed == 0 ? "true" : "false") != value)
+        return false;
     }
     return true;
   };
@@ -246,8 +250,10 @@ std::optional<MetricValues> MetricsData::resolve(const MetricSelector& selector,
       any = true;
       const ScenarioStats& stats = scenarios[i];
       if (metric == "iterations") values.count += static_cast<double>(stats.iterations);
-      if (metric == "dropped_iterations") values.count += static_cast<double>(stats.dropped_iterations);
-      if (metric == "iterations_interrupted") values.count += static_cast<double>(stats.interrupted);
+      if (metric == "dropped_iterations")
+        values.count += static_cast<double>(stats.dropped_iterations);
+      if (metric == "iterations_interrupted")
+        values.count += static_cast<double>(stats.interrupted);
       if (metric == "iteration_duration") parts.push_back(&stats.iteration_duration);
     }
     if (!any) return std::nullopt;
@@ -273,9 +279,9 @@ std::optional<MetricValues> MetricsData::resolve(const MetricSelector& selector,
   const core::HdrHistogram* phase = metric == "http_req_connecting"        ? &connecting
                                     : metric == "http_req_tls_handshaking" ? &tls_handshaking
                                     : metric == "http_req_sending"         ? &sending
-                                    : metric == "http_req_waiting"  ? &waiting
-                                    : metric == "http_req_receiving" ? &receiving
-                                                                     : nullptr;
+                                    : metric == "http_req_waiting"         ? &waiting
+                                    : metric == "http_req_receiving"       ? &receiving
+                                                                           : nullptr;
   if (phase == nullptr || phase->total_count() == 0) return std::nullopt;
   values.histogram = alias(*phase);
   values.count = static_cast<double>(phase->total_count());

@@ -62,9 +62,9 @@ struct RequestStats {
 };
 
 struct ScenarioStats {
-  std::int64_t iterations = 0;          // completed iterations
-  std::int64_t interrupted = 0;         // cut by gracefulStop / gracefulRampDown / abort
-  std::int64_t dropped_iterations = 0;  // arrival-rate iterations that found no free VU
+  std::int64_t iterations = 0;            // completed iterations
+  std::int64_t interrupted = 0;           // cut by gracefulStop / gracefulRampDown / abort
+  std::int64_t dropped_iterations = 0;    // arrival-rate iterations that found no free VU
   core::HdrHistogram iteration_duration;  // µs
   void merge(const ScenarioStats& other);
   friend bool operator==(const ScenarioStats&, const ScenarioStats&) = default;
@@ -160,7 +160,8 @@ struct MetricsData {
 // throws std::invalid_argument naming the field under `path`; `scenario_count` bounds the
 // optional per-scenario entries.
 [[nodiscard]] nlohmann::json series_point_to_json(const SeriesPoint& point);
-[[nodiscard]] SeriesPoint series_point_from_json(const nlohmann::json& json, const std::string& path,
+[[nodiscard]] SeriesPoint series_point_from_json(const nlohmann::json& json,
+                                                 const std::string& path,
                                                  std::size_t scenario_count);
 
 }  // namespace loadlab::load

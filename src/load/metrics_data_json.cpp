@@ -73,9 +73,12 @@ nlohmann::json MetricsData::to_json() const {
   }
   Json requests_json = Json::array();
   for (const auto& [key, stats] : requests) {
-    requests_json.push_back({{"scenario", key.scenario}, {"request", key.request},
-                             {"status", key.status}, {"requests", stats.requests},
-                             {"failed", stats.failed}, {"bytes_sent", stats.bytes_sent},
+    requests_json.push_back({{"scenario", key.scenario},
+                             {"request", key.request},
+                             {"status", key.status},
+                             {"requests", stats.requests},
+                             {"failed", stats.failed},
+                             {"bytes_sent", stats.bytes_sent},
                              {"bytes_received", stats.bytes_received},
                              {"checks_passed", stats.checks_passed},
                              {"checks_failed", stats.checks_failed},
@@ -84,7 +87,8 @@ nlohmann::json MetricsData::to_json() const {
   }
   Json scenarios_json = Json::array();
   for (const auto& stats : scenarios) {
-    scenarios_json.push_back({{"iterations", stats.iterations}, {"interrupted", stats.interrupted},
+    scenarios_json.push_back({{"iterations", stats.iterations},
+                              {"interrupted", stats.interrupted},
                               {"dropped_iterations", stats.dropped_iterations},
                               {"iteration_duration", stats.iteration_duration.to_json()}});
   }
@@ -93,9 +97,12 @@ nlohmann::json MetricsData::to_json() const {
   return {{"names", std::move(names_json)},
           {"requests", std::move(requests_json)},
           {"scenarios", std::move(scenarios_json)},
-          {"phases", {{"connecting", connecting.to_json()}, {"sending", sending.to_json()},
-                      {"waiting", waiting.to_json()}, {"receiving", receiving.to_json()},
-                      {"tls_handshaking", tls_handshaking.to_json()}}},
+          {"phases",
+           {{"connecting", connecting.to_json()},
+            {"sending", sending.to_json()},
+            {"waiting", waiting.to_json()},
+            {"receiving", receiving.to_json()},
+            {"tls_handshaking", tls_handshaking.to_json()}}},
           {"series", {{"interval_s", series_interval_seconds}, {"points", std::move(points)}}}};
 }
 
@@ -124,7 +131,8 @@ MetricsData MetricsData::from_json(const nlohmann::json& json) {
     key.scenario = static_cast<std::uint32_t>(int_field(entry, "scenario", path));
     key.request = static_cast<std::uint32_t>(int_field(entry, "request", path));
     key.status = static_cast<int>(int_field(entry, "status", path));
-    if (key.scenario >= data.names.size() || key.request >= data.names[key.scenario].requests.size()) {
+    if (key.scenario >= data.names.size() ||
+        key.request >= data.names[key.scenario].requests.size()) {
       fail(path, "scenario/request index out of range of metrics.names");
     }
     RequestStats stats;

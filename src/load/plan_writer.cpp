@@ -10,7 +10,9 @@ namespace {
 
 using Json = nlohmann::json;
 
-std::string duration(core::Duration d) { return core::format_duration(d); }
+std::string duration(core::Duration d) {
+  return core::format_duration(d);
+}
 
 Json think_time_json(const ThinkTime& think) {
   if (think.min == think.max) return duration(think.min);
@@ -18,8 +20,11 @@ Json think_time_json(const ThinkTime& think) {
 }
 
 Json request_json(const RequestSpec& request) {
-  Json out = {{"name", request.name}, {"method", request.method}, {"url", request.url.source()},
-              {"timeout", duration(request.timeout)}, {"weight", request.weight}};
+  Json out = {{"name", request.name},
+              {"method", request.method},
+              {"url", request.url.source()},
+              {"timeout", duration(request.timeout)},
+              {"weight", request.weight}};
   if (!request.headers.empty()) {
     Json headers = Json::object();
     for (const auto& header : request.headers) headers[header.name] = header.value.source();
@@ -30,8 +35,10 @@ Json request_json(const RequestSpec& request) {
       !request.expect.body_contains.empty()) {
     Json expect = Json::object();
     if (!request.expect.statuses.empty()) expect["status"] = request.expect.statuses;
-    if (!request.expect.excluded_statuses.empty()) expect["statusNot"] = request.expect.excluded_statuses;
-    if (!request.expect.body_contains.empty()) expect["bodyContains"] = request.expect.body_contains;
+    if (!request.expect.excluded_statuses.empty())
+      expect["statusNot"] = request.expect.excluded_statuses;
+    if (!request.expect.body_contains.empty())
+      expect["bodyContains"] = request.expect.body_contains;
     out["expect"] = std::move(expect);
   }
   if (!request.think_time.none()) out["thinkTime"] = think_time_json(request.think_time);
@@ -117,7 +124,8 @@ nlohmann::json plan_to_json(const TestPlan& plan) {
         if (!t.abort_on_fail && t.delay_abort_eval.count() == 0) {
           list.push_back(t.source);
         } else {
-          list.push_back({{"threshold", t.source}, {"abortOnFail", t.abort_on_fail},
+          list.push_back({{"threshold", t.source},
+                          {"abortOnFail", t.abort_on_fail},
                           {"delayAbortEval", duration(t.delay_abort_eval)}});
         }
       }

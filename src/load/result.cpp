@@ -15,8 +15,12 @@ namespace {
 
 using Json = nlohmann::json;
 
-double seconds(core::Duration d) { return std::chrono::duration<double>(d).count(); }
-double ms(std::int64_t us) { return static_cast<double>(us) / 1000.0; }
+double seconds(core::Duration d) {
+  return std::chrono::duration<double>(d).count();
+}
+double ms(std::int64_t us) {
+  return static_cast<double>(us) / 1000.0;
+}
 
 Json trend_json(const MetricValues& values, core::Duration elapsed) {
   const core::HdrHistogram* h = values.histogram.get();
@@ -36,14 +40,16 @@ Json trend_json(const MetricValues& values, core::Duration elapsed) {
 
 Json metric_json(const MetricValues& values, core::Duration elapsed) {
   switch (values.kind) {
-    case MetricKind::trend: return trend_json(values, elapsed);
+    case MetricKind::trend:
+      return trend_json(values, elapsed);
     case MetricKind::counter:
       return {{"count", values.count}, {"rate", values.per_second}};
     case MetricKind::rate: {
       const auto total = static_cast<std::int64_t>(values.count);
-      return {{"rate", total ? static_cast<double>(values.nonzero) / static_cast<double>(total) : 0.0},
-              {"passes", values.nonzero},
-              {"fails", total - values.nonzero}};
+      return {
+          {"rate", total ? static_cast<double>(values.nonzero) / static_cast<double>(total) : 0.0},
+          {"passes", values.nonzero},
+          {"fails", total - values.nonzero}};
     }
     case MetricKind::gauge:
       return {{"value", values.value}, {"min", values.min}, {"max", values.max}};
@@ -158,20 +164,22 @@ nlohmann::json result_to_json(const RunResult& result) {
     }
   }
   const RunInfo& info = result.info;
-  return {{"version", 1},
-          {"tool", "loadlab"},
-          {"info", {{"started_at", info.started_at},
-                    {"elapsed_s", seconds(info.elapsed)},
-                    {"shard", info.shard.to_string()},
-                    {"merged_shards", info.merged_shards},
-                    {"aborted", info.aborted},
-                    {"abort_reason", info.abort_reason},
-                    {"target", info.target}}},
-          {"config", info.plan},
-          {"summary", summary_json(metrics, info.elapsed)},
-          {"thresholds", std::move(thresholds)},
-          {"series", {{"interval_s", metrics.series_interval_seconds}, {"points", std::move(points)}}},
-          {"metrics", metrics.to_json()}};
+  return {
+      {"version", 1},
+      {"tool", "loadlab"},
+      {"info",
+       {{"started_at", info.started_at},
+        {"elapsed_s", seconds(info.elapsed)},
+        {"shard", info.shard.to_string()},
+        {"merged_shards", info.merged_shards},
+        {"aborted", info.aborted},
+        {"abort_reason", info.abort_reason},
+        {"target", info.target}}},
+      {"config", info.plan},
+      {"summary", summary_json(metrics, info.elapsed)},
+      {"thresholds", std::move(thresholds)},
+      {"series", {{"interval_s", metrics.series_interval_seconds}, {"points", std::move(points)}}},
+      {"metrics", metrics.to_json()}};
 }
 
 core::Expected<RunResult, std::string> result_from_json(const nlohmann::json& json) {
@@ -193,7 +201,8 @@ core::Expected<RunResult, std::string> result_from_json(const nlohmann::json& js
     if (!shard) return core::unexpected("info.shard: " + shard.error());
     result.info.shard = *shard;
     result.info.merged_shards = info.value("merged_shards", std::int64_t{1});
-    if (result.info.merged_shards < 1) return core::unexpected(std::string("info.merged_shards: expected >= 1"));
+    if (result.info.merged_shards < 1)
+      return core::unexpected(std::string("info.merged_shards: expected >= 1"));
     result.info.aborted = info.value("aborted", false);
     result.info.abort_reason = info.value("abort_reason", "");
     result.info.target = info.value("target", "");
@@ -206,7 +215,8 @@ core::Expected<RunResult, std::string> result_from_json(const nlohmann::json& js
         outcome.metric = t.value("metric", "");
         outcome.source = t.value("threshold", "");
         outcome.passed = t.value("ok", true);
-        if (t.contains("observed") && t.at("observed").is_number()) outcome.observed = t.at("observed").get<double>();
+        if (t.contains("observed") && t.at("observed").is_number())
+          outcome.observed = t.at("observed").get<double>();
         outcome.abort_on_fail = t.value("abortOnFail", false);
         result.thresholds.push_back(std::move(outcome));
       }
@@ -229,11 +239,11 @@ std::string series_csv(const MetricsData& metrics) {
     const Json l = quantiles_json(p.latency);
     out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
                        static_cast<std::int64_t>(i) * metrics.series_interval_seconds, p.requests,
-                       p.failed, p.iterations, p.dropped_iterations, p.bytes_sent,
-                       p.bytes_received, p.checks_passed, p.checks_failed, p.vus, p.vus_max,
-                       d["p50"].get<double>(), d["p90"].get<double>(), d["p99"].get<double>(),
-                       d["max"].get<double>(), l["p50"].get<double>(), l["p90"].get<double>(),
-                       l["p99"].get<double>(), l["max"].get<double>());
+                       p.failed, p.iterations, p.dropped_iterations, p.bytes_sent, p.bytes_received,
+                       p.checks_passed, p.checks_failed, p.vus, p.vus_max, d["p50"].get<double>(),
+                       d["p90"].get<double>(), d["p99"].get<double>(), d["max"].get<double>(),
+                       l["p50"].get<double>(), l["p90"].get<double>(), l["p99"].get<double>(),
+                       l["max"].get<double>());
   }
   return out;
 }
@@ -255,7 +265,8 @@ core::Expected<RunResult, std::string> merge_results(const std::vector<RunResult
     const RunInfo& info = shards[i].info;
     const std::string which = "result " + std::to_string(i + 1);
     if (info.merged_shards != 1) {
-      return core::unexpected(which + " is already a merge of " + std::to_string(info.merged_shards) +
+      return core::unexpected(which + " is already a merge of " +
+                              std::to_string(info.merged_shards) +
                               " shards; merge the shard files themselves");
     }
     if (info.shard.count != first.info.shard.count) {

@@ -18,14 +18,14 @@
 namespace loadlab::load {
 
 struct RunInfo {
-  std::string started_at;         // ISO-8601 UTC wall time, e.g. "2026-01-02T03:04:05Z"
-  core::Duration elapsed{0};      // wall time of the run (rates are per second of this)
-  Shard shard;                    // {1,1} for an unsharded run or a merged result
-  std::int64_t merged_shards = 1; // > 1 after `loadlab merge`
-  bool aborted = false;           // ended early (abortOnFail, signal)
+  std::string started_at;          // ISO-8601 UTC wall time, e.g. "2026-01-02T03:04:05Z"
+  core::Duration elapsed{0};       // wall time of the run (rates are per second of this)
+  Shard shard;                     // {1,1} for an unsharded run or a merged result
+  std::int64_t merged_shards = 1;  // > 1 after `loadlab merge`
+  bool aborted = false;            // ended early (abortOnFail, signal)
   std::string abort_reason;
-  std::string target;             // base URL used
-  nlohmann::json plan;            // the plan in scenario-file form (plan_to_json)
+  std::string target;   // base URL used
+  nlohmann::json plan;  // the plan in scenario-file form (plan_to_json)
   friend bool operator==(const RunInfo&, const RunInfo&) = default;
 };
 

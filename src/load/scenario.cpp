@@ -36,10 +36,12 @@ std::string_view to_string(MixMode mode) noexcept {
 }
 
 bool Expectation::status_expected(int status) const noexcept {
-  if (std::find(excluded_statuses.begin(), excluded_statuses.end(), status) != excluded_statuses.end()) {
+  if (std::find(excluded_statuses.begin(), excluded_statuses.end(), status) !=
+      excluded_statuses.end()) {
     return false;
   }
-  if (statuses.empty()) return !excluded_statuses.empty() ? status != 0 : status >= 200 && status < 400;
+  if (statuses.empty())
+    return !excluded_statuses.empty() ? status != 0 : status >= 200 && status < 400;
   return std::find(statuses.begin(), statuses.end(), status) != statuses.end();
 }
 

@@ -19,12 +19,12 @@ namespace loadlab::load {
 using namespace std::chrono_literals;
 
 enum class Executor {
-  constant_vus,          // `vus` loop for `duration` (closed model)
-  ramping_vus,           // `startVUs` then linear `stages` of VU targets (closed model)
-  constant_arrival_rate, // `rate` iterations per `timeUnit` for `duration` (open model)
-  ramping_arrival_rate,  // `startRate` then linear `stages` of rate targets (open model)
-  per_vu_iterations,     // each of `vus` runs `iterations` iterations (bounded by maxDuration)
-  shared_iterations,     // `vus` share `iterations` iterations (bounded by maxDuration)
+  constant_vus,           // `vus` loop for `duration` (closed model)
+  ramping_vus,            // `startVUs` then linear `stages` of VU targets (closed model)
+  constant_arrival_rate,  // `rate` iterations per `timeUnit` for `duration` (open model)
+  ramping_arrival_rate,   // `startRate` then linear `stages` of rate targets (open model)
+  per_vu_iterations,      // each of `vus` runs `iterations` iterations (bounded by maxDuration)
+  shared_iterations,      // `vus` share `iterations` iterations (bounded by maxDuration)
 };
 [[nodiscard]] std::string_view to_string(Executor executor) noexcept;  // k6's spelling
 [[nodiscard]] std::optional<Executor> executor_from_string(std::string_view text) noexcept;
@@ -69,15 +69,15 @@ struct Header {
 
 // One HTTP request of a scenario's mix. Strings are templates (see template.hpp).
 struct RequestSpec {
-  std::string name;       // the `name` tag; defaults to "METHOD url-source" when not given
+  std::string name;  // the `name` tag; defaults to "METHOD url-source" when not given
   std::string method = "GET";
-  Template url;           // absolute http(s)://..., or relative to the plan's base URL
+  Template url;  // absolute http(s)://..., or relative to the plan's base URL
   std::vector<Header> headers;
-  Template body;          // empty = no body
+  Template body;                 // empty = no body
   core::Duration timeout = 60s;  // k6's default request timeout
   Expectation expect;
-  double weight = 1;      // used by MixMode::weighted
-  ThinkTime think_time;   // pause after this request (before the next one of the iteration)
+  double weight = 1;     // used by MixMode::weighted
+  ThinkTime think_time;  // pause after this request (before the next one of the iteration)
   std::map<std::string, std::string> tags;
   friend bool operator==(const RequestSpec&, const RequestSpec&) = default;
 };
@@ -96,24 +96,24 @@ struct Scenario {
 
   // constant-vus / per-vu-iterations / shared-iterations
   std::int64_t vus = 1;
-  core::Duration duration{0};       // constant-vus, constant-arrival-rate
+  core::Duration duration{0};  // constant-vus, constant-arrival-rate
   // ramping-vus
   std::int64_t start_vus = 1;
   core::Duration graceful_ramp_down = 30s;
-  std::vector<Stage> stages;        // ramping-vus, ramping-arrival-rate
+  std::vector<Stage> stages;  // ramping-vus, ramping-arrival-rate
   // arrival-rate executors
-  double rate = 0;                  // constant-arrival-rate: iterations per time_unit
-  double start_rate = 0;            // ramping-arrival-rate
+  double rate = 0;        // constant-arrival-rate: iterations per time_unit
+  double start_rate = 0;  // ramping-arrival-rate
   core::Duration time_unit = 1s;
   std::int64_t pre_allocated_vus = 0;
-  std::int64_t max_vus = 0;         // 0 = preAllocatedVUs (k6's default)
+  std::int64_t max_vus = 0;  // 0 = preAllocatedVUs (k6's default)
   // per-vu-iterations / shared-iterations
   std::int64_t iterations = 1;
   core::Duration max_duration = 10min;
 
   MixMode mix = MixMode::weighted;
   std::vector<RequestSpec> requests;
-  ThinkTime think_time;             // pause at the end of every iteration (k6's sleep())
+  ThinkTime think_time;  // pause at the end of every iteration (k6's sleep())
   std::map<std::string, std::string> tags;
 
   // Length of the active phase (without startTime and gracefulStop): duration, sum of stages,
@@ -130,7 +130,7 @@ struct Scenario {
 struct TestPlan {
   std::vector<Scenario> scenarios;
   std::vector<MetricThresholds> thresholds;
-  std::string base_url;  // BASE_URL / --target override it
+  std::string base_url;                    // BASE_URL / --target override it
   std::map<std::string, std::string> env;  // `${__ENV.X}` values (process env wins)
   // k6's insecureSkipTLSVerify: https without checking the server's certificate chain and name.
   bool insecure_skip_tls_verify = false;
@@ -146,7 +146,7 @@ struct QuickOptions {
   std::string url;
   std::int64_t connections = 10;
   core::Duration duration = 10s;
-  std::optional<double> rate;   // total requests per second; none = closed model
+  std::optional<double> rate;  // total requests per second; none = closed model
   std::string method = "GET";
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;

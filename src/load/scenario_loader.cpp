@@ -66,11 +66,13 @@ class PlanReader {
                           document.contains("requests");
     if (document.contains("scenarios")) {
       if (shortcut) {
-        fail("scenarios", "give either 'scenarios' or the shortcut options (vus, duration, stages, "
-                          "iterations, requests), not both");
+        fail("scenarios",
+             "give either 'scenarios' or the shortcut options (vus, duration, stages, "
+             "iterations, requests), not both");
       }
       const Json& scenarios = document.at("scenarios");
-      if (!scenarios.is_object() || scenarios.empty()) fail("scenarios", "expected a mapping of scenario names to scenarios");
+      if (!scenarios.is_object() || scenarios.empty())
+        fail("scenarios", "expected a mapping of scenario names to scenarios");
       for (const auto& [name, body] : scenarios.items()) {
         plan.scenarios.push_back(read_scenario(name, body, "scenarios." + name));
       }
@@ -79,7 +81,8 @@ class PlanReader {
     } else {
       fail("scenarios", "missing (a plan needs at least one scenario)");
     }
-    if (document.contains("thresholds")) plan.thresholds = read_thresholds(document.at("thresholds"));
+    if (document.contains("thresholds"))
+      plan.thresholds = read_thresholds(document.at("thresholds"));
     return plan;
   }
 
@@ -100,9 +103,12 @@ class PlanReader {
 
   void read_defaults(const Json& value) {
     check_keys(value, "defaults", {"headers", "timeout", "expect"});
-    if (value.contains("headers")) default_headers_ = as_string_map(value.at("headers"), "defaults.headers");
-    if (value.contains("timeout")) default_timeout_ = as_duration(value.at("timeout"), "defaults.timeout", true);
-    if (value.contains("expect")) default_expect_ = read_expect(value.at("expect"), "defaults.expect");
+    if (value.contains("headers"))
+      default_headers_ = as_string_map(value.at("headers"), "defaults.headers");
+    if (value.contains("timeout"))
+      default_timeout_ = as_duration(value.at("timeout"), "defaults.timeout", true);
+    if (value.contains("expect"))
+      default_expect_ = read_expect(value.at("expect"), "defaults.expect");
   }
 
   Expectation read_expect(const Json& value, const std::string& path) {
@@ -114,12 +120,14 @@ class PlanReader {
       const std::string status_path = sub(path, key);
       auto one = [&](const Json& item, const std::string& item_path) {
         const std::int64_t code = as_count(item, item_path);
-        if (code < 100 || code > 599) fail(item_path, "expected an HTTP status between 100 and 599");
+        if (code < 100 || code > 599)
+          fail(item_path, "expected an HTTP status between 100 and 599");
         out.push_back(static_cast<int>(code));
       };
       if (status.is_array()) {
         if (status.empty()) fail(status_path, "expected at least one status");
-        for (std::size_t i = 0; i < status.size(); ++i) one(status[i], status_path + "[" + std::to_string(i) + "]");
+        for (std::size_t i = 0; i < status.size(); ++i)
+          one(status[i], status_path + "[" + std::to_string(i) + "]");
       } else {
         one(status, status_path);
       }
@@ -131,7 +139,8 @@ class PlanReader {
       const std::string body_path = sub(path, "bodyContains");
       if (body.is_array()) {
         for (std::size_t i = 0; i < body.size(); ++i) {
-          expect.body_contains.push_back(as_string(body[i], body_path + "[" + std::to_string(i) + "]"));
+          expect.body_contains.push_back(
+              as_string(body[i], body_path + "[" + std::to_string(i) + "]"));
         }
       } else {
         expect.body_contains.push_back(as_string(body, body_path));
@@ -141,8 +150,9 @@ class PlanReader {
   }
 
   RequestSpec read_request(const Json& value, const std::string& path) {
-    check_keys(value, path, {"name", "method", "url", "headers", "body", "timeout", "expect",
-                             "weight", "thinkTime", "tags"});
+    check_keys(value, path,
+               {"name", "method", "url", "headers", "body", "timeout", "expect", "weight",
+                "thinkTime", "tags"});
     RequestSpec request;
     if (!value.contains("url")) fail(sub(path, "url"), "missing");
     const std::string url = as_string(value.at("url"), sub(path, "url"));
@@ -153,7 +163,8 @@ class PlanReader {
     request.url = compile(url, sub(path, "url"));
     if (value.contains("method")) {
       request.method = as_string(value.at("method"), sub(path, "method"));
-      static const std::set<std::string> kMethods{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"};
+      static const std::set<std::string> kMethods{"GET",    "POST", "PUT",    "PATCH",
+                                                  "DELETE", "HEAD", "OPTIONS"};
       if (kMethods.count(request.method) == 0) {
         fail(sub(path, "method"), "expected one of GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS");
       }
@@ -165,12 +176,14 @@ class PlanReader {
     if (value.contains("headers")) {
       for (auto& [k, v] : as_string_map(value.at("headers"), sub(path, "headers"))) headers[k] = v;
     }
-    const bool structured_body = value.contains("body") && (value.at("body").is_object() || value.at("body").is_array());
+    const bool structured_body =
+        value.contains("body") && (value.at("body").is_object() || value.at("body").is_array());
     if (structured_body) {
       // A structured body is sent as JSON, as k6's JSON.stringify(...) would.
       const bool has_content_type = std::any_of(headers.begin(), headers.end(), [](const auto& h) {
         std::string lower = h.first;
-        std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+        std::transform(lower.begin(), lower.end(), lower.begin(),
+                       [](unsigned char c) { return std::tolower(c); });
         return lower == "content-type";
       });
       if (!has_content_type) headers["Content-Type"] = "application/json";
@@ -194,24 +207,30 @@ class PlanReader {
         fail(sub(path, "body"), "expected a string, a mapping or a list");
       }
     }
-    request.timeout = value.contains("timeout") ? as_duration(value.at("timeout"), sub(path, "timeout"), true)
-                                                : default_timeout_;
+    request.timeout = value.contains("timeout")
+                          ? as_duration(value.at("timeout"), sub(path, "timeout"), true)
+                          : default_timeout_;
     request.expect = value.contains("expect") ? read_expect(value.at("expect"), sub(path, "expect"))
                                               : default_expect_;
-    if (value.contains("weight")) request.weight = as_number(value.at("weight"), sub(path, "weight"), true);
-    if (value.contains("thinkTime")) request.think_time = as_think_time(value.at("thinkTime"), sub(path, "thinkTime"));
+    if (value.contains("weight"))
+      request.weight = as_number(value.at("weight"), sub(path, "weight"), true);
+    if (value.contains("thinkTime"))
+      request.think_time = as_think_time(value.at("thinkTime"), sub(path, "thinkTime"));
     if (value.contains("tags")) request.tags = as_string_map(value.at("tags"), sub(path, "tags"));
     return request;
   }
 
   void read_requests(Scenario& scenario, const Json& value, const std::string& path) {
-    if (!value.contains("requests")) fail(sub(path, "requests"), "missing (a scenario needs at least one request)");
+    if (!value.contains("requests"))
+      fail(sub(path, "requests"), "missing (a scenario needs at least one request)");
     const Json& requests = value.at("requests");
     const std::string list_path = sub(path, "requests");
-    if (!requests.is_array() || requests.empty()) fail(list_path, "expected a non-empty list of requests");
+    if (!requests.is_array() || requests.empty())
+      fail(list_path, "expected a non-empty list of requests");
     if (requests.size() > 1000) fail(list_path, "at most 1000 requests per scenario");
     for (std::size_t i = 0; i < requests.size(); ++i) {
-      scenario.requests.push_back(read_request(requests[i], list_path + "[" + std::to_string(i) + "]"));
+      scenario.requests.push_back(
+          read_request(requests[i], list_path + "[" + std::to_string(i) + "]"));
     }
     if (value.contains("mix")) {
       const std::string mix = as_string(value.at("mix"), sub(path, "mix"));
@@ -223,11 +242,13 @@ class PlanReader {
         fail(sub(path, "mix"), "expected 'weighted' or 'sequence'");
       }
     }
-    if (value.contains("thinkTime")) scenario.think_time = as_think_time(value.at("thinkTime"), sub(path, "thinkTime"));
+    if (value.contains("thinkTime"))
+      scenario.think_time = as_think_time(value.at("thinkTime"), sub(path, "thinkTime"));
   }
 
   std::vector<Stage> read_stages(const Json& value, const std::string& path, bool vus) {
-    if (!value.is_array() || value.empty()) fail(path, "expected a non-empty list of {duration, target}");
+    if (!value.is_array() || value.empty())
+      fail(path, "expected a non-empty list of {duration, target}");
     if (value.size() > 1000) fail(path, "at most 1000 stages");
     std::vector<Stage> stages;
     for (std::size_t i = 0; i < value.size(); ++i) {
@@ -237,8 +258,9 @@ class PlanReader {
       if (!value[i].contains("target")) fail(sub(stage_path, "target"), "missing");
       Stage stage;
       stage.duration = as_duration(value[i].at("duration"), sub(stage_path, "duration"));
-      stage.target = vus ? static_cast<double>(as_count(value[i].at("target"), sub(stage_path, "target")))
-                         : as_number(value[i].at("target"), sub(stage_path, "target"), false);
+      stage.target =
+          vus ? static_cast<double>(as_count(value[i].at("target"), sub(stage_path, "target")))
+              : as_number(value[i].at("target"), sub(stage_path, "target"), false);
       stages.push_back(stage);
     }
     return stages;
@@ -253,20 +275,27 @@ class PlanReader {
     const std::string executor_name = as_string(value.at("executor"), sub(path, "executor"));
     const auto executor = executor_from_string(executor_name);
     if (!executor) {
-      fail(sub(path, "executor"), "unknown executor '" + executor_name +
-                                      "' (use constant-vus, ramping-vus, constant-arrival-rate, "
-                                      "ramping-arrival-rate, per-vu-iterations, shared-iterations)");
+      fail(sub(path, "executor"),
+           "unknown executor '" + executor_name +
+               "' (use constant-vus, ramping-vus, constant-arrival-rate, "
+               "ramping-arrival-rate, per-vu-iterations, shared-iterations)");
     }
     std::vector<std::string_view> allowed{"executor", "startTime", "gracefulStop", "tags",
-                                          "requests", "mix", "thinkTime", "description"};
+                                          "requests", "mix",       "thinkTime",    "description"};
     switch (*executor) {
-      case Executor::constant_vus: allowed.insert(allowed.end(), {"vus", "duration"}); break;
-      case Executor::ramping_vus: allowed.insert(allowed.end(), {"startVUs", "stages", "gracefulRampDown"}); break;
+      case Executor::constant_vus:
+        allowed.insert(allowed.end(), {"vus", "duration"});
+        break;
+      case Executor::ramping_vus:
+        allowed.insert(allowed.end(), {"startVUs", "stages", "gracefulRampDown"});
+        break;
       case Executor::constant_arrival_rate:
-        allowed.insert(allowed.end(), {"rate", "timeUnit", "duration", "preAllocatedVUs", "maxVUs"});
+        allowed.insert(allowed.end(),
+                       {"rate", "timeUnit", "duration", "preAllocatedVUs", "maxVUs"});
         break;
       case Executor::ramping_arrival_rate:
-        allowed.insert(allowed.end(), {"startRate", "timeUnit", "stages", "preAllocatedVUs", "maxVUs"});
+        allowed.insert(allowed.end(),
+                       {"startRate", "timeUnit", "stages", "preAllocatedVUs", "maxVUs"});
         break;
       case Executor::per_vu_iterations:
       case Executor::shared_iterations:
@@ -286,9 +315,11 @@ class PlanReader {
       return value.at(key);
     };
     if (auto* v = get("startTime")) scenario.start_time = as_duration(*v, sub(path, "startTime"));
-    if (auto* v = get("gracefulStop")) scenario.graceful_stop = as_duration(*v, sub(path, "gracefulStop"));
+    if (auto* v = get("gracefulStop"))
+      scenario.graceful_stop = as_duration(*v, sub(path, "gracefulStop"));
     if (auto* v = get("tags")) scenario.tags = as_string_map(*v, sub(path, "tags"));
-    if (auto* v = get("description"); v && !v->is_string()) fail(sub(path, "description"), "expected a string");
+    if (auto* v = get("description"); v && !v->is_string())
+      fail(sub(path, "description"), "expected a string");
 
     switch (*executor) {
       case Executor::constant_vus:
@@ -297,7 +328,8 @@ class PlanReader {
         break;
       case Executor::ramping_vus:
         if (auto* v = get("startVUs")) scenario.start_vus = as_count(*v, sub(path, "startVUs"));
-        if (auto* v = get("gracefulRampDown")) scenario.graceful_ramp_down = as_duration(*v, sub(path, "gracefulRampDown"));
+        if (auto* v = get("gracefulRampDown"))
+          scenario.graceful_ramp_down = as_duration(*v, sub(path, "gracefulRampDown"));
         scenario.stages = read_stages(require("stages"), sub(path, "stages"), true);
         break;
       case Executor::constant_arrival_rate:
@@ -306,11 +338,14 @@ class PlanReader {
           scenario.rate = as_number(require("rate"), sub(path, "rate"), true);
           scenario.duration = as_duration(require("duration"), sub(path, "duration"), true);
         } else {
-          if (auto* v = get("startRate")) scenario.start_rate = as_number(*v, sub(path, "startRate"), false);
+          if (auto* v = get("startRate"))
+            scenario.start_rate = as_number(*v, sub(path, "startRate"), false);
           scenario.stages = read_stages(require("stages"), sub(path, "stages"), false);
         }
-        if (auto* v = get("timeUnit")) scenario.time_unit = as_duration(*v, sub(path, "timeUnit"), true);
-        scenario.pre_allocated_vus = as_count(require("preAllocatedVUs"), sub(path, "preAllocatedVUs"), 1);
+        if (auto* v = get("timeUnit"))
+          scenario.time_unit = as_duration(*v, sub(path, "timeUnit"), true);
+        scenario.pre_allocated_vus =
+            as_count(require("preAllocatedVUs"), sub(path, "preAllocatedVUs"), 1);
         scenario.max_vus = scenario.pre_allocated_vus;
         if (auto* v = get("maxVUs")) {
           scenario.max_vus = as_count(*v, sub(path, "maxVUs"), 1);
@@ -324,10 +359,13 @@ class PlanReader {
       case Executor::per_vu_iterations:
       case Executor::shared_iterations:
         if (auto* v = get("vus")) scenario.vus = as_count(*v, sub(path, "vus"), 1);
-        if (auto* v = get("iterations")) scenario.iterations = as_count(*v, sub(path, "iterations"), 1);
-        if (auto* v = get("maxDuration")) scenario.max_duration = as_duration(*v, sub(path, "maxDuration"), true);
+        if (auto* v = get("iterations"))
+          scenario.iterations = as_count(*v, sub(path, "iterations"), 1);
+        if (auto* v = get("maxDuration"))
+          scenario.max_duration = as_duration(*v, sub(path, "maxDuration"), true);
         if (*executor == Executor::shared_iterations && scenario.iterations < scenario.vus) {
-          fail(sub(path, "iterations"), "must be at least vus (" + std::to_string(scenario.vus) + ")");
+          fail(sub(path, "iterations"),
+               "must be at least vus (" + std::to_string(scenario.vus) + ")");
         }
         break;
     }
@@ -350,12 +388,14 @@ class PlanReader {
       scenario.executor = Executor::shared_iterations;
       scenario.iterations = as_count(document.at("iterations"), "iterations", 1);
       if (document.contains("vus")) scenario.vus = as_count(document.at("vus"), "vus", 1);
-      if (document.contains("duration")) scenario.max_duration = as_duration(document.at("duration"), "duration", true);
+      if (document.contains("duration"))
+        scenario.max_duration = as_duration(document.at("duration"), "duration", true);
       if (scenario.iterations < scenario.vus) fail("iterations", "must be at least vus");
     } else {
       scenario.executor = Executor::constant_vus;
       if (document.contains("vus")) scenario.vus = as_count(document.at("vus"), "vus", 1);
-      if (!document.contains("duration")) fail("duration", "missing (needed with vus and no stages)");
+      if (!document.contains("duration"))
+        fail("duration", "missing (needed with vus and no stages)");
       scenario.duration = as_duration(document.at("duration"), "duration", true);
     }
     read_requests(scenario, document, "");
@@ -382,10 +422,11 @@ EnvLookup process_env() {
 }
 
 core::Expected<TestPlan, std::string> load_plan_json(const nlohmann::json& document,
-                                                      const LoadOptions& options) {
+                                                     const LoadOptions& options) {
   try {
     std::map<std::string, std::string> file_env;
-    if (document.is_object() && document.contains("env")) file_env = as_string_map(document.at("env"), "env");
+    if (document.is_object() && document.contains("env"))
+      file_env = as_string_map(document.at("env"), "env");
     PlanReader reader(options, std::move(file_env));
     return reader.read(document);
   } catch (const FieldError& e) {
@@ -394,7 +435,7 @@ core::Expected<TestPlan, std::string> load_plan_json(const nlohmann::json& docum
 }
 
 core::Expected<TestPlan, std::string> load_plan_text(std::string_view text, std::string_view origin,
-                                                      const LoadOptions& options) {
+                                                     const LoadOptions& options) {
   const std::string prefix = origin.empty() ? std::string() : std::string(origin) + ": ";
   if (text.size() > 4 * 1024 * 1024) return core::unexpected(prefix + "file larger than 4 MiB");
   const auto first = text.find_first_not_of(" \t\r\n");
@@ -415,7 +456,8 @@ core::Expected<TestPlan, std::string> load_plan_text(std::string_view text, std:
   return plan;
 }
 
-core::Expected<TestPlan, std::string> load_plan_file(const std::string& path, const LoadOptions& options) {
+core::Expected<TestPlan, std::string> load_plan_file(const std::string& path,
+                                                     const LoadOptions& options) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return core::unexpected(path + ": cannot open the file");
   std::ostringstream content;

@@ -23,13 +23,13 @@ struct LoadOptions {
 // Parses text as YAML (JSON is YAML too, but `.json` content goes through nlohmann for exact
 // numbers and its error positions). origin names the file in errors.
 core::Expected<TestPlan, std::string> load_plan_text(std::string_view text, std::string_view origin,
-                                                      const LoadOptions& options = {});
+                                                     const LoadOptions& options = {});
 // Reads and parses a file; errors start with the path.
 core::Expected<TestPlan, std::string> load_plan_file(const std::string& path,
-                                                      const LoadOptions& options = {});
+                                                     const LoadOptions& options = {});
 // From an already parsed JSON document (used for `config` inside results).
 core::Expected<TestPlan, std::string> load_plan_json(const nlohmann::json& document,
-                                                      const LoadOptions& options = {});
+                                                     const LoadOptions& options = {});
 
 // The plan in scenario-file form (k6 names, durations as "1m30s"); load_plan_json of it gives
 // back an equal plan.

@@ -14,7 +14,9 @@ __extension__ using Wide = __int128;
 
 namespace {
 
-long double seconds_of(core::Duration d) { return static_cast<long double>(d.count()) / 1e9L; }
+long double seconds_of(core::Duration d) {
+  return static_cast<long double>(d.count()) / 1e9L;
+}
 
 core::Duration from_seconds(long double s) {
   return core::Duration{static_cast<std::int64_t>(std::llround(s * 1e9L))};

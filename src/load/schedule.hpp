@@ -41,11 +41,11 @@ class ArrivalSchedule {
 
  private:
   struct Segment {
-    long double start_s;   // offset of the segment start, seconds
+    long double start_s;  // offset of the segment start, seconds
     long double length_s;
-    long double rate0;     // iterations per second at the start
-    long double rate1;     // at the end
-    long double before;    // N at the segment start
+    long double rate0;   // iterations per second at the start
+    long double rate1;   // at the end
+    long double before;  // N at the segment start
   };
   [[nodiscard]] long double cumulative(long double t_s) const noexcept;  // N(t)
   [[nodiscard]] std::optional<core::Duration> global_due(std::int64_t g) const;
@@ -96,9 +96,9 @@ class VuSchedule {
 
 // Iteration budgets of per-vu-iterations and shared-iterations for one shard.
 struct IterationBudget {
-  std::int64_t vus = 0;               // VUs of this shard
-  std::int64_t iterations_per_vu = 0; // per-vu-iterations: each VU runs this many
-  std::int64_t shared_total = 0;      // shared-iterations: this shard's VUs share this many
+  std::int64_t vus = 0;                // VUs of this shard
+  std::int64_t iterations_per_vu = 0;  // per-vu-iterations: each VU runs this many
+  std::int64_t shared_total = 0;       // shared-iterations: this shard's VUs share this many
   core::Duration max_duration{0};
 };
 // Throws std::invalid_argument for other executors.

@@ -10,7 +10,9 @@ namespace {
 __extension__ using Wide = __int128;
 }  // namespace
 
-std::string Shard::to_string() const { return std::to_string(index) + "/" + std::to_string(count); }
+std::string Shard::to_string() const {
+  return std::to_string(index) + "/" + std::to_string(count);
+}
 
 core::Expected<Shard, std::string> parse_shard(std::string_view text) {
   const std::string quoted = "--shard '" + std::string(text) + "'";

@@ -23,7 +23,8 @@ SparseHistogram SparseHistogram::from(const core::HdrHistogram& dense) {
     return sparse;
   }
   core::HdrHistogram series = make_dense();
-  dense.for_each_bucket([&](std::int64_t value, std::int64_t count) { series.record(value, count); });
+  dense.for_each_bucket(
+      [&](std::int64_t value, std::int64_t count) { series.record(value, count); });
   return from(series);
 }
 

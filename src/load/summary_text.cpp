@@ -30,7 +30,8 @@ std::string format_bytes(double bytes) {
     bytes /= 1000;
     ++unit;
   }
-  return unit == 0 ? fmt::format("{:.0f} {}", bytes, kUnits[unit]) : fmt::format("{:.1f} {}", bytes, kUnits[unit]);
+  return unit == 0 ? fmt::format("{:.0f} {}", bytes, kUnits[unit])
+                   : fmt::format("{:.1f} {}", bytes, kUnits[unit]);
 }
 
 std::string format_count(double count) {
@@ -44,10 +45,13 @@ std::string trend_line(const MetricValues& values) {
   if (h == nullptr || h->total_count() == 0) {
     return "avg=0s min=0s med=0s max=0s p(90)=0s p(95)=0s p(99)=0s";
   }
-  auto at = [&](double p) { return format_ms(static_cast<double>(h->value_at_percentile(p)) / 1000.0); };
+  auto at = [&](double p) {
+    return format_ms(static_cast<double>(h->value_at_percentile(p)) / 1000.0);
+  };
   return fmt::format("avg={} min={} med={} max={} p(90)={} p(95)={} p(99)={}",
-                     format_ms(h->mean() / 1000.0), format_ms(static_cast<double>(h->min()) / 1000.0),
-                     at(50), format_ms(static_cast<double>(h->max()) / 1000.0), at(90), at(95), at(99));
+                     format_ms(h->mean() / 1000.0),
+                     format_ms(static_cast<double>(h->min()) / 1000.0), at(50),
+                     format_ms(static_cast<double>(h->max()) / 1000.0), at(90), at(95), at(99));
 }
 
 std::string value_line(std::string_view metric, const MetricValues& values) {
@@ -56,17 +60,19 @@ std::string value_line(std::string_view metric, const MetricValues& values) {
       return trend_line(values);
     case MetricKind::counter:
       if (metric == "data_sent" || metric == "data_received") {
-        return fmt::format("{:<8} {}/s", format_bytes(values.count), format_bytes(values.per_second));
+        return fmt::format("{:<8} {}/s", format_bytes(values.count),
+                           format_bytes(values.per_second));
       }
       return fmt::format("{:<8} {:.2f}/s", format_count(values.count), values.per_second);
     case MetricKind::rate: {
-      const double rate = values.count > 0 ? static_cast<double>(values.nonzero) / values.count : 0.0;
+      const double rate =
+          values.count > 0 ? static_cast<double>(values.nonzero) / values.count : 0.0;
       const auto total = static_cast<std::int64_t>(values.count);
       return fmt::format("{:.2f}%  {} out of {}", rate * 100, values.nonzero, total);
     }
     case MetricKind::gauge:
-      return fmt::format("{:<8} min={} max={}", format_count(values.value), format_count(values.min),
-                         format_count(values.max));
+      return fmt::format("{:<8} min={} max={}", format_count(values.value),
+                         format_count(values.min), format_count(values.max));
   }
   return "";
 }
@@ -75,7 +81,8 @@ std::string observed_text(const MetricSelector& selector, const ThresholdOutcome
   if (!outcome.observed) return "no data";
   const MetricInfo* info = find_metric(selector.metric);
   const double value = *outcome.observed;
-  if (info != nullptr && info->kind == MetricKind::trend && outcome.source.find("count") == std::string::npos) {
+  if (info != nullptr && info->kind == MetricKind::trend &&
+      outcome.source.find("count") == std::string::npos) {
     return format_ms(value);
   }
   if (info != nullptr && info->kind == MetricKind::rate) return fmt::format("{:.2f}%", value * 100);
@@ -93,7 +100,8 @@ std::string format_ms(double milliseconds) {
   const std::int64_t hours = total_s / 3600;
   const std::int64_t minutes = (total_s % 3600) / 60;
   const std::int64_t secs = total_s % 60;
-  return hours > 0 ? fmt::format("{}h{}m{}s", hours, minutes, secs) : fmt::format("{}m{}s", minutes, secs);
+  return hours > 0 ? fmt::format("{}h{}m{}s", hours, minutes, secs)
+                   : fmt::format("{}m{}s", minutes, secs);
 }
 
 std::string summary_text(const RunResult& result, SummaryStyle style) {
@@ -106,7 +114,8 @@ std::string summary_text(const RunResult& result, SummaryStyle style) {
   out += fmt::format("\n  loadlab: {} scenario{}, {} elapsed", metrics.names.size(),
                      metrics.names.size() == 1 ? "" : "s", core::format_duration(elapsed));
   if (!result.info.shard.whole()) out += ", shard " + result.info.shard.to_string();
-  if (result.info.merged_shards > 1) out += fmt::format(", merged from {} shards", result.info.merged_shards);
+  if (result.info.merged_shards > 1)
+    out += fmt::format(", merged from {} shards", result.info.merged_shards);
   out += "\n";
   if (result.info.aborted) out += "  aborted: " + result.info.abort_reason + "\n";
 
@@ -139,15 +148,16 @@ std::string summary_text(const RunResult& result, SummaryStyle style) {
     const MetricSelector selector{std::string(info.name), {}};
     auto values = metrics.resolve(selector, elapsed);
     if (!values) continue;
-    out += "  " + mark(selector.key()) + dotted(selector.key(), 0) + value_line(info.name, *values) + "\n";
+    out += "  " + mark(selector.key()) + dotted(selector.key(), 0) +
+           value_line(info.name, *values) + "\n";
     // Sub-metrics with thresholds, and per scenario when there are several.
     std::vector<MetricSelector> subs;
     for (const auto& s : threshold_selectors) {
       if (s.metric == info.name && !s.tags.empty()) subs.push_back(s);
     }
-    const bool per_scenario = metrics.names.size() > 1 &&
-                              (info.name == "http_reqs" || info.name == "http_req_duration" ||
-                               info.name == "http_req_latency" || info.name == "iterations");
+    const bool per_scenario =
+        metrics.names.size() > 1 && (info.name == "http_reqs" || info.name == "http_req_duration" ||
+                                     info.name == "http_req_latency" || info.name == "iterations");
     if (per_scenario) {
       for (const auto& scenario : metrics.names) {
         MetricSelector s{std::string(info.name), {{"scenario", scenario.name}}};

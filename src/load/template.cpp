@@ -81,13 +81,14 @@ core::Expected<Template, std::string> Template::compile(std::string_view source,
         fallback = std::string(name.substr(dash + 2));
         name = name.substr(0, dash);
       }
-      if (name.empty()) return core::unexpected("empty environment variable name in '" + placeholder + "'");
+      if (name.empty())
+        return core::unexpected("empty environment variable name in '" + placeholder + "'");
       std::optional<std::string> value = env ? env(name) : std::nullopt;
       if (!value) value = fallback;
       if (!value) {
-        return core::unexpected("environment variable '" + std::string(name) +
-                                "' is not set (in '" + placeholder +
-                                "'; give a default with ${__ENV." + std::string(name) + ":-value})");
+        return core::unexpected(
+            "environment variable '" + std::string(name) + "' is not set (in '" + placeholder +
+            "'; give a default with ${__ENV." + std::string(name) + ":-value})");
       }
       literal += *value;
       continue;
@@ -107,8 +108,9 @@ core::Expected<Template, std::string> Template::compile(std::string_view source,
       const auto comma = args.find(',');
       if (comma == std::string_view::npos || !parse_int(args.substr(0, comma), part.low) ||
           !parse_int(args.substr(comma + 1), part.high) || part.low > part.high) {
-        return core::unexpected("'" + placeholder +
-                                "': randInt needs two integers low <= high, e.g. ${randInt(25,34)}");
+        return core::unexpected(
+            "'" + placeholder +
+            "': randInt needs two integers low <= high, e.g. ${randInt(25,34)}");
       }
       part.kind = PartKind::rand_int;
     } else {

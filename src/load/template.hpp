@@ -34,7 +34,7 @@ class Template {
   // Errors name the placeholder: "unknown placeholder '${foo}'", "randInt needs two integers
   // low <= high", "environment variable 'X' is not set", "unterminated '${'".
   static core::Expected<Template, std::string> compile(std::string_view source,
-                                                        const EnvLookup& env);
+                                                       const EnvLookup& env);
   // A template that renders text verbatim.
   static Template literal(std::string text);
 
@@ -56,7 +56,7 @@ class Template {
   enum class PartKind { literal, rand_int, seq, uuid, vu, iter };
   struct Part {
     PartKind kind = PartKind::literal;
-    std::string text;            // literal
+    std::string text;                // literal
     std::int64_t low = 0, high = 0;  // rand_int
   };
 

@@ -12,8 +12,10 @@ namespace loadlab::load {
 namespace {
 
 std::string_view trim(std::string_view text) {
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())))
+    text.remove_prefix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())))
+    text.remove_suffix(1);
   return text;
 }
 
@@ -37,10 +39,14 @@ std::string join(std::span<const std::string_view> names) {
 
 std::string_view kind_hint(MetricKind kind) {
   switch (kind) {
-    case MetricKind::trend: return "a trend: use avg, min, med, max, p(N) or count";
-    case MetricKind::counter: return "a counter: use count or rate";
-    case MetricKind::rate: return "a rate: use rate";
-    case MetricKind::gauge: return "a gauge: use value, min or max";
+    case MetricKind::trend:
+      return "a trend: use avg, min, med, max, p(N) or count";
+    case MetricKind::counter:
+      return "a counter: use count or rate";
+    case MetricKind::rate:
+      return "a rate: use rate";
+    case MetricKind::gauge:
+      return "a gauge: use value, min or max";
   }
   return "";
 }
@@ -56,7 +62,8 @@ core::Expected<MetricSelector, std::string> MetricSelector::parse(std::string_vi
   const MetricInfo* info = find_metric(selector.metric);
   if (info == nullptr) {
     std::string known;
-    for (const auto& metric : builtin_metrics()) known += (known.empty() ? "" : ", ") + std::string(metric.name);
+    for (const auto& metric : builtin_metrics())
+      known += (known.empty() ? "" : ", ") + std::string(metric.name);
     return core::unexpected("unknown metric " + quoted + " (known: " + known + ")");
   }
   if (brace == std::string_view::npos) return selector;
@@ -76,13 +83,13 @@ core::Expected<MetricSelector, std::string> MetricSelector::parse(std::string_vi
       return core::unexpected("metric " + quoted + ": empty tag name or value");
     }
     if (std::find(info->tags.begin(), info->tags.end(), tag) == info->tags.end()) {
-      return core::unexpected("metric " + quoted + ": tag '" + tag + "' is not recorded for " +
-                              selector.metric +
-                              (info->tags.empty() ? " (it has no sub-metrics)"
-                                                  : " (use " + join(info->tags) + ")"));
+      return core::unexpected(
+          "metric " + quoted + ": tag '" + tag + "' is not recorded for " + selector.metric +
+          (info->tags.empty() ? " (it has no sub-metrics)" : " (use " + join(info->tags) + ")"));
     }
     for (const auto& existing : selector.tags) {
-      if (existing.first == tag) return core::unexpected("metric " + quoted + ": tag '" + tag + "' given twice");
+      if (existing.first == tag)
+        return core::unexpected("metric " + quoted + ": tag '" + tag + "' given twice");
     }
     selector.tags.emplace_back(std::move(tag), std::move(value));
     if (comma == std::string_view::npos) break;
@@ -109,16 +116,20 @@ core::Expected<Threshold, std::string> Threshold::parse(std::string_view express
   std::string_view rest = trim(expression);
 
   std::size_t name_end = 0;
-  while (name_end < rest.size() && std::isalnum(static_cast<unsigned char>(rest[name_end]))) ++name_end;
+  while (name_end < rest.size() && std::isalnum(static_cast<unsigned char>(rest[name_end])))
+    ++name_end;
   const std::string_view name = rest.substr(0, name_end);
   rest = trim(rest.substr(name_end));
   if (name == "p") {
-    if (rest.empty() || rest.front() != '(') return core::unexpected(quoted + ": expected '(' after p, as in p(95)");
+    if (rest.empty() || rest.front() != '(')
+      return core::unexpected(quoted + ": expected '(' after p, as in p(95)");
     const auto close = rest.find(')');
-    if (close == std::string_view::npos) return core::unexpected(quoted + ": expected ')' after the percentile");
-    if (!parse_number(rest.substr(1, close - 1), threshold.percentile) || threshold.percentile <= 0 ||
-        threshold.percentile > 100) {
-      return core::unexpected(quoted + ": the percentile must be a number in (0, 100], as in p(99.9)");
+    if (close == std::string_view::npos)
+      return core::unexpected(quoted + ": expected ')' after the percentile");
+    if (!parse_number(rest.substr(1, close - 1), threshold.percentile) ||
+        threshold.percentile <= 0 || threshold.percentile > 100) {
+      return core::unexpected(quoted +
+                              ": the percentile must be a number in (0, 100], as in p(99.9)");
     }
     threshold.aggregation = Aggregation::percentile;
     rest = trim(rest.substr(close + 1));
@@ -141,10 +152,13 @@ core::Expected<Threshold, std::string> Threshold::parse(std::string_view express
                             "' (use avg, min, med, max, p(N), count, rate or value)");
   }
 
-  struct Op { std::string_view text; Comparison comparison; };
-  constexpr Op kOps[] = {{"===", Comparison::equal}, {"<=", Comparison::less_equal},
+  struct Op {
+    std::string_view text;
+    Comparison comparison;
+  };
+  constexpr Op kOps[] = {{"===", Comparison::equal},        {"<=", Comparison::less_equal},
                          {">=", Comparison::greater_equal}, {"==", Comparison::equal},
-                         {"!=", Comparison::not_equal}, {"<", Comparison::less},
+                         {"!=", Comparison::not_equal},     {"<", Comparison::less},
                          {">", Comparison::greater}};
   bool found = false;
   for (const auto& op : kOps) {
@@ -168,13 +182,20 @@ core::Expected<Threshold, std::string> Threshold::parse(std::string_view express
 
 std::string Threshold::aggregation_label() const {
   switch (aggregation) {
-    case Aggregation::avg: return "avg";
-    case Aggregation::min: return "min";
-    case Aggregation::max: return "max";
-    case Aggregation::med: return "med";
-    case Aggregation::count: return "count";
-    case Aggregation::rate: return "rate";
-    case Aggregation::value: return "value";
+    case Aggregation::avg:
+      return "avg";
+    case Aggregation::min:
+      return "min";
+    case Aggregation::max:
+      return "max";
+    case Aggregation::med:
+      return "med";
+    case Aggregation::count:
+      return "count";
+    case Aggregation::rate:
+      return "rate";
+    case Aggregation::value:
+      return "value";
     case Aggregation::percentile: {
       char buffer[32];
       auto [ptr, ec] = std::to_chars(buffer, buffer + sizeof buffer, percentile);
@@ -187,12 +208,18 @@ std::string Threshold::aggregation_label() const {
 
 bool Threshold::holds(double observed) const noexcept {
   switch (comparison) {
-    case Comparison::less: return observed < bound;
-    case Comparison::less_equal: return observed <= bound;
-    case Comparison::greater: return observed > bound;
-    case Comparison::greater_equal: return observed >= bound;
-    case Comparison::equal: return observed == bound;
-    case Comparison::not_equal: return observed != bound;
+    case Comparison::less:
+      return observed < bound;
+    case Comparison::less_equal:
+      return observed <= bound;
+    case Comparison::greater:
+      return observed > bound;
+    case Comparison::greater_equal:
+      return observed >= bound;
+    case Comparison::equal:
+      return observed == bound;
+    case Comparison::not_equal:
+      return observed != bound;
   }
   return false;
 }
@@ -204,17 +231,19 @@ core::Expected<bool, std::string> check_applicable(const MetricSelector& selecto
   bool ok = false;
   switch (info->kind) {
     case MetricKind::trend:
-      ok = threshold.aggregation != Aggregation::rate && threshold.aggregation != Aggregation::value;
+      ok =
+          threshold.aggregation != Aggregation::rate && threshold.aggregation != Aggregation::value;
       break;
     case MetricKind::counter:
-      ok = threshold.aggregation == Aggregation::count || threshold.aggregation == Aggregation::rate;
+      ok =
+          threshold.aggregation == Aggregation::count || threshold.aggregation == Aggregation::rate;
       break;
     case MetricKind::rate:
       ok = threshold.aggregation == Aggregation::rate;
       break;
     case MetricKind::gauge:
-      ok = threshold.aggregation == Aggregation::value || threshold.aggregation == Aggregation::min ||
-           threshold.aggregation == Aggregation::max;
+      ok = threshold.aggregation == Aggregation::value ||
+           threshold.aggregation == Aggregation::min || threshold.aggregation == Aggregation::max;
       break;
   }
   if (!ok) {
@@ -225,21 +254,29 @@ core::Expected<bool, std::string> check_applicable(const MetricSelector& selecto
   return true;
 }
 
-core::Expected<double, std::string> observe(const MetricValues& values, const Threshold& threshold) {
+core::Expected<double, std::string> observe(const MetricValues& values,
+                                            const Threshold& threshold) {
   auto ms = [](double us) { return us / 1000.0; };
   switch (values.kind) {
     case MetricKind::trend: {
       const core::HdrHistogram* h = values.histogram.get();
       const bool empty = h == nullptr || h->total_count() == 0;
       switch (threshold.aggregation) {
-        case Aggregation::avg: return empty ? 0.0 : ms(h->mean());
-        case Aggregation::min: return empty ? 0.0 : ms(static_cast<double>(h->min()));
-        case Aggregation::max: return empty ? 0.0 : ms(static_cast<double>(h->max()));
-        case Aggregation::med: return empty ? 0.0 : ms(static_cast<double>(h->value_at_percentile(50)));
+        case Aggregation::avg:
+          return empty ? 0.0 : ms(h->mean());
+        case Aggregation::min:
+          return empty ? 0.0 : ms(static_cast<double>(h->min()));
+        case Aggregation::max:
+          return empty ? 0.0 : ms(static_cast<double>(h->max()));
+        case Aggregation::med:
+          return empty ? 0.0 : ms(static_cast<double>(h->value_at_percentile(50)));
         case Aggregation::percentile:
-          return empty ? 0.0 : ms(static_cast<double>(h->value_at_percentile(threshold.percentile)));
-        case Aggregation::count: return empty ? 0.0 : static_cast<double>(h->total_count());
-        default: break;
+          return empty ? 0.0
+                       : ms(static_cast<double>(h->value_at_percentile(threshold.percentile)));
+        case Aggregation::count:
+          return empty ? 0.0 : static_cast<double>(h->total_count());
+        default:
+          break;
       }
       break;
     }
@@ -300,7 +337,8 @@ bool should_abort(const std::vector<MetricThresholds>& thresholds, const MetricR
         values = resolve(group.selector);
         if (!values) {
           values = MetricValues{};
-          if (const MetricInfo* info = find_metric(group.selector.metric)) values->kind = info->kind;
+          if (const MetricInfo* info = find_metric(group.selector.metric))
+            values->kind = info->kind;
         }
       }
       auto observed = observe(*values, threshold);

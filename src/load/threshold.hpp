@@ -73,8 +73,8 @@ struct MetricValues {
   MetricKind kind = MetricKind::counter;
   // trend, in microseconds (may alias data owned elsewhere: use it while that lives)
   std::shared_ptr<const core::HdrHistogram> histogram;
-  double count = 0;       // counter total / trend sample count / rate samples
-  double per_second = 0;  // counter count per second of the run
+  double count = 0;          // counter total / trend sample count / rate samples
+  double per_second = 0;     // counter count per second of the run
   std::int64_t nonzero = 0;  // rate: samples that were true (failed requests, passed checks)
   double value = 0, min = 0, max = 0;  // gauge
 };

@@ -18,11 +18,13 @@ class ConversionError : public std::runtime_error {
 std::string position(const YAML::Node& node) {
   const YAML::Mark mark = node.Mark();
   if (mark.is_null()) return "";
-  return "line " + std::to_string(mark.line + 1) + ", column " + std::to_string(mark.column + 1) + ": ";
+  return "line " + std::to_string(mark.line + 1) + ", column " + std::to_string(mark.column + 1) +
+         ": ";
 }
 
 nlohmann::json plain_scalar(const std::string& text) {
-  if (text.empty() || text == "~" || text == "null" || text == "Null" || text == "NULL") return nullptr;
+  if (text.empty() || text == "~" || text == "null" || text == "Null" || text == "NULL")
+    return nullptr;
   if (text == "true" || text == "True" || text == "TRUE") return true;
   if (text == "false" || text == "False" || text == "FALSE") return false;
   const char* begin = text.data();
@@ -42,7 +44,8 @@ nlohmann::json plain_scalar(const std::string& text) {
 // budget bounds the output size: YAML aliases can otherwise expand a small file enormously.
 nlohmann::json convert(const YAML::Node& node, int depth, std::size_t& budget) {
   if (depth > 64) throw ConversionError(position(node) + "nesting deeper than 64 levels");
-  if (budget == 0) throw ConversionError(position(node) + "document too large (more than 100000 values)");
+  if (budget == 0)
+    throw ConversionError(position(node) + "document too large (more than 100000 values)");
   --budget;
   switch (node.Type()) {
     case YAML::NodeType::Undefined:
@@ -58,9 +61,11 @@ nlohmann::json convert(const YAML::Node& node, int depth, std::size_t& budget) {
     case YAML::NodeType::Map: {
       nlohmann::json object = nlohmann::json::object();
       for (const auto& entry : node) {
-        if (!entry.first.IsScalar()) throw ConversionError(position(entry.first) + "keys must be scalars");
+        if (!entry.first.IsScalar())
+          throw ConversionError(position(entry.first) + "keys must be scalars");
         const std::string key = entry.first.Scalar();
-        if (object.contains(key)) throw ConversionError(position(entry.first) + "duplicate key '" + key + "'");
+        if (object.contains(key))
+          throw ConversionError(position(entry.first) + "duplicate key '" + key + "'");
         object[key] = convert(entry.second, depth + 1, budget);
       }
       return object;
@@ -79,7 +84,8 @@ core::Expected<nlohmann::json, std::string> yaml_to_json(std::string_view text) 
   } catch (const YAML::Exception& e) {
     std::string hint;
     // yaml-cpp rejects a '?' inside a plain scalar of a flow mapping ({ url: /a?b=1 }).
-    if (e.mark.pos >= 0 && static_cast<std::size_t>(e.mark.pos) < text.size() && text[static_cast<std::size_t>(e.mark.pos)] == '?') {
+    if (e.mark.pos >= 0 && static_cast<std::size_t>(e.mark.pos) < text.size() &&
+        text[static_cast<std::size_t>(e.mark.pos)] == '?') {
       hint = " (quote values containing '?' inside { } or [ ], e.g. url: '/a?b=1')";
     }
     return core::unexpected("line " + std::to_string(e.mark.line + 1) + ", column " +

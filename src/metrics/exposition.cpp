@@ -89,7 +89,9 @@ std::string_view type_name(MetricType type) {
   return "untyped";
 }
 
-std::string format_bound(double bound) { return fmt::format("{}", bound); }
+std::string format_bound(double bound) {
+  return fmt::format("{}", bound);
+}
 
 }  // namespace
 
@@ -114,9 +116,8 @@ std::string Registry::expose() const {
   auto registered = families_.begin();
   auto extra = collected.begin();
   while (registered != families_.end() || extra != collected.end()) {
-    const bool take_extra =
-        registered == families_.end() ||
-        (extra != collected.end() && extra->first < registered->first);
+    const bool take_extra = registered == families_.end() ||
+                            (extra != collected.end() && extra->first < registered->first);
     if (take_extra) {
       if (!families_.contains(extra->first)) {
         const auto& family = extra->second;

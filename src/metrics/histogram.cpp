@@ -8,12 +8,13 @@ namespace loadlab::metrics {
 
 namespace {
 // 1 ms .. 30 s: fine enough at the fast end for /api/fast, long enough for the seeds' 30 s waits.
-constexpr std::array<double, 16> kDurationBuckets = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-                                                     0.1,   0.25,   0.5,   1.0,  2.5,   5.0,
-                                                     7.5,   10.0,   15.0,  30.0};
+constexpr std::array<double, 16> kDurationBuckets = {
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 7.5, 10.0, 15.0, 30.0};
 }  // namespace
 
-std::span<const double> default_duration_buckets() noexcept { return kDurationBuckets; }
+std::span<const double> default_duration_buckets() noexcept {
+  return kDurationBuckets;
+}
 
 Histogram::Histogram(std::span<const double> upper_bounds)
     : bounds_(upper_bounds.begin(), upper_bounds.end()),
@@ -25,8 +26,7 @@ Histogram::Histogram(std::span<const double> upper_bounds)
 void Histogram::observe(double value) noexcept {
   // "le" is inclusive: the first bound >= value.
   const auto it = std::lower_bound(bounds_.begin(), bounds_.end(), value);
-  buckets_[static_cast<std::size_t>(it - bounds_.begin())].fetch_add(1,
-                                                                      std::memory_order_relaxed);
+  buckets_[static_cast<std::size_t>(it - bounds_.begin())].fetch_add(1, std::memory_order_relaxed);
   sum_.fetch_add(value, std::memory_order_relaxed);
   count_.fetch_add(1, std::memory_order_relaxed);
 }

@@ -1,8 +1,7 @@
 // The standard process_* series, read from /proc/self at scrape time (Linux only).
+#include <dirent.h>
 #include <sys/resource.h>
 #include <unistd.h>
-
-#include <dirent.h>
 
 #include <fstream>
 #include <sstream>
@@ -84,14 +83,15 @@ Collector process_collector() {
     rlimit limit{};
     getrlimit(RLIMIT_NOFILE, &limit);
     std::vector<CollectedFamily> out;
-    out.push_back(single("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.",
-                         MetricType::counter, stat.cpu_seconds));
+    out.push_back(single("process_cpu_seconds_total",
+                         "Total user and system CPU time spent in seconds.", MetricType::counter,
+                         stat.cpu_seconds));
     out.push_back(single("process_resident_memory_bytes", "Resident memory size in bytes.",
                          MetricType::gauge, stat.resident_bytes));
     out.push_back(single("process_virtual_memory_bytes", "Virtual memory size in bytes.",
                          MetricType::gauge, stat.virtual_bytes));
-    out.push_back(single("process_open_fds", "Number of open file descriptors.",
-                         MetricType::gauge, open_fds()));
+    out.push_back(single("process_open_fds", "Number of open file descriptors.", MetricType::gauge,
+                         open_fds()));
     out.push_back(single("process_max_fds", "Maximum number of open file descriptors.",
                          MetricType::gauge, static_cast<double>(limit.rlim_cur)));
     out.push_back(single("process_start_time_seconds",

@@ -29,9 +29,8 @@ Metric& Family<Metric>::with(const std::vector<std::string>& label_values) {
 template <class Metric>
 Metric& Family<Metric>::child_for(std::vector<std::string> key) {
   if (key.size() != labels_.size()) {
-    throw std::invalid_argument("metric " + name_ + ": expected " +
-                                std::to_string(labels_.size()) + " label values, got " +
-                                std::to_string(key.size()));
+    throw std::invalid_argument("metric " + name_ + ": expected " + std::to_string(labels_.size()) +
+                                " label values, got " + std::to_string(key.size()));
   }
   {
     std::shared_lock lock(mutex_);
@@ -113,10 +112,10 @@ Family<Histogram>& Registry::histogram(const std::string& name, const std::strin
     it->second.histogram = std::make_unique<Family<Histogram>>(
         name, help, std::move(label_names), std::vector<double>(buckets.begin(), buckets.end()));
   } else {
-    check_same(name, it->second.type, MetricType::histogram,
-               it->second.histogram ? it->second.histogram->label_names()
-                                    : std::vector<std::string>{},
-               label_names);
+    check_same(
+        name, it->second.type, MetricType::histogram,
+        it->second.histogram ? it->second.histogram->label_names() : std::vector<std::string>{},
+        label_names);
   }
   return *it->second.histogram;
 }

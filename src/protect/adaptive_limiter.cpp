@@ -111,9 +111,8 @@ void AdaptiveLimiter::finish(core::TimePoint started, std::uint64_t epoch,
     if (epoch != epoch_.load(std::memory_order_relaxed)) return;  // queued before measuring
     samples_[sample_count_++ % kMaxSamples] = rtt;
     const bool enough_samples = sample_count_ >= static_cast<std::size_t>(config_.min_rtt_samples);
-    const bool waited_long_enough =
-        now - measurement_started_ >= config_.min_rtt_max_wait &&
-        sample_count_ >= static_cast<std::size_t>(config_.min_limit);
+    const bool waited_long_enough = now - measurement_started_ >= config_.min_rtt_max_wait &&
+                                    sample_count_ >= static_cast<std::size_t>(config_.min_limit);
     if (!enough_samples && !waited_long_enough) return;
     rejected_at_measurement_ = rejections_.load(std::memory_order_relaxed);
     min_rtt_ns_.store(percentile_locked().count(), std::memory_order_relaxed);

@@ -16,8 +16,7 @@ std::string validate(const RetryConfig& config) {
   return {};
 }
 
-std::optional<core::Duration> server_retry_after(unsigned status,
-                                                std::string_view header_value) {
+std::optional<core::Duration> server_retry_after(unsigned status, std::string_view header_value) {
   if (status != 429 && status != 503) return std::nullopt;
   while (!header_value.empty() && (header_value.front() == ' ' || header_value.front() == '\t')) {
     header_value.remove_prefix(1);

@@ -22,10 +22,11 @@ double percent_change(double base, double current) {
   return (current - base) / base * 100;
 }
 
-MetricDelta latency_row(const std::string& scenario, const char* metric, double base, double current,
-                        std::optional<double> limit_pct, double min_delta_ms) {
-  MetricDelta row{scenario, metric, base, current, signed_text(percent_change(base, current), 1, " %"),
-                  "not judged", false};
+MetricDelta latency_row(const std::string& scenario, const char* metric, double base,
+                        double current, std::optional<double> limit_pct, double min_delta_ms) {
+  MetricDelta row{
+      scenario,     metric, base, current, signed_text(percent_change(base, current), 1, " %"),
+      "not judged", false};
   if (limit_pct) {
     row.limit = "+" + format_number(*limit_pct, 1) + " %";
     row.regressed = current - base >= min_delta_ms && percent_change(base, current) > *limit_pct;
@@ -36,7 +37,8 @@ MetricDelta latency_row(const std::string& scenario, const char* metric, double 
 }  // namespace
 
 bool Comparison::regressed() const {
-  return std::any_of(rows.begin(), rows.end(), [](const MetricDelta& row) { return row.regressed; });
+  return std::any_of(rows.begin(), rows.end(),
+                     [](const MetricDelta& row) { return row.regressed; });
 }
 
 Comparison compare_scenarios(const std::vector<ScenarioDigest>& base,
@@ -48,34 +50,46 @@ Comparison compare_scenarios(const std::vector<ScenarioDigest>& base,
   for (const auto& before : base) {
     const auto it = current_by_name.find(before.name);
     if (it == current_by_name.end()) {
-      comparison.notes.push_back("scenario '" + before.name + "' is missing from the current result");
+      comparison.notes.push_back("scenario '" + before.name +
+                                 "' is missing from the current result");
       continue;
     }
     const auto& after = *it->second;
     current_by_name.erase(it);
     const auto& name = before.name;
-    MetricDelta throughput{name, "throughput", before.throughput, after.throughput,
-                           signed_text(percent_change(before.throughput, after.throughput), 1, " %"),
-                           "not judged", false};
+    MetricDelta throughput{
+        name,
+        "throughput",
+        before.throughput,
+        after.throughput,
+        signed_text(percent_change(before.throughput, after.throughput), 1, " %"),
+        "not judged",
+        false};
     if (tolerances.throughput_drop_pct) {
       throughput.limit = "-" + format_number(*tolerances.throughput_drop_pct, 1) + " %";
-      throughput.regressed = percent_change(before.throughput, after.throughput) < -*tolerances.throughput_drop_pct;
+      throughput.regressed =
+          percent_change(before.throughput, after.throughput) < -*tolerances.throughput_drop_pct;
     }
     comparison.rows.push_back(throughput);
-    comparison.rows.push_back(latency_row(name, "p50", before.p50_ms, after.p50_ms, tolerances.p50_increase_pct,
+    comparison.rows.push_back(latency_row(name, "p50", before.p50_ms, after.p50_ms,
+                                          tolerances.p50_increase_pct,
                                           tolerances.min_latency_delta_ms));
-    comparison.rows.push_back(latency_row(name, "p95", before.p95_ms, after.p95_ms, tolerances.p95_increase_pct,
+    comparison.rows.push_back(latency_row(name, "p95", before.p95_ms, after.p95_ms,
+                                          tolerances.p95_increase_pct,
                                           tolerances.min_latency_delta_ms));
-    comparison.rows.push_back(latency_row(name, "p99", before.p99_ms, after.p99_ms, tolerances.p99_increase_pct,
+    comparison.rows.push_back(latency_row(name, "p99", before.p99_ms, after.p99_ms,
+                                          tolerances.p99_increase_pct,
                                           tolerances.min_latency_delta_ms));
     const double points = (after.error_rate - before.error_rate) * 100;
-    comparison.rows.push_back({name, "error_rate", before.error_rate * 100, after.error_rate * 100,
-                               signed_text(points, 2, " points"),
-                               "+" + format_number(tolerances.error_rate_increase_points, 2) + " points",
-                               points > tolerances.error_rate_increase_points});
+    comparison.rows.push_back(
+        {name, "error_rate", before.error_rate * 100, after.error_rate * 100,
+         signed_text(points, 2, " points"),
+         "+" + format_number(tolerances.error_rate_increase_points, 2) + " points",
+         points > tolerances.error_rate_increase_points});
   }
   for (const auto& [name, scenario] : current_by_name) {
-    comparison.notes.push_back("scenario '" + name + "' is new in the current result (not compared)");
+    comparison.notes.push_back("scenario '" + name +
+                               "' is new in the current result (not compared)");
   }
   return comparison;
 }
@@ -88,7 +102,8 @@ core::Expected<std::vector<ScenarioDigest>, std::string> comparable_scenarios(co
         for (const auto& run : experiment.at("runs")) {
           if (!run.contains("digest")) continue;
           auto digest = scenario_digest_from_json(run["digest"]);
-          digest.name = experiment.at("name").get<std::string>() + "/" + run.at("mode").get<std::string>();
+          digest.name =
+              experiment.at("name").get<std::string>() + "/" + run.at("mode").get<std::string>();
           scenarios.push_back(std::move(digest));
         }
       }
@@ -105,7 +120,8 @@ core::Expected<std::vector<ScenarioDigest>, std::string> comparable_scenarios(co
 }
 
 std::string comparison_text(const Comparison& comparison) {
-  std::vector<std::vector<std::string>> rows{{"scenario", "metric", "base", "current", "change", "limit", "result"}};
+  std::vector<std::vector<std::string>> rows{
+      {"scenario", "metric", "base", "current", "change", "limit", "result"}};
   for (const auto& row : comparison.rows) {
     const int decimals = row.metric == "throughput" ? 1 : 2;
     rows.push_back({row.scenario, row.metric, format_number(row.base, decimals),
@@ -125,30 +141,39 @@ std::string comparison_text(const Comparison& comparison) {
   }
   for (const auto& note : comparison.notes) out << "note: " << note << "\n";
   out << "units: latency in ms, throughput in req/s, error rate in %\n";
-  out << (comparison.regressed() ? "verdict: REGRESSION" : "verdict: ok (within tolerances)") << "\n";
+  out << (comparison.regressed() ? "verdict: REGRESSION" : "verdict: ok (within tolerances)")
+      << "\n";
   return out.str();
 }
 
 Json comparison_json(const Comparison& comparison) {
   Json rows = Json::array();
   for (const auto& row : comparison.rows) {
-    rows.push_back({{"scenario", row.scenario}, {"metric", row.metric}, {"base", row.base},
-                    {"current", row.current}, {"change", row.change}, {"limit", row.limit},
+    rows.push_back({{"scenario", row.scenario},
+                    {"metric", row.metric},
+                    {"base", row.base},
+                    {"current", row.current},
+                    {"change", row.change},
+                    {"limit", row.limit},
                     {"regressed", row.regressed}});
   }
-  return {{"verdict", comparison.regressed() ? "regression" : "ok"}, {"rows", std::move(rows)},
+  return {{"verdict", comparison.regressed() ? "regression" : "ok"},
+          {"rows", std::move(rows)},
           {"notes", comparison.notes}};
 }
 
 Json scenario_digest_json(const ScenarioDigest& d) {
   Json statuses = Json::object();
   for (const auto& [status, count] : d.statuses) statuses[std::to_string(status)] = count;
-  return {{"name", d.name}, {"requests", d.requests}, {"failed", d.failed},
-          {"dropped_iterations", d.dropped_iterations}, {"elapsed_s", d.elapsed_s},
-          {"throughput", d.throughput}, {"goodput", d.goodput}, {"error_rate", d.error_rate},
-          {"p50_ms", d.p50_ms}, {"p90_ms", d.p90_ms}, {"p95_ms", d.p95_ms}, {"p99_ms", d.p99_ms},
-          {"max_ms", d.max_ms}, {"mean_ms", d.mean_ms}, {"ok_p50_ms", d.ok_p50_ms},
-          {"ok_p95_ms", d.ok_p95_ms}, {"ok_p99_ms", d.ok_p99_ms}, {"statuses", std::move(statuses)}};
+  return {{"name", d.name},           {"requests", d.requests},
+          {"failed", d.failed},       {"dropped_iterations", d.dropped_iterations},
+          {"elapsed_s", d.elapsed_s}, {"throughput", d.throughput},
+          {"goodput", d.goodput},     {"error_rate", d.error_rate},
+          {"p50_ms", d.p50_ms},       {"p90_ms", d.p90_ms},
+          {"p95_ms", d.p95_ms},       {"p99_ms", d.p99_ms},
+          {"max_ms", d.max_ms},       {"mean_ms", d.mean_ms},
+          {"ok_p50_ms", d.ok_p50_ms}, {"ok_p95_ms", d.ok_p95_ms},
+          {"ok_p99_ms", d.ok_p99_ms}, {"statuses", std::move(statuses)}};
 }
 
 ScenarioDigest scenario_digest_from_json(const Json& j) {

@@ -13,9 +13,9 @@
 namespace loadlab::report {
 
 struct CompareTolerances {
-  double p95_increase_pct = 10;              // p95 may grow by at most 10 %
-  double error_rate_increase_points = 0.5;   // error rate may grow by at most 0.5 points
-  std::optional<double> p50_increase_pct;    // judged only when set
+  double p95_increase_pct = 10;             // p95 may grow by at most 10 %
+  double error_rate_increase_points = 0.5;  // error rate may grow by at most 0.5 points
+  std::optional<double> p50_increase_pct;   // judged only when set
   std::optional<double> p99_increase_pct;
   std::optional<double> throughput_drop_pct;
   // Latency changes smaller than this are noise, whatever their percentage (0.2 -> 0.3 ms).
@@ -24,11 +24,11 @@ struct CompareTolerances {
 
 struct MetricDelta {
   std::string scenario;
-  std::string metric;   // "throughput", "p50", "p95", "p99", "error_rate"
+  std::string metric;  // "throughput", "p50", "p95", "p99", "error_rate"
   double base = 0;
   double current = 0;
-  std::string change;   // "+12.3 %" or "+0.80 points"
-  std::string limit;    // "+10 %" or "not judged"
+  std::string change;  // "+12.3 %" or "+0.80 points"
+  std::string limit;   // "+10 %" or "not judged"
   bool regressed = false;
 };
 
@@ -45,7 +45,8 @@ Comparison compare_scenarios(const std::vector<ScenarioDigest>& base,
 
 // The comparable scenarios of a result file: a `loadlab run` result (its scenarios and "all") or
 // a `loadlab lab` result (each experiment and mode as "experiment/mode").
-core::Expected<std::vector<ScenarioDigest>, std::string> comparable_scenarios(const nlohmann::json& result);
+core::Expected<std::vector<ScenarioDigest>, std::string> comparable_scenarios(
+    const nlohmann::json& result);
 
 std::string comparison_text(const Comparison& comparison);  // aligned table plus the verdict line
 nlohmann::json comparison_json(const Comparison& comparison);

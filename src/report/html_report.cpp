@@ -21,24 +21,37 @@ Json numbers(const std::vector<double>& values) {
 
 Json chart_json(const Chart& chart) {
   Json lines = Json::array();
-  for (const auto& line : chart.lines) lines.push_back({{"label", line.label}, {"values", numbers(line.values)}});
+  for (const auto& line : chart.lines)
+    lines.push_back({{"label", line.label}, {"values", numbers(line.values)}});
   Json markers = Json::array();
   for (const auto& [at, label] : chart.markers) markers.push_back(Json::array({at, label}));
-  return {{"title", chart.title}, {"unit", chart.unit}, {"x", numbers(chart.x)},
-          {"lines", std::move(lines)}, {"markers", std::move(markers)}, {"steps", chart.steps}};
+  return {{"title", chart.title},          {"unit", chart.unit},
+          {"x", numbers(chart.x)},         {"lines", std::move(lines)},
+          {"markers", std::move(markers)}, {"steps", chart.steps}};
 }
 
-Json table_json(const Table& table) { return {{"header", table.header}, {"rows", table.rows}}; }
+Json table_json(const Table& table) {
+  return {{"header", table.header}, {"rows", table.rows}};
+}
 
 std::string escape_html(std::string_view text) {
   std::string out;
   for (const char c : text) {
     switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      default: out.push_back(c);
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out.push_back(c);
     }
   }
   return out;
@@ -55,9 +68,12 @@ std::string script_safe(std::string text) {
 std::string markdown_cell(std::string text) {
   std::string out;
   for (const char c : text) {
-    if (c == '|') out += "\\|";
-    else if (c == '\n') out += "<br>";
-    else out.push_back(c);
+    if (c == '|')
+      out += "\\|";
+    else if (c == '\n')
+      out += "<br>";
+    else
+      out.push_back(c);
   }
   return out;
 }
@@ -75,10 +91,13 @@ Json to_json(const ReportDocument& document) {
       for (const auto& [name, value] : panel.facts) facts.push_back(Json::array({name, value}));
       Json charts = Json::array();
       for (const auto& chart : panel.charts) charts.push_back(chart_json(chart));
-      panels.push_back({{"title", panel.title}, {"facts", std::move(facts)}, {"charts", std::move(charts)}});
+      panels.push_back(
+          {{"title", panel.title}, {"facts", std::move(facts)}, {"charts", std::move(charts)}});
     }
-    sections.push_back({{"title", section.title}, {"text", section.text},
-                        {"tables", std::move(tables)}, {"panels", std::move(panels)}});
+    sections.push_back({{"title", section.title},
+                        {"text", section.text},
+                        {"tables", std::move(tables)},
+                        {"panels", std::move(panels)}});
   }
   return {{"title", document.title}, {"notes", document.notes}, {"sections", std::move(sections)}};
 }
@@ -96,9 +115,11 @@ std::string render_html(const ReportDocument& document) {
   page << "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
        << "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
        << "<title>" << escape_html(document.title) << "</title>\n"
-       << "<style>\n" << uplot_css() << "\n</style>\n"
+       << "<style>\n"
+       << uplot_css() << "\n</style>\n"
        << "<style>" << report_stylesheet() << "</style>\n"
-       << "<script>\n" << uplot_js() << "\n</script>\n"
+       << "<script>\n"
+       << uplot_js() << "\n</script>\n"
        << "</head>\n<body>\n<main id=\"report\"></main>\n"
        << "<script type=\"application/json\" id=\"report-data\">"
        << script_safe(to_json(document).dump(-1, ' ', false, Json::error_handler_t::replace))

@@ -16,11 +16,11 @@ struct ChartLine {
 
 struct Chart {
   std::string title;
-  std::string unit;            // y axis label, e.g. "ms", "req/s", "MiB"
-  std::vector<double> x;       // seconds since the start of the run
+  std::string unit;       // y axis label, e.g. "ms", "req/s", "MiB"
+  std::vector<double> x;  // seconds since the start of the run
   std::vector<ChartLine> lines;
   std::vector<std::pair<double, std::string>> markers;  // vertical lines, e.g. restarts
-  bool steps = false;          // state charts (breaker) are drawn as steps
+  bool steps = false;                                   // state charts (breaker) are drawn as steps
 };
 
 struct Table {

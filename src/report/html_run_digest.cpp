@@ -3,8 +3,8 @@
 
 #include <algorithm>
 #include <limits>
-#include <optional>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "core/hdr_histogram.hpp"
 
@@ -42,7 +42,9 @@ void finish_rates(ScenarioDigest& digest, double elapsed_s) {
     digest.throughput = static_cast<double>(digest.requests) / elapsed_s;
     digest.goodput = static_cast<double>(digest.requests - digest.failed) / elapsed_s;
   }
-  digest.error_rate = digest.requests ? static_cast<double>(digest.failed) / static_cast<double>(digest.requests) : 0;
+  digest.error_rate =
+      digest.requests ? static_cast<double>(digest.failed) / static_cast<double>(digest.requests)
+                      : 0;
 }
 
 SeriesDigest read_series(const Json& series) {
@@ -58,7 +60,8 @@ SeriesDigest read_series(const Json& series) {
     const auto& duration = point.contains("http_req_duration") ? point["http_req_duration"] : empty;
     const bool any = number_at(latency, "count") > 0;
     const double gap = std::numeric_limits<double>::quiet_NaN();
-    digest.t.push_back(number_at(point, "t", static_cast<double>(digest.t.size()) * digest.interval_s));
+    digest.t.push_back(
+        number_at(point, "t", static_cast<double>(digest.t.size()) * digest.interval_s));
     digest.requests_per_s.push_back(requests / digest.interval_s);
     digest.ok_per_s.push_back((requests - failed) / digest.interval_s);
     digest.failed_per_s.push_back(failed / digest.interval_s);
@@ -68,7 +71,8 @@ SeriesDigest read_series(const Json& series) {
     digest.p90_ms.push_back(any ? number_at(latency, "p90") : gap);
     digest.p99_ms.push_back(any ? number_at(latency, "p99") : gap);
     digest.max_ms.push_back(any ? number_at(latency, "max") : gap);
-    digest.duration_p99_ms.push_back(number_at(duration, "count") > 0 ? number_at(duration, "p99") : gap);
+    digest.duration_p99_ms.push_back(number_at(duration, "count") > 0 ? number_at(duration, "p99")
+                                                                      : gap);
   }
   return digest;
 }
@@ -99,17 +103,22 @@ core::Expected<RunDigest, std::string> digest_run_result(const Json& result) {
     std::vector<std::optional<core::HdrHistogram>> ok_latencies(digest.scenarios.size());
     std::optional<core::HdrHistogram> all_ok_latency;
     const auto add = [](std::optional<core::HdrHistogram>& into, const core::HdrHistogram& h) {
-      if (into) into->merge(h);
-      else into = h;
+      if (into)
+        into->merge(h);
+      else
+        into = h;
     };
     for (const auto& request : (*metrics)["requests"]) {
       const auto index = request.at("scenario").get<std::size_t>();
-      if (index >= digest.scenarios.size()) return core::unexpected("metrics.requests: scenario index " + std::to_string(index) + " out of range");
+      if (index >= digest.scenarios.size())
+        return core::unexpected("metrics.requests: scenario index " + std::to_string(index) +
+                                " out of range");
       auto& scenario = digest.scenarios[index];
       const auto requests = request.at("requests").get<std::int64_t>();
       const auto failed = request.at("failed").get<std::int64_t>();
       const auto status = request.at("status").get<int>();
-      const auto& histogram_json = request.contains("latency") ? request["latency"] : request.at("duration");
+      const auto& histogram_json =
+          request.contains("latency") ? request["latency"] : request.at("duration");
       const auto histogram = core::HdrHistogram::from_json(histogram_json);
       for (auto* target : {&scenario, &digest.total}) {
         target->requests += requests;
@@ -125,7 +134,8 @@ core::Expected<RunDigest, std::string> digest_run_result(const Json& result) {
     }
     const auto& scenario_stats = metrics->value("scenarios", Json::array());
     for (std::size_t i = 0; i < digest.scenarios.size(); ++i) {
-      if (i < scenario_stats.size()) digest.scenarios[i].dropped_iterations = scenario_stats[i].value("dropped_iterations", 0);
+      if (i < scenario_stats.size())
+        digest.scenarios[i].dropped_iterations = scenario_stats[i].value("dropped_iterations", 0);
       digest.total.dropped_iterations += digest.scenarios[i].dropped_iterations;
       if (latencies[i]) fill_percentiles(digest.scenarios[i], *latencies[i]);
       if (ok_latencies[i]) fill_ok_percentiles(digest.scenarios[i], *ok_latencies[i]);
@@ -144,11 +154,13 @@ core::Expected<RunDigest, std::string> digest_run_result(const Json& result) {
 
 std::string format_statuses(const std::map<int, std::int64_t>& statuses) {
   std::vector<std::pair<int, std::int64_t>> sorted(statuses.begin(), statuses.end());
-  std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  std::sort(sorted.begin(), sorted.end(),
+            [](const auto& a, const auto& b) { return a.second > b.second; });
   std::string text;
   for (const auto& [status, count] : sorted) {
     if (!text.empty()) text += ", ";
-    text += (status == 0 ? std::string("no response") : std::to_string(status)) + ": " + std::to_string(count);
+    text += (status == 0 ? std::string("no response") : std::to_string(status)) + ": " +
+            std::to_string(count);
   }
   return text.empty() ? "none" : text;
 }

@@ -15,12 +15,12 @@ namespace loadlab::report {
 struct ScenarioDigest {
   std::string name;
   std::int64_t requests = 0;
-  std::int64_t failed = 0;          // http_req_failed: not an expected status
+  std::int64_t failed = 0;  // http_req_failed: not an expected status
   std::int64_t dropped_iterations = 0;
   double elapsed_s = 0;
-  double throughput = 0;            // requests per second
-  double goodput = 0;               // requests that did not fail, per second
-  double error_rate = 0;            // failed / requests, 0..1
+  double throughput = 0;  // requests per second
+  double goodput = 0;     // requests that did not fail, per second
+  double error_rate = 0;  // failed / requests, 0..1
   // Latency from the intended start (coordinated-omission corrected; equals duration in closed
   // models), milliseconds, exact from the merged HDR histograms.
   double p50_ms = 0, p90_ms = 0, p95_ms = 0, p99_ms = 0, max_ms = 0, mean_ms = 0;
@@ -33,15 +33,15 @@ struct SeriesDigest {
   double interval_s = 1;
   std::vector<double> t;
   std::vector<double> requests_per_s, ok_per_s, failed_per_s, dropped_per_s, vus;
-  std::vector<double> p50_ms, p90_ms, p99_ms, max_ms;          // http_req_latency
-  std::vector<double> duration_p99_ms;                          // http_req_duration
+  std::vector<double> p50_ms, p90_ms, p99_ms, max_ms;  // http_req_latency
+  std::vector<double> duration_p99_ms;                 // http_req_duration
 };
 
 struct RunDigest {
   std::string target;
   double elapsed_s = 0;
   bool aborted = false;
-  ScenarioDigest total;                  // all scenarios together, named "all"
+  ScenarioDigest total;                   // all scenarios together, named "all"
   std::vector<ScenarioDigest> scenarios;  // one per scenario of the plan
   SeriesDigest series;
 };

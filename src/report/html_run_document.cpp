@@ -16,14 +16,30 @@ std::string format_number(double value, int decimals) {
 std::vector<Chart> run_charts(const SeriesDigest& series) {
   std::vector<Chart> charts;
   if (series.t.empty()) return charts;
-  charts.push_back({"Throughput and goodput", "req/s", series.t,
-                    {{"throughput", series.requests_per_s}, {"goodput (not failed)", series.ok_per_s}}, {}, false});
-  charts.push_back({"Latency percentiles (from intended start)", "ms", series.t,
-                    {{"p50", series.p50_ms}, {"p90", series.p90_ms}, {"p99", series.p99_ms}, {"max", series.max_ms}},
-                    {}, false});
-  charts.push_back({"Client-side outcomes", "per s", series.t,
-                    {{"ok", series.ok_per_s}, {"failed", series.failed_per_s}, {"dropped iterations", series.dropped_per_s}},
-                    {}, false});
+  charts.push_back(
+      {"Throughput and goodput",
+       "req/s",
+       series.t,
+       {{"throughput", series.requests_per_s}, {"goodput (not failed)", series.ok_per_s}},
+       {},
+       false});
+  charts.push_back({"Latency percentiles (from intended start)",
+                    "ms",
+                    series.t,
+                    {{"p50", series.p50_ms},
+                     {"p90", series.p90_ms},
+                     {"p99", series.p99_ms},
+                     {"max", series.max_ms}},
+                    {},
+                    false});
+  charts.push_back({"Client-side outcomes",
+                    "per s",
+                    series.t,
+                    {{"ok", series.ok_per_s},
+                     {"failed", series.failed_per_s},
+                     {"dropped iterations", series.dropped_per_s}},
+                    {},
+                    false});
   charts.push_back({"Virtual users", "VUs", series.t, {{"active VUs", series.vus}}, {}, true});
   return charts;
 }
@@ -41,14 +57,20 @@ std::vector<std::pair<std::string, std::string>> run_facts(const ScenarioDigest&
 
 Table scenario_table(const RunDigest& digest) {
   Table table;
-  table.header = {"scenario", "requests", "throughput req/s", "goodput req/s", "p50 ms", "p95 ms",
-                  "p99 ms", "max ms", "error rate", "dropped", "statuses"};
+  table.header = {"scenario", "requests", "throughput req/s", "goodput req/s", "p50 ms",  "p95 ms",
+                  "p99 ms",   "max ms",   "error rate",       "dropped",       "statuses"};
   auto row = [](const ScenarioDigest& s) {
-    return std::vector<std::string>{s.name, std::to_string(s.requests), format_number(s.throughput),
-                                    format_number(s.goodput), format_number(s.p50_ms, 2),
-                                    format_number(s.p95_ms, 2), format_number(s.p99_ms, 2),
-                                    format_number(s.max_ms, 2), format_number(s.error_rate * 100, 2) + " %",
-                                    std::to_string(s.dropped_iterations), format_statuses(s.statuses)};
+    return std::vector<std::string>{s.name,
+                                    std::to_string(s.requests),
+                                    format_number(s.throughput),
+                                    format_number(s.goodput),
+                                    format_number(s.p50_ms, 2),
+                                    format_number(s.p95_ms, 2),
+                                    format_number(s.p99_ms, 2),
+                                    format_number(s.max_ms, 2),
+                                    format_number(s.error_rate * 100, 2) + " %",
+                                    std::to_string(s.dropped_iterations),
+                                    format_statuses(s.statuses)};
   };
   for (const auto& scenario : digest.scenarios) table.rows.push_back(row(scenario));
   if (digest.scenarios.size() != 1) table.rows.push_back(row(digest.total));
@@ -61,8 +83,9 @@ ReportDocument document_from_run(const RunDigest& digest, const std::string& tit
   if (!digest.target.empty()) document.notes.push_back("target: " + digest.target);
   document.notes.push_back("duration: " + format_number(digest.elapsed_s) + " s" +
                            (digest.aborted ? " (aborted)" : ""));
-  document.notes.push_back("latency is measured from each request's intended start "
-                           "(coordinated-omission corrected, as wrk2)");
+  document.notes.push_back(
+      "latency is measured from each request's intended start "
+      "(coordinated-omission corrected, as wrk2)");
   Section section;
   section.title = "Run";
   section.tables.push_back(scenario_table(digest));

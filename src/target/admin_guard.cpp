@@ -29,7 +29,8 @@ bool is_loopback_host(std::string_view host) noexcept {
 std::string host_of_listen(std::string_view listen) {
   if (!listen.empty() && listen.front() == '[') {
     const auto close = listen.find(']');
-    return std::string(listen.substr(1, close == std::string_view::npos ? listen.size() : close - 1));
+    return std::string(
+        listen.substr(1, close == std::string_view::npos ? listen.size() : close - 1));
   }
   const auto colon = listen.rfind(':');
   return std::string(colon == std::string_view::npos ? listen : listen.substr(0, colon));

@@ -8,7 +8,9 @@ namespace loadlab::target {
 ComputePool::ComputePool(int threads)
     : threads_(std::max(1, threads)), pool_(static_cast<std::size_t>(threads_)) {}
 
-ComputePool::~ComputePool() { stop(); }
+ComputePool::~ComputePool() {
+  stop();
+}
 
 void ComputePool::stop() {
   pool_.stop();

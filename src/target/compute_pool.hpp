@@ -2,6 +2,7 @@
 // Naked on purpose: its queue is unbounded (protections bound admission in front of it).
 #pragma once
 
+#include <atomic>
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -10,7 +11,6 @@
 #include <boost/asio/prefer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <atomic>
 #include <cstddef>
 #include <type_traits>
 #include <utility>

@@ -91,8 +91,7 @@ boost::asio::awaitable<http::Response> CpuRoutes::cpu_intensive(http::RequestCon
   if (!complexity) co_return http::unprocessable(complexity.error(), version);
   const int n = static_cast<int>(*complexity);
   const auto started = std::chrono::steady_clock::now();
-  const auto result =
-      co_await compute_.run([n] { return naive_fibonacci(n); }, context.deadline);
+  const auto result = co_await compute_.run([n] { return naive_fibonacci(n); }, context.deadline);
   if (!result) co_return rejection_response(result.error(), version);
   const double elapsed_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
@@ -107,8 +106,8 @@ boost::asio::awaitable<http::Response> CpuRoutes::hash(http::RequestContext& con
   if (!iterations) co_return http::unprocessable(iterations.error(), version);
   const int rounds = static_cast<int>(*iterations);
   const auto started = std::chrono::steady_clock::now();
-  const auto digest = co_await compute_.run(
-      [rounds] { return sha256_chain("loadlab", rounds); }, context.deadline);
+  const auto digest =
+      co_await compute_.run([rounds] { return sha256_chain("loadlab", rounds); }, context.deadline);
   if (!digest) co_return rejection_response(digest.error(), version);
   const double elapsed_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();

@@ -20,10 +20,14 @@ namespace {
 
 std::string_view kind_name(db::DbErrorKind kind) noexcept {
   switch (kind) {
-    case db::DbErrorKind::pool_timeout: return "pool_timeout";
-    case db::DbErrorKind::query_failed: return "query_failed";
-    case db::DbErrorKind::connection_failed: return "connection_failed";
-    case db::DbErrorKind::shutting_down: return "shutting_down";
+    case db::DbErrorKind::pool_timeout:
+      return "pool_timeout";
+    case db::DbErrorKind::query_failed:
+      return "query_failed";
+    case db::DbErrorKind::connection_failed:
+      return "connection_failed";
+    case db::DbErrorKind::shutting_down:
+      return "shutting_down";
   }
   return "query_failed";
 }
@@ -43,8 +47,8 @@ http::Response database_error(const db::DbError& error, unsigned version) {
                            error.kind == db::DbErrorKind::connection_failed;
   return http::error_response(
       unavailable ? http::Status::service_unavailable : http::Status::internal_server_error,
-      {{"error", error.kind == db::DbErrorKind::pool_timeout ? "database pool exhausted"
-                                                             : "database error"},
+      {{"error",
+        error.kind == db::DbErrorKind::pool_timeout ? "database pool exhausted" : "database error"},
        {"kind", kind_name(error.kind)},
        {"detail", error.message}},
       version);
@@ -102,8 +106,7 @@ boost::asio::awaitable<http::Response> DbRoutes::create_task(http::RequestContex
   }
   auto description = http::parse_string_param(context.query, "description", "", 2000);
   if (!description) co_return http::unprocessable(description.error(), version);
-  auto task =
-      co_await guarded(database_.create_task(std::move(*title), std::move(*description)));
+  auto task = co_await guarded(database_.create_task(std::move(*title), std::move(*description)));
   if (!task) co_return db_failure_response(task.error(), version);
   co_return http::json_response(http::Status::ok, task_json(*task), version);
 }
@@ -127,14 +130,13 @@ boost::asio::awaitable<http::Response> DbRoutes::expensive_query(http::RequestCo
   const auto started = std::chrono::steady_clock::now();
   auto count = co_await guarded(database_.expensive_query(static_cast<int>(*iterations)));
   if (!count) co_return db_failure_response(count.error(), version);
-  co_return http::json_response(
-      http::Status::ok,
-      {{"iterations", *iterations},
-       {"count", *count},
-       {"duration_ms", std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
-                                                                 started)
-                           .count()}},
-      version);
+  co_return http::json_response(http::Status::ok,
+                                {{"iterations", *iterations},
+                                 {"count", *count},
+                                 {"duration_ms", std::chrono::duration<double, std::milli>(
+                                                     std::chrono::steady_clock::now() - started)
+                                                     .count()}},
+                                version);
 }
 
 boost::asio::awaitable<void> DbRoutes::sleep_query_into(std::chrono::milliseconds hold,
@@ -160,8 +162,8 @@ boost::asio::awaitable<http::Response> DbRoutes::pool_exhaust(http::RequestConte
                                                  boost::asio::deferred));
   std::vector<QueryOp> operations;
   for (auto& result : results) {
-    operations.push_back(boost::asio::co_spawn(executor, sleep_query_into(hold_ms, &result),
-                                               boost::asio::deferred));
+    operations.push_back(
+        boost::asio::co_spawn(executor, sleep_query_into(hold_ms, &result), boost::asio::deferred));
   }
   const auto started = std::chrono::steady_clock::now();
   co_await boost::asio::experimental::make_parallel_group(std::move(operations))
@@ -187,12 +189,12 @@ boost::asio::awaitable<http::Response> DbRoutes::pool_exhaust(http::RequestConte
     }
   }
   const auto stats = database_.stats();
-  nlohmann::json body{{"concurrent_queries", *concurrent},
-                      {"completed", completed},
-                      {"failed", failures.size()},
-                      {"duration_ms", elapsed_ms},
-                      {"pool", {{"size", stats.size}, {"in_use", stats.in_use},
-                                {"waiting", stats.waiting}}}};
+  nlohmann::json body{
+      {"concurrent_queries", *concurrent},
+      {"completed", completed},
+      {"failed", failures.size()},
+      {"duration_ms", elapsed_ms},
+      {"pool", {{"size", stats.size}, {"in_use", stats.in_use}, {"waiting", stats.waiting}}}};
   if (first_error == nullptr) co_return http::json_response(http::Status::ok, body, version);
   http::Response response = db_failure_response(*first_error, version);
   body["error"] = "some queries failed";

@@ -1,21 +1,22 @@
 // Target routes that call the downstream.
 #include "target/downstream_calls.hpp"
 
+#include <fmt/format.h>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/deferred.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/experimental/parallel_group.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <vector>
 
 #include "http/params.hpp"
+#include "http/router.hpp"
 #include "protect/protections.hpp"
 #include "protect/retry_policy.hpp"
 #include "target/protection_gate.hpp"
-#include "http/router.hpp"
 #include "target/simulated_dependency.hpp"
 #include "target/upstream_metrics.hpp"
 
@@ -52,11 +53,16 @@ UpstreamResult classify_call(const core::Expected<http::ClientResponse, http::Cl
 
 http::Status status_for(const CallOutcome& outcome) noexcept {
   switch (outcome.result) {
-    case UpstreamResult::ok: return http::Status::ok;
-    case UpstreamResult::timeout: return http::Status::gateway_timeout;
-    case UpstreamResult::breaker_open: return http::Status::service_unavailable;
-    case UpstreamResult::shed: return http::Status::too_many_requests;
-    case UpstreamResult::error: return http::Status::bad_gateway;
+    case UpstreamResult::ok:
+      return http::Status::ok;
+    case UpstreamResult::timeout:
+      return http::Status::gateway_timeout;
+    case UpstreamResult::breaker_open:
+      return http::Status::service_unavailable;
+    case UpstreamResult::shed:
+      return http::Status::too_many_requests;
+    case UpstreamResult::error:
+      return http::Status::bad_gateway;
   }
   return http::Status::bad_gateway;
 }
@@ -71,8 +77,7 @@ void DownstreamCallRoutes::register_routes(http::Router& router) {
   router.get("/client", [this](http::RequestContext& context) { return client(context); });
 }
 
-void DownstreamCallRoutes::set_protections(protect::Protections& protections,
-                                           core::Clock& clock) {
+void DownstreamCallRoutes::set_protections(protect::Protections& protections, core::Clock& clock) {
   protections_ = &protections;
   guard_ = &protections.dependency("downstream");
   clock_ = &clock;
@@ -109,8 +114,12 @@ boost::asio::awaitable<CallOutcome> DownstreamCallRoutes::call(
   guard_->on_logical_call();
   for (int attempts = 1;; ++attempts) {
     if (request_deadline.expired(*clock_)) {
-      CallOutcome expired{UpstreamResult::timeout, std::nullopt, "deadline exceeded before the call",
-                          {}, 0, protect::Rejection{protect::RejectReason::deadline_expired},
+      CallOutcome expired{UpstreamResult::timeout,
+                          std::nullopt,
+                          "deadline exceeded before the call",
+                          {},
+                          0,
+                          protect::Rejection{protect::RejectReason::deadline_expired},
                           std::nullopt};
       metrics_.record(expired.result, 0);
       co_return expired;
@@ -162,16 +171,15 @@ http::Response DownstreamCallRoutes::answer(const CallOutcome& outcome, unsigned
   if (outcome.rejection) return rejection_response(*outcome.rejection, version);
   const http::Status status = status_for(outcome);
   if (status == http::Status::ok) {
-    return http::json_response(
-        status,
-        {{"downstream_status", *outcome.status},
-         {"downstream", body_as_json(outcome.body)},
-         {"duration_ms", outcome.seconds * 1000.0}},
-        version);
+    return http::json_response(status,
+                               {{"downstream_status", *outcome.status},
+                                {"downstream", body_as_json(outcome.body)},
+                                {"duration_ms", outcome.seconds * 1000.0}},
+                               version);
   }
   nlohmann::json body = describe(outcome);
-  body["error"] = outcome.result == UpstreamResult::timeout ? "downstream timed out"
-                                                            : "downstream failed";
+  body["error"] =
+      outcome.result == UpstreamResult::timeout ? "downstream timed out" : "downstream failed";
   if (outcome.status) body["downstream"] = body_as_json(outcome.body);
   return http::error_response(status, body, version);
 }
@@ -184,9 +192,8 @@ boost::asio::awaitable<http::Response> DownstreamCallRoutes::call_downstream(
   // `delay` is ours (the seed always asks /slow?delay=3); it keeps tests and demos short.
   const auto delay = http::parse_double_param(context.query, "delay", 3.0, 0.0, 60.0);
   if (!delay) co_return http::unprocessable(delay.error(), version);
-  const CallOutcome outcome =
-      co_await call(fmt::format("/slow?delay={}", *delay), seconds_to_ms(*timeout),
-                    context.deadline);
+  const CallOutcome outcome = co_await call(fmt::format("/slow?delay={}", *delay),
+                                            seconds_to_ms(*timeout), context.deadline);
   co_return answer(outcome, version);
 }
 
@@ -208,9 +215,8 @@ boost::asio::awaitable<http::Response> DownstreamCallRoutes::cascade_failure(
   std::vector<CallOp> operations;
   const std::string target = fmt::format("/slow?delay={}", *delay);
   for (auto& outcome : outcomes) {
-    operations.push_back(
-        boost::asio::co_spawn(executor, call_into(target, timeout, context.deadline, &outcome),
-                              boost::asio::deferred));
+    operations.push_back(boost::asio::co_spawn(
+        executor, call_into(target, timeout, context.deadline, &outcome), boost::asio::deferred));
   }
   const auto started = std::chrono::steady_clock::now();
   co_await boost::asio::experimental::make_parallel_group(std::move(operations))
@@ -255,8 +261,8 @@ boost::asio::awaitable<http::Response> DownstreamCallRoutes::client(http::Reques
   if (!timeout_ms) co_return http::unprocessable(timeout_ms.error(), version);
   const auto priority = http::parse_string_param(context.query, "priority", "normal", 16);
   if (!priority || !(priority->empty() || is_known_priority(*priority))) {
-    co_return http::unprocessable(
-        http::ParamError{"priority", "must be one of low, normal, high"}, version);
+    co_return http::unprocessable(http::ParamError{"priority", "must be one of low, normal, high"},
+                                  version);
   }
   const CallOutcome outcome =
       co_await call(fmt::format("/upstream?ms={}&fail_rate={}", *ms, *fail_rate),

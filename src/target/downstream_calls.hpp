@@ -2,17 +2,16 @@
 // through the pooled client. 504 when the call times out, 502 when it fails or answers an error.
 #pragma once
 
-#include "core/clock.hpp"
-#include "protect/rejection.hpp"
-
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <optional>
 #include <string>
 
+#include "core/clock.hpp"
 #include "core/expected.hpp"
 #include "http/client.hpp"
 #include "http/message.hpp"
+#include "protect/rejection.hpp"
 
 namespace loadlab::http {
 class Router;

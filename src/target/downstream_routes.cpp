@@ -2,6 +2,7 @@
 #include "target/downstream_routes.hpp"
 
 #include <fmt/format.h>
+
 #include <nlohmann/json.hpp>
 
 #include "http/params.hpp"
@@ -33,8 +34,7 @@ void DownstreamRoutes::register_routes(
     const std::function<void(std::string_view, http::Handler)>& add) {
   add("/slow", [this](http::RequestContext& context) { return slow(context); });
   add("/random", [this](http::RequestContext& context) { return random(context); });
-  add("/sometimes-fail",
-      [this](http::RequestContext& context) { return sometimes_fail(context); });
+  add("/sometimes-fail", [this](http::RequestContext& context) { return sometimes_fail(context); });
   add("/timeout-trap", [this](http::RequestContext& context) { return timeout_trap(context); });
   add("/burst-error", [this](http::RequestContext& context) { return burst_error(context); });
   add("/cascade", [this](http::RequestContext& context) { return cascade(context); });
@@ -57,10 +57,9 @@ boost::asio::awaitable<http::Response> DownstreamRoutes::slow(http::RequestConte
   if (!co_await sleep_unless_stopped(context.executor, seconds_to_duration(*delay), stopping_)) {
     co_return cancelled(version);
   }
-  co_return http::json_response(http::Status::ok,
-                                {{"message", fmt::format("slow response after {}s", *delay)},
-                                 {"delay", *delay}},
-                                version);
+  co_return http::json_response(
+      http::Status::ok,
+      {{"message", fmt::format("slow response after {}s", *delay)}, {"delay", *delay}}, version);
 }
 
 boost::asio::awaitable<http::Response> DownstreamRoutes::random(http::RequestContext& context) {
@@ -92,10 +91,9 @@ boost::asio::awaitable<http::Response> DownstreamRoutes::sometimes_fail(
     co_return cancelled(version);
   }
   if (random_.chance(*failure_rate)) {
-    co_return http::error_response(http::Status::internal_server_error,
-                                   {{"error", "random failure (simulated)"},
-                                    {"failure_rate", *failure_rate}},
-                                   version);
+    co_return http::error_response(
+        http::Status::internal_server_error,
+        {{"error", "random failure (simulated)"}, {"failure_rate", *failure_rate}}, version);
   }
   co_return http::json_response(http::Status::ok, {{"message", "success"}, {"delay", *delay}},
                                 version);

@@ -40,8 +40,8 @@ class DownstreamRoutes {
   void count(std::string_view route) noexcept;
 
   static constexpr std::array<std::string_view, 8> counted_routes{
-      "/slow",        "/random", "/sometimes-fail", "/timeout-trap",
-      "/burst-error", "/cascade", "/upstream",      "/stats"};
+      "/slow",        "/random",  "/sometimes-fail", "/timeout-trap",
+      "/burst-error", "/cascade", "/upstream",       "/stats"};
 
  private:
   RandomSource& random_;

@@ -57,12 +57,14 @@ DownstreamService::DownstreamService(const ServiceConfig& config, metrics::Regis
       faults_(std::make_unique<FaultSettings>(checked_faults(config.faults))),
       admin_guard_(std::make_unique<AdminGuard>(is_loopback_host(host_of_listen(config.listen)),
                                                 config.admin_token)),
-      fault_routes_(std::make_unique<FaultRoutes>(*faults_, *random_, *admin_guard_, stopping_,
-                                                  registry)),
+      fault_routes_(
+          std::make_unique<FaultRoutes>(*faults_, *random_, *admin_guard_, stopping_, registry)),
       routes_(std::make_unique<DownstreamRoutes>(*random_, stopping_, fault_routes_.get())),
       dependency_routes_(std::make_unique<SimulatedDependencyRoutes>(*random_, nullptr)) {}
 
-DownstreamService::~DownstreamService() { stop(); }
+DownstreamService::~DownstreamService() {
+  stop();
+}
 
 void DownstreamService::register_routes(http::Router& router) {
   // Health stays outside fault injection: a supervisor must still see the process alive.
@@ -78,6 +80,8 @@ void DownstreamService::register_routes(http::Router& router) {
       [this](http::RequestContext& context) { return dependency_routes_->upstream(context); });
 }
 
-void DownstreamService::stop() { stopping_.store(true, std::memory_order_release); }
+void DownstreamService::stop() {
+  stopping_.store(true, std::memory_order_release);
+}
 
 }  // namespace loadlab::target

@@ -29,15 +29,17 @@ ExpensiveOpRoutes::ExpensiveOpRoutes(QueueRule rule, std::chrono::milliseconds t
                        .gauge("queue_ratio",
                               "Tasks waiting for an /expensive-op worker divided by CONCURRENCY")
                        .with({})),
-      running_gauge_(registry
-                         .gauge("expensive_op_running", "Tasks an /expensive-op worker is running")
-                         .with({})),
-      waiting_gauge_(registry
-                         .gauge("expensive_op_waiting", "Tasks waiting for an /expensive-op worker")
-                         .with({})),
+      running_gauge_(
+          registry.gauge("expensive_op_running", "Tasks an /expensive-op worker is running")
+              .with({})),
+      waiting_gauge_(
+          registry.gauge("expensive_op_waiting", "Tasks waiting for an /expensive-op worker")
+              .with({})),
       queue_(rule, clock) {}
 
-ExpensiveOpRoutes::~ExpensiveOpRoutes() { stop(); }
+ExpensiveOpRoutes::~ExpensiveOpRoutes() {
+  stop();
+}
 
 void ExpensiveOpRoutes::register_routes(http::Router& router) {
   router.get("/expensive-op",
@@ -110,8 +112,7 @@ boost::asio::awaitable<http::Response> ExpensiveOpRoutes::expensive_op(
       version);
 }
 
-boost::asio::awaitable<http::Response> ExpensiveOpRoutes::readiness(
-    http::RequestContext& context) {
+boost::asio::awaitable<http::Response> ExpensiveOpRoutes::readiness(http::RequestContext& context) {
   const unsigned version = context.request.version();
   if (server_state_.draining()) {
     co_return http::error_response(http::Status::service_unavailable,

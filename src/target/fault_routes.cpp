@@ -54,7 +54,8 @@ FaultRoutes::FaultRoutes(FaultSettings& settings, RandomSource& random, const Ad
       resets_(injected_family(registry).with({"reset"})) {}
 
 void FaultRoutes::register_admin_routes(http::Router& router) {
-  router.get("/admin/faults", [this](http::RequestContext& context) { return get_faults(context); });
+  router.get("/admin/faults",
+             [this](http::RequestContext& context) { return get_faults(context); });
   router.add(http::Verb::put, "/admin/faults",
              [this](http::RequestContext& context) { return put_faults(context); });
   router.add(http::Verb::patch, "/admin/faults",
@@ -85,9 +86,9 @@ http::Response FaultRoutes::update(http::RequestContext& context, const Faults& 
   auto parsed = parse_faults(context.request.body(), base);
   if (!parsed) {
     const auto& error = parsed.error();
-    nlohmann::json body{{"error", error.malformed ? "malformed JSON body" : "invalid faults"},
-                        {"detail", error.field.empty() ? error.message
-                                                       : error.field + " " + error.message}};
+    nlohmann::json body{
+        {"error", error.malformed ? "malformed JSON body" : "invalid faults"},
+        {"detail", error.field.empty() ? error.message : error.field + " " + error.message}};
     if (!error.field.empty()) body["field"] = error.field;
     return http::error_response(
         error.malformed ? http::Status::bad_request : http::Status::unprocessable_entity, body,

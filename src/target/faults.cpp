@@ -1,9 +1,10 @@
 // Fault parsing, validation and the per-request decision.
 #include "target/faults.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "target/random_source.hpp"

@@ -16,11 +16,11 @@ namespace loadlab::target {
 class RandomSource;
 
 struct Faults {
-  double latency_ms = 0;  // added before every answer
-  double jitter_ms = 0;   // latency varies uniformly within +-jitter_ms (never below 0)
-  double error_rate = 0;  // probability of a 503 instead of the route's answer
+  double latency_ms = 0;   // added before every answer
+  double jitter_ms = 0;    // latency varies uniformly within +-jitter_ms (never below 0)
+  double error_rate = 0;   // probability of a 503 instead of the route's answer
   bool blackhole = false;  // accept requests, never answer
-  double reset_rate = 0;  // probability of closing the connection without an answer
+  double reset_rate = 0;   // probability of closing the connection without an answer
 
   [[nodiscard]] bool any() const noexcept {
     return latency_ms > 0 || jitter_ms > 0 || error_rate > 0 || blackhole || reset_rate > 0;

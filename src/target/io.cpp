@@ -49,9 +49,8 @@ boost::asio::awaitable<http::Response> IoRoutes::slow(http::RequestContext& cont
   if (!co_await sleep_for(context.executor, seconds_to_duration(*delay))) {
     co_return cancelled(version);
   }
-  co_return http::json_response(http::Status::ok,
-                                {{"delay", *delay}, {"elapsed_ms", milliseconds_since(started)}},
-                                version);
+  co_return http::json_response(
+      http::Status::ok, {{"delay", *delay}, {"elapsed_ms", milliseconds_since(started)}}, version);
 }
 
 boost::asio::awaitable<http::Response> IoRoutes::random_delay(http::RequestContext& context) {
@@ -61,9 +60,8 @@ boost::asio::awaitable<http::Response> IoRoutes::random_delay(http::RequestConte
   if (!co_await sleep_for(context.executor, seconds_to_duration(delay))) {
     co_return cancelled(version);
   }
-  co_return http::json_response(http::Status::ok,
-                                {{"delay", delay}, {"elapsed_ms", milliseconds_since(started)}},
-                                version);
+  co_return http::json_response(
+      http::Status::ok, {{"delay", delay}, {"elapsed_ms", milliseconds_since(started)}}, version);
 }
 
 boost::asio::awaitable<http::Response> IoRoutes::blocking(http::RequestContext& context) {
@@ -101,11 +99,10 @@ boost::asio::awaitable<http::Response> IoRoutes::parallel_io(http::RequestContex
   for (const auto& error : errors) {
     if (error) co_return cancelled(version);
   }
-  co_return http::json_response(http::Status::ok,
-                                {{"count", *count},
-                                 {"waits_seconds", waits},
-                                 {"elapsed_ms", milliseconds_since(started)}},
-                                version);
+  co_return http::json_response(
+      http::Status::ok,
+      {{"count", *count}, {"waits_seconds", waits}, {"elapsed_ms", milliseconds_since(started)}},
+      version);
 }
 
 }  // namespace loadlab::target

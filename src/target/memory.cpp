@@ -4,16 +4,14 @@
 #include <unistd.h>
 
 #include <fstream>
-
-#include "protect/protections.hpp"
-#include "target/protection_gate.hpp"
-
 #include <new>
 #include <nlohmann/json.hpp>
 
 #include "http/params.hpp"
 #include "http/router.hpp"
 #include "metrics/registry.hpp"
+#include "protect/protections.hpp"
+#include "target/protection_gate.hpp"
 #include "target/sleep.hpp"
 
 namespace loadlab::target {
@@ -30,7 +28,9 @@ void touch_pages(std::byte* bytes, std::size_t size) noexcept {
   if (size > 0) bytes[size - 1] = std::byte{1};
 }
 
-double as_mebibytes(std::size_t bytes) { return static_cast<double>(bytes) / mebibyte; }
+double as_mebibytes(std::size_t bytes) {
+  return static_cast<double>(bytes) / mebibyte;
+}
 
 }  // namespace
 
@@ -49,7 +49,9 @@ MemoryBlock& MemoryBlock::operator=(MemoryBlock&& other) noexcept {
   return *this;
 }
 
-MemoryBlock::~MemoryBlock() { release(); }
+MemoryBlock::~MemoryBlock() {
+  release();
+}
 
 void MemoryBlock::release() noexcept {
   bytes_.reset();
@@ -127,15 +129,13 @@ MemoryRoutes::MemoryRoutes(MemoryStore& store, metrics::Registry& registry)
                           .gauge("memory_retained_bytes",
                                  "Bytes held by /api/memory-leak until /api/clear-memory")
                           .with({})),
-      transient_gauge_(registry
-                           .gauge("memory_transient_bytes",
-                                  "Bytes held for a moment by /api/memory-spike")
-                           .with({})) {}
+      transient_gauge_(
+          registry.gauge("memory_transient_bytes", "Bytes held for a moment by /api/memory-spike")
+              .with({})) {}
 
 void MemoryRoutes::register_routes(http::Router& router) {
   router.get("/api/memory-leak", [this](http::RequestContext& context) { return leak(context); });
-  router.get("/api/memory-spike",
-             [this](http::RequestContext& context) { return spike(context); });
+  router.get("/api/memory-spike", [this](http::RequestContext& context) { return spike(context); });
   router.post("/api/clear-memory",
               [this](http::RequestContext& context) { return clear(context); });
 }
@@ -155,9 +155,9 @@ http::Response MemoryRoutes::refused(AllocationError error, std::size_t bytes,
                                  {"retained_mb", as_mebibytes(store_.retained_bytes())}},
                                 version);
   }
-  return http::error_response(http::Status::insufficient_storage,
-                              {{"error", "allocation failed"}, {"requested_mb", as_mebibytes(bytes)}},
-                              version);
+  return http::error_response(
+      http::Status::insufficient_storage,
+      {{"error", "allocation failed"}, {"requested_mb", as_mebibytes(bytes)}}, version);
 }
 
 namespace {

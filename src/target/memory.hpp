@@ -2,9 +2,6 @@
 // briefly (spike), accounted against a process-wide budget.
 #pragma once
 
-#include "protect/memory_admission.hpp"
-#include "protect/rejection.hpp"
-
 #include <boost/asio/awaitable.hpp>
 #include <cstddef>
 #include <memory>
@@ -13,6 +10,8 @@
 
 #include "core/expected.hpp"
 #include "http/message.hpp"
+#include "protect/memory_admission.hpp"
+#include "protect/rejection.hpp"
 
 namespace loadlab::http {
 class Router;
@@ -79,8 +78,8 @@ class MemoryStore {
 
  private:
   friend class MemoryBlock;
-  core::Expected<std::unique_ptr<std::byte[]>, AllocationError> reserve_and_touch(
-      std::size_t bytes, bool retained);
+  core::Expected<std::unique_ptr<std::byte[]>, AllocationError> reserve_and_touch(std::size_t bytes,
+                                                                                  bool retained);
   void transient_released(std::size_t bytes) noexcept;
 
   const std::size_t budget_;

@@ -8,8 +8,7 @@
 namespace loadlab::target {
 
 void ProtectionRoutes::register_routes(http::Router& router) {
-  router.get("/admin/protections",
-             [this](http::RequestContext& context) { return get(context); });
+  router.get("/admin/protections", [this](http::RequestContext& context) { return get(context); });
   router.add(http::Verb::put, "/admin/protections",
              [this](http::RequestContext& context) { return put(context); });
 }
@@ -26,8 +25,8 @@ boost::asio::awaitable<http::Response> ProtectionRoutes::put(http::RequestContex
   if (auto refusal = guard_.refuse(context.request)) co_return std::move(*refusal);
   nlohmann::json body = nlohmann::json::parse(context.request.body(), nullptr, false);
   if (body.is_discarded() || !body.is_object()) {
-    co_return http::error_response(http::Status::bad_request,
-                                   "request body must be a JSON object", version);
+    co_return http::error_response(http::Status::bad_request, "request body must be a JSON object",
+                                   version);
   }
   auto updated = protections_.settings().update(body);
   if (!updated) {

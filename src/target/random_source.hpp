@@ -12,8 +12,8 @@ class RandomSource {
 
   // splitmix64 over an atomic counter: each call gets its own well-mixed value, no lock.
   std::uint64_t next() noexcept {
-    std::uint64_t z = state_.fetch_add(0x9E3779B97F4A7C15ull, std::memory_order_relaxed) +
-                      0x9E3779B97F4A7C15ull;
+    std::uint64_t z =
+        state_.fetch_add(0x9E3779B97F4A7C15ull, std::memory_order_relaxed) + 0x9E3779B97F4A7C15ull;
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
     return z ^ (z >> 31);

@@ -53,8 +53,8 @@ boost::asio::awaitable<http::Response> SimulatedDependencyRoutes::work(
   if (!fail_rate) co_return http::unprocessable(fail_rate.error(), version);
   const auto priority = http::parse_string_param(context.query, "priority", "normal", 16);
   if (!priority || !(priority->empty() || is_known_priority(*priority))) {
-    co_return http::unprocessable(
-        http::ParamError{"priority", "must be one of low, normal, high"}, version);
+    co_return http::unprocessable(http::ParamError{"priority", "must be one of low, normal, high"},
+                                  version);
   }
   const double spin_ms = *ms;
   if (compute_ != nullptr) {

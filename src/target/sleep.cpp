@@ -1,10 +1,10 @@
 // Timer waits for the routes.
 #include "target/sleep.hpp"
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <algorithm>
 
 namespace loadlab::target {
 

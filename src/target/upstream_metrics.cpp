@@ -8,11 +8,16 @@ namespace loadlab::target {
 
 std::string_view to_string(UpstreamResult result) noexcept {
   switch (result) {
-    case UpstreamResult::ok: return "ok";
-    case UpstreamResult::error: return "error";
-    case UpstreamResult::timeout: return "timeout";
-    case UpstreamResult::breaker_open: return "breaker_open";
-    case UpstreamResult::shed: return "shed";
+    case UpstreamResult::ok:
+      return "ok";
+    case UpstreamResult::error:
+      return "error";
+    case UpstreamResult::timeout:
+      return "timeout";
+    case UpstreamResult::breaker_open:
+      return "breaker_open";
+    case UpstreamResult::shed:
+      return "shed";
   }
   return "error";
 }
@@ -21,9 +26,9 @@ UpstreamMetrics::UpstreamMetrics(metrics::Registry& registry, std::string depend
     : dependency_(std::move(dependency)) {
   auto& requests = registry.counter("upstream_requests_total",
                                     "Calls to the downstream dependency by outcome", {"result"});
-  auto& durations = registry.histogram("upstream_request_duration_seconds",
-                                       "Duration of calls to the downstream dependency",
-                                       {"result"});
+  auto& durations =
+      registry.histogram("upstream_request_duration_seconds",
+                         "Duration of calls to the downstream dependency", {"result"});
   for (int i = 0; i < result_count; ++i) {
     const auto name = to_string(static_cast<UpstreamResult>(i));
     requests_[i] = &requests.with({name});
@@ -40,8 +45,7 @@ UpstreamMetrics::UpstreamMetrics(metrics::Registry& registry, std::string depend
   for (const std::string_view to : {"closed", "open", "half_open"}) {
     transitions.with({dependency_, to});
   }
-  auto& shed = registry.counter("load_shed_total", "Requests refused by a protection",
-                                {"reason"});
+  auto& shed = registry.counter("load_shed_total", "Requests refused by a protection", {"reason"});
   for (int i = 0; i <= static_cast<int>(protect::RejectReason::deadline_expired); ++i) {
     shed.with({protect::reason_name(static_cast<protect::RejectReason>(i))});
   }

@@ -48,9 +48,9 @@ ChildProcess ChildProcess::spawn(const std::vector<std::string>& argv,
   std::vector<std::string> environment;
   for (char** entry = environ; *entry != nullptr; ++entry) {
     const std::string_view current(*entry);
-    const bool replaced = std::any_of(extra_env.begin(), extra_env.end(), [&](const std::string& e) {
-      return name_of(e) == name_of(current);
-    });
+    const bool replaced =
+        std::any_of(extra_env.begin(), extra_env.end(),
+                    [&](const std::string& e) { return name_of(e) == name_of(current); });
     if (!replaced) environment.emplace_back(current);
   }
   for (const std::string& extra : extra_env) environment.push_back(extra);

@@ -18,7 +18,8 @@ std::string loadlab_binary();
 class ChildProcess {
  public:
   // Spawns argv (argv[0] is the program path) with the parent's environment plus `extra_env`
-  // ("NAME=value", replacing the parent's variable of that name), stdout captured. Throws std::runtime_error if it cannot be started.
+  // ("NAME=value", replacing the parent's variable of that name), stdout captured. Throws
+  // std::runtime_error if it cannot be started.
   static ChildProcess spawn(const std::vector<std::string>& argv,
                             const std::vector<std::string>& extra_env = {});
 

@@ -12,12 +12,13 @@ namespace {
 constexpr std::size_t kMaxBodyCapture = 1024 * 1024;
 
 bool iequals(std::string_view a, std::string_view b) noexcept {
-  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-    return (x | 0x20) == (y | 0x20);
-  });
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                    [](char x, char y) { return (x | 0x20) == (y | 0x20); });
 }
 
-bool templated(const Template& value) { return !value.is_constant(); }
+bool templated(const Template& value) {
+  return !value.is_constant();
+}
 
 }  // namespace
 
@@ -122,9 +123,9 @@ ResponseVerdict RequestBuilder::judge(int status, std::string_view body) const {
     (ok ? verdict.checks_passed : verdict.checks_failed) += 1;
   }
   if (!expect.excluded_statuses.empty()) {
-    const bool ok = status != 0 && std::find(expect.excluded_statuses.begin(),
-                                             expect.excluded_statuses.end(),
-                                             status) == expect.excluded_statuses.end();
+    const bool ok =
+        status != 0 && std::find(expect.excluded_statuses.begin(), expect.excluded_statuses.end(),
+                                 status) == expect.excluded_statuses.end();
     (ok ? verdict.checks_passed : verdict.checks_failed) += 1;
   }
   for (const auto& needle : expect.body_contains) {

@@ -10,7 +10,9 @@ namespace {
 constexpr std::size_t kMaxChunkLine = 4096;
 constexpr int kMaxChunkSizeDigits = 15;  // < 2^60: no overflow
 
-char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+char lower(char c) noexcept {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+}
 
 bool iequals(std::string_view a, std::string_view b) noexcept {
   if (a.size() != b.size()) return false;
@@ -54,14 +56,22 @@ int hex_digit(char c) noexcept {
 
 std::string_view to_string(ParseError error) noexcept {
   switch (error) {
-    case ParseError::none: return "none";
-    case ParseError::bad_status_line: return "bad status line";
-    case ParseError::bad_header: return "bad header field";
-    case ParseError::header_too_large: return "response header too large";
-    case ParseError::bad_content_length: return "bad Content-Length";
-    case ParseError::bad_chunk: return "bad chunked encoding";
-    case ParseError::unsupported_status: return "unsupported status (101)";
-    case ParseError::truncated: return "connection closed before the response ended";
+    case ParseError::none:
+      return "none";
+    case ParseError::bad_status_line:
+      return "bad status line";
+    case ParseError::bad_header:
+      return "bad header field";
+    case ParseError::header_too_large:
+      return "response header too large";
+    case ParseError::bad_content_length:
+      return "bad Content-Length";
+    case ParseError::bad_chunk:
+      return "bad chunked encoding";
+    case ParseError::unsupported_status:
+      return "unsupported status (101)";
+    case ParseError::truncated:
+      return "connection closed before the response ended";
   }
   return "unknown";
 }
@@ -108,8 +118,7 @@ ResponseParser::Step ResponseParser::feed(std::string_view data) {
                              state_ == State::trailer_line;
         const std::size_t line_limit = in_head ? limits_.max_header_bytes : kMaxChunkLine;
         const char* start = data.data() + pos;
-        const auto* newline =
-            static_cast<const char*>(std::memchr(start, '\n', data.size() - pos));
+        const auto* newline = static_cast<const char*>(std::memchr(start, '\n', data.size() - pos));
         const std::size_t take =
             newline == nullptr ? data.size() - pos : static_cast<std::size_t>(newline - start) + 1;
         if (in_head) {
@@ -160,8 +169,10 @@ ResponseParser::Step ResponseParser::feed(std::string_view data) {
         take_body(data.substr(pos));
         pos = data.size();
         break;
-      case State::done: return {Progress::complete, pos};
-      case State::failed: return {Progress::failed, pos};
+      case State::done:
+        return {Progress::complete, pos};
+      case State::failed:
+        return {Progress::failed, pos};
     }
   }
   return {Progress::need_more, pos};
@@ -195,7 +206,8 @@ bool ResponseParser::on_line(std::string_view line) {
     case State::header_line:
       if (line.empty()) return on_headers_end();
       return on_header_line(line);
-    case State::chunk_size_line: return on_chunk_size_line(line);
+    case State::chunk_size_line:
+      return on_chunk_size_line(line);
     case State::chunk_data_end:
       if (!line.empty()) {
         error_ = ParseError::bad_chunk;
@@ -206,7 +218,8 @@ bool ResponseParser::on_line(std::string_view line) {
     case State::trailer_line:
       if (line.empty()) state_ = State::done;
       return true;
-    default: return true;
+    default:
+      return true;
   }
 }
 
@@ -272,7 +285,8 @@ bool ResponseParser::on_header_line(std::string_view line) {
     content_length_ = length;
   } else if (iequals(name, "transfer-encoding")) {
     bool last_is_chunked = false;
-    for_each_token(value, [&](std::string_view coding) { last_is_chunked = iequals(coding, "chunked"); });
+    for_each_token(value,
+                   [&](std::string_view coding) { last_is_chunked = iequals(coding, "chunked"); });
     // Transfer-Encoding overrides Content-Length; without a final "chunked" the body ends at
     // close (RFC 9112 §6.3).
     transfer_encoding_ = true;

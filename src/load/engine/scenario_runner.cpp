@@ -15,7 +15,9 @@ ScenarioRunner::ScenarioRunner(WorkerContext& worker, const PreparedScenario& sc
   hard_end_at_ = end_at_ + s.graceful_stop;
 }
 
-void ScenarioRunner::begin() { arm(start_at_); }
+void ScenarioRunner::begin() {
+  arm(start_at_);
+}
 
 void ScenarioRunner::arm(core::TimePoint at) {
   if (finished_) return;
@@ -108,9 +110,11 @@ std::unique_ptr<ScenarioRunner> make_runner(WorkerContext& worker,
                                             const PreparedScenario& scenario) {
   switch (scenario.scenario->executor) {
     case Executor::constant_vus:
-    case Executor::ramping_vus: return std::make_unique<ClosedRunner>(worker, scenario);
+    case Executor::ramping_vus:
+      return std::make_unique<ClosedRunner>(worker, scenario);
     case Executor::constant_arrival_rate:
-    case Executor::ramping_arrival_rate: return std::make_unique<ArrivalRunner>(worker, scenario);
+    case Executor::ramping_arrival_rate:
+      return std::make_unique<ArrivalRunner>(worker, scenario);
     case Executor::per_vu_iterations:
     case Executor::shared_iterations:
       return std::make_unique<IterationsRunner>(worker, scenario);

@@ -37,8 +37,8 @@ core::Expected<UrlParts, std::string> split_url(std::string_view url) {
   }
   const auto authority_end = rest.find_first_of("/?#");
   const auto authority = rest.substr(0, authority_end);
-  auto target = authority_end == std::string_view::npos ? std::string_view{}
-                                                        : rest.substr(authority_end);
+  auto target =
+      authority_end == std::string_view::npos ? std::string_view{} : rest.substr(authority_end);
   if (const auto hash = target.find('#'); hash != std::string_view::npos) {
     target = target.substr(0, hash);
   }
@@ -70,7 +70,8 @@ core::Expected<UrlParts, std::string> split_url(std::string_view url) {
   }
   if (!port_text.empty()) {
     unsigned port = 0;
-    const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+    const auto [end, ec] =
+        std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
     if (ec != std::errc{} || end != port_text.data() + port_text.size() || port == 0 ||
         port > 65535) {
       return core::unexpected(std::string("URL '") + std::string(url) + "': bad port '" +

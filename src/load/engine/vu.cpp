@@ -71,12 +71,11 @@ void Vu::on_exchange_done(const ExchangeReport& report, const ResponseParser& pa
   sample.checks_passed = verdict.checks_passed;
   sample.checks_failed = verdict.checks_failed;
   worker_.recorder.record_request(sample, report.end);
-  worker_.live.record(
-      std::chrono::duration_cast<std::chrono::microseconds>(sample.latency).count(),
-      sample.failed);
+  worker_.live.record(std::chrono::duration_cast<std::chrono::microseconds>(sample.latency).count(),
+                      sample.failed);
 
-  const bool last = scenario_.scenario->mix == MixMode::weighted ||
-                    step_ + 1 >= scenario_.requests.size();
+  const bool last =
+      scenario_.scenario->mix == MixMode::weighted || step_ + 1 >= scenario_.requests.size();
   core::Duration pause = think(scenario_.scenario->requests[current_].think_time);
   if (last) pause += think(scenario_.scenario->think_time);
   pause_then(pause, last);

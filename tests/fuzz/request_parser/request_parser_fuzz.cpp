@@ -85,9 +85,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // However the bytes are split, a request never parses into two different messages, nor into a
   // message one way and an error the other. A split may delay an error (Beast looks for the end of
   // the header again and still waits for more): the server's header deadline ends that wait.
-  const bool contradiction = (whole.done && pieces.failed) || (whole.failed && pieces.done) ||
-                             (whole.done && pieces.done && (whole.target != pieces.target ||
-                                                            whole.body_size != pieces.body_size));
+  const bool contradiction =
+      (whole.done && pieces.failed) || (whole.failed && pieces.done) ||
+      (whole.done && pieces.done &&
+       (whole.target != pieces.target || whole.body_size != pieces.body_size));
   if (contradiction) std::abort();
   exercise_query(whole.done ? std::string_view(whole.target) : input);
   return 0;

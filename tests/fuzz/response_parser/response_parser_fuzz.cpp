@@ -44,7 +44,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::size_t split = input.empty() ? 0 : (data[0] & 0x7f) % (input.size() + 1);
   const auto whole = parse(input, input.size(), head);
   const auto split_verdict = parse(input, split, head);
-  if (whole.progress != split_verdict.progress || whole.status != split_verdict.status) std::abort();
+  if (whole.progress != split_verdict.progress || whole.status != split_verdict.status)
+    std::abort();
   if (whole.progress == ResponseParser::Progress::complete &&
       (whole.consumed != split_verdict.consumed || whole.body_bytes != split_verdict.body_bytes)) {
     std::abort();

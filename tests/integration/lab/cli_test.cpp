@@ -23,7 +23,8 @@ struct Shell {
 };
 
 Shell run_shell(const std::string& command) {
-  const auto log = fs::temp_directory_path() / ("loadlab-cli-" + std::to_string(::getpid()) + ".log");
+  const auto log =
+      fs::temp_directory_path() / ("loadlab-cli-" + std::to_string(::getpid()) + ".log");
   const int status = std::system((command + " > '" + log.string() + "' 2>&1").c_str());
   std::ifstream in(log);
   Shell shell{WIFEXITED(status) ? WEXITSTATUS(status) : -1,
@@ -48,20 +49,28 @@ TEST_F(LoadlabCli, CompareFlagsAnInjectedSlowdownBetweenTwoRealRuns) {
   core::ManualClock clock;
   auto limiter = make_unlimited_limiter();
   Supervisor supervisor(clock, *limiter, (dir_ / "logs").string());
-  ChildSpec target{"target", {kLoadlab, "serve", "--listen", kListenPlaceholder, "--threads", "1"}, {}, "/health",
-                   std::chrono::seconds(20), std::nullopt, false};
+  ChildSpec target{"target",
+                   {kLoadlab, "serve", "--listen", kListenPlaceholder, "--threads", "1"},
+                   {},
+                   "/health",
+                   std::chrono::seconds(20),
+                   std::nullopt,
+                   false};
   const auto view = supervisor.start(target);
   const auto base_url = "http://127.0.0.1:" + std::to_string(view.port);
   // Same scenario, the second with 40 ms more wait per request: the injected slowdown.
-  const auto fast = run_shell(kLoadlab + " run '" + base_url + "/api/slow?delay=0.01' -c 2 -d 2s --quiet --out json=" +
-                              (dir_ / "base.json").string());
+  const auto fast = run_shell(
+      kLoadlab + " run '" + base_url +
+      "/api/slow?delay=0.01' -c 2 -d 2s --quiet --out json=" + (dir_ / "base.json").string());
   ASSERT_EQ(fast.exit_code, 0) << fast.output;
-  const auto slow = run_shell(kLoadlab + " run '" + base_url + "/api/slow?delay=0.05' -c 2 -d 2s --quiet --out json=" +
-                              (dir_ / "slow.json").string());
+  const auto slow = run_shell(
+      kLoadlab + " run '" + base_url +
+      "/api/slow?delay=0.05' -c 2 -d 2s --quiet --out json=" + (dir_ / "slow.json").string());
   ASSERT_EQ(slow.exit_code, 0) << slow.output;
 
-  const auto regression = run_shell(kLoadlab + " compare " + (dir_ / "base.json").string() + " " +
-                                    (dir_ / "slow.json").string() + " --json " + (dir_ / "cmp.json").string());
+  const auto regression =
+      run_shell(kLoadlab + " compare " + (dir_ / "base.json").string() + " " +
+                (dir_ / "slow.json").string() + " --json " + (dir_ / "cmp.json").string());
   EXPECT_EQ(regression.exit_code, 1) << regression.output;
   EXPECT_NE(regression.output.find("REGRESSION"), std::string::npos) << regression.output;
   std::ifstream cmp(dir_ / "cmp.json");
@@ -81,11 +90,13 @@ TEST_F(LoadlabCli, CompareFlagsAnInjectedSlowdownBetweenTwoRealRuns) {
 
 TEST_F(LoadlabCli, CompareAndReportRejectBadInputWithOneLine) {
   std::ofstream(dir_ / "bad.json") << "{not json";
-  const auto compare = run_shell(kLoadlab + " compare " + (dir_ / "bad.json").string() + " " + (dir_ / "bad.json").string());
+  const auto compare = run_shell(kLoadlab + " compare " + (dir_ / "bad.json").string() + " " +
+                                 (dir_ / "bad.json").string());
   EXPECT_EQ(compare.exit_code, 2) << compare.output;
   EXPECT_NE(compare.output.find("not valid JSON"), std::string::npos) << compare.output;
   std::ofstream(dir_ / "other.json") << "{\"hello\": 1}";
-  const auto report = run_shell(kLoadlab + " report " + (dir_ / "other.json").string() + " -o " + (dir_ / "x.html").string());
+  const auto report = run_shell(kLoadlab + " report " + (dir_ / "other.json").string() + " -o " +
+                                (dir_ / "x.html").string());
   EXPECT_EQ(report.exit_code, 2) << report.output;
   EXPECT_NE(report.output.find("not a loadlab run result"), std::string::npos) << report.output;
 }
@@ -93,8 +104,9 @@ TEST_F(LoadlabCli, CompareAndReportRejectBadInputWithOneLine) {
 TEST_F(LoadlabCli, LabListsItsExperimentsAndRejectsUnknownOnes) {
   const auto list = run_shell(kLoadlab + " lab --list");
   EXPECT_EQ(list.exit_code, 0) << list.output;
-  for (const char* name : {"baseline", "cpu-stress", "memory-stress", "io-stress", "cascade-failure",
-                           "db-pool-exhaust", "backpressure", "breaker", "ramp-spike-soak"}) {
+  for (const char* name :
+       {"baseline", "cpu-stress", "memory-stress", "io-stress", "cascade-failure",
+        "db-pool-exhaust", "backpressure", "breaker", "ramp-spike-soak"}) {
     EXPECT_NE(list.output.find(name), std::string::npos) << name;
   }
   const auto unknown = run_shell(kLoadlab + " lab no-such-experiment --quick");
@@ -104,8 +116,8 @@ TEST_F(LoadlabCli, LabListsItsExperimentsAndRejectsUnknownOnes) {
 
 TEST_F(LoadlabCli, QuickBaselineWritesLabJsonFindingsAndReport) {
   const auto out = dir_ / "lab";
-  const auto lab = run_shell("cd '" + std::string(LOADLAB_SOURCE_DIR) + "' && " + kLoadlab + " lab baseline --quick --out " +
-                             out.string());
+  const auto lab = run_shell("cd '" + std::string(LOADLAB_SOURCE_DIR) + "' && " + kLoadlab +
+                             " lab baseline --quick --out " + out.string());
   ASSERT_EQ(lab.exit_code, 0) << lab.output;
   EXPECT_NE(lab.output.find("lab: report: "), std::string::npos) << lab.output;
   std::ifstream in(out / "lab.json");
@@ -120,7 +132,8 @@ TEST_F(LoadlabCli, QuickBaselineWritesLabJsonFindingsAndReport) {
   EXPECT_TRUE(fs::exists(out / "findings.md"));
   EXPECT_TRUE(fs::exists(out / "report.html"));
   // The report can be rendered again from lab.json alone.
-  const auto again = run_shell(kLoadlab + " report " + (out / "lab.json").string() + " -o " + (dir_ / "again.html").string());
+  const auto again = run_shell(kLoadlab + " report " + (out / "lab.json").string() + " -o " +
+                               (dir_ / "again.html").string());
   EXPECT_EQ(again.exit_code, 0) << again.output;
 }
 

@@ -1,5 +1,6 @@
-// `loadlab lab --start-postgres`'s database: a real PostgreSQL started as the lab's child, reachable
-// at the URL it reports with the connection limit it claims, and gone (process and folder) after.
+// `loadlab lab --start-postgres`'s database: a real PostgreSQL started as the lab's child,
+// reachable at the URL it reports with the connection limit it claims, and gone (process and
+// folder) after.
 #include "lab/local_postgres.hpp"
 
 #include <gtest/gtest.h>
@@ -25,7 +26,8 @@ std::string query_one(PGconn* connection, const char* sql) {
 
 TEST(LocalPostgres, StartsServesTheLoadlabDatabaseAndCleansUp) {
   ASSERT_FALSE(find_postgres_bin().empty()) << "PostgreSQL server missing: run scripts/setup.sh";
-  const auto logs = std::filesystem::temp_directory_path() / ("loadlab-lab-pg-test-" + std::to_string(::getpid()));
+  const auto logs = std::filesystem::temp_directory_path() /
+                    ("loadlab-lab-pg-test-" + std::to_string(::getpid()));
   LocalPostgresSettings settings;
   settings.log_dir = logs.string();
   settings.max_connections = 12;

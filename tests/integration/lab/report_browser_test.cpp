@@ -22,7 +22,10 @@ RunMeasurements synthetic_run(const std::string& variant, double scale, bool res
   run.model = "async";
   run.ran = true;
   run.offered_load = "50 req/s open";
-  run.load.total = {"all", 1000, 50, 0, 20, 50, 47.5, 0.05, 10 * scale, 20 * scale, 30 * scale, 40 * scale, 90 * scale, 12 * scale, 9, 25, 35, {{200, 950}, {503, 50}}};
+  run.load.total = {
+      "all",      1000,       50,         0,          20,         50,
+      47.5,       0.05,       10 * scale, 20 * scale, 30 * scale, 40 * scale,
+      90 * scale, 12 * scale, 9,          25,         35,         {{200, 950}, {503, 50}}};
   auto& series = run.load.series;
   TimeSeries target;
   for (int t = 0; t < 20; ++t) {
@@ -38,9 +41,16 @@ RunMeasurements synthetic_run(const std::string& variant, double scale, bool res
     series.p99_ms.push_back(t == 7 ? std::nan("") : scale * (30 + 2 * t));
     series.max_ms.push_back(scale * (40 + 3 * t));
     series.duration_p99_ms.push_back(scale * (30 + t));
-    target.append(x, {{"cpu_cores", 0.1 + 0.02 * t}, {"rss_mb", 50 + 10 * t}, {"http_2xx", 45}, {"http_4xx", 1},
-                      {"http_5xx", 4}, {"breaker_state", t > 10 && t < 15 ? 1 : 0}, {"ready", t % 7 ? 1 : 0},
-                      {"shed", t % 3}, {"protection_events", t % 4}, {"upstream_breaker_open", t > 10 ? 2 : 0}});
+    target.append(x, {{"cpu_cores", 0.1 + 0.02 * t},
+                      {"rss_mb", 50 + 10 * t},
+                      {"http_2xx", 45},
+                      {"http_4xx", 1},
+                      {"http_5xx", 4},
+                      {"breaker_state", t > 10 && t < 15 ? 1 : 0},
+                      {"ready", t % 7 ? 1 : 0},
+                      {"shed", t % 3},
+                      {"protection_events", t % 4},
+                      {"upstream_breaker_open", t > 10 ? 2 : 0}});
   }
   run.children["target"] = target;
   if (restart) run.restarts.push_back({"target", 9.5, "oom-kill", "OOM-killed"});
@@ -51,7 +61,8 @@ TEST(ReportInBrowser, EveryChartIsDrawnWithDataAndNothingIsFetched) {
   const char* chromium = std::getenv("LOADLAB_CHROMIUM");
   const std::string browser = chromium != nullptr ? chromium : "/usr/bin/chromium";
   const std::string script = std::string(LOADLAB_SOURCE_DIR) + "/tests/browser/render_report.mjs";
-  if (!fs::exists(browser) || !fs::exists(std::string(LOADLAB_SOURCE_DIR) + "/node_modules/playwright-core")) {
+  if (!fs::exists(browser) ||
+      !fs::exists(std::string(LOADLAB_SOURCE_DIR) + "/node_modules/playwright-core")) {
     GTEST_SKIP() << "needs " << browser << " and node_modules/playwright-core (scripts/setup.sh)";
   }
   LabResult result;
@@ -59,8 +70,10 @@ TEST(ReportInBrowser, EveryChartIsDrawnWithDataAndNothingIsFetched) {
   result.info.limit_description = "cgroup v1 (test)";
   for (const auto& experiment : experiment_catalog()) {
     if (experiment.name != "cpu-stress" && experiment.name != "memory-stress") continue;
-    StoredExperiment stored{experiment.name, experiment.title, experiment.question, experiment.scenario, {}, {}};
-    stored.runs = {synthetic_run("naked", 10, experiment.name == "memory-stress"), synthetic_run("protected", 1, false)};
+    StoredExperiment stored{
+        experiment.name, experiment.title, experiment.question, experiment.scenario, {}, {}};
+    stored.runs = {synthetic_run("naked", 10, experiment.name == "memory-stress"),
+                   synthetic_run("protected", 1, false)};
     ExperimentMeasurements measured;
     for (const auto& run : stored.runs) measured.runs[run.variant] = run;
     stored.judged = judge_all(experiment, measured);
@@ -73,14 +86,16 @@ TEST(ReportInBrowser, EveryChartIsDrawnWithDataAndNothingIsFetched) {
   std::ofstream(html) << report::render_html(document);
   const auto log = (dir / "render.log").string();
   // The script needs node_modules: run it from the source tree.
-  const auto command = "cd '" + std::string(LOADLAB_SOURCE_DIR) + "' && node '" + script + "' '" + html + "' " +
-                       std::to_string(report::chart_count(document)) + " '" + (dir / "shot.png").string() + "' > '" +
-                       log + "' 2>&1";
+  const auto command = "cd '" + std::string(LOADLAB_SOURCE_DIR) + "' && node '" + script + "' '" +
+                       html + "' " + std::to_string(report::chart_count(document)) + " '" +
+                       (dir / "shot.png").string() + "' > '" + log + "' 2>&1";
   const int status = std::system(command.c_str());
   std::ifstream log_file(log);
-  const std::string output((std::istreambuf_iterator<char>(log_file)), std::istreambuf_iterator<char>());
+  const std::string output((std::istreambuf_iterator<char>(log_file)),
+                           std::istreambuf_iterator<char>());
   EXPECT_EQ(status, 0) << output;
-  EXPECT_GE(report::chart_count(document), 4u * 9) << "two experiments, two variants, nine charts each";
+  EXPECT_GE(report::chart_count(document), 4u * 9)
+      << "two experiments, two variants, nine charts each";
   if (status == 0 && std::getenv("LOADLAB_KEEP_REPORT") == nullptr) fs::remove_all(dir);
 }
 

@@ -1,9 +1,9 @@
 // The sampler against a real child: CPU and RSS from /proc, protection values from its /metrics.
+#include "lab/sampler.hpp"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
-
-#include "lab/sampler.hpp"
 
 namespace loadlab::lab {
 namespace {
@@ -14,8 +14,10 @@ const char* kMetricsChild =
     "class H(http.server.BaseHTTPRequestHandler):\n"
     "  def do_GET(self):\n"
     "    n[0]+=5\n"
-    "    body=('load_shed_total{reason=\"priority\"} %d\\ncircuit_breaker_state{dependency=\"u\"} 1\\n' % n[0]).encode()\n"
-    "    self.send_response(200); self.send_header('Content-Length',str(len(body))); self.end_headers(); self.wfile.write(body)\n"
+    "    body=('load_shed_total{reason=\"priority\"} %d\\ncircuit_breaker_state{dependency=\"u\"} "
+    "1\\n' % n[0]).encode()\n"
+    "    self.send_response(200); self.send_header('Content-Length',str(len(body))); "
+    "self.end_headers(); self.wfile.write(body)\n"
     "  def log_message(self,*a): pass\n"
     "s=http.server.HTTPServer(('127.0.0.1',int(sys.argv[1].split(':')[1])),H)\n"
     "print('listening on http://127.0.0.1:%d' % s.server_port, flush=True)\n"
@@ -25,7 +27,8 @@ const char* kMetricsChild =
 TEST(Sampler, RecordsCpuRssAndScrapedProtectionValuesPerSample) {
   core::ManualClock clock;
   auto limiter = make_unlimited_limiter();
-  const auto dir = std::filesystem::temp_directory_path() / ("loadlab-sampler-" + std::to_string(::getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("loadlab-sampler-" + std::to_string(::getpid()));
   Supervisor supervisor(clock, *limiter, dir.string());
   ChildSpec spec;
   spec.name = "svc";

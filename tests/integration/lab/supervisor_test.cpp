@@ -1,5 +1,7 @@
 // The supervisor with real child processes: SIGKILL restarts, OOM kills under a memory limit
 // (cgroup when writable, else the fallback watchdog), a restarted HTTP child keeping its port.
+#include "lab/supervisor.hpp"
+
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -7,7 +9,6 @@
 #include <thread>
 
 #include "lab/http_probe.hpp"
-#include "lab/supervisor.hpp"
 
 namespace loadlab::lab {
 namespace {
@@ -15,7 +16,8 @@ namespace {
 using std::chrono::milliseconds;
 
 std::string temp_dir(const std::string& name) {
-  const auto dir = std::filesystem::temp_directory_path() / ("loadlab-sup-" + name + "-" + std::to_string(::getpid()));
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("loadlab-sup-" + name + "-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   return dir.string();
 }
@@ -36,7 +38,8 @@ const char* kHttpChild =
     "import http.server,sys\n"
     "class H(http.server.BaseHTTPRequestHandler):\n"
     "  def do_GET(self):\n"
-    "    self.send_response(200); self.send_header('Content-Length','2'); self.end_headers(); self.wfile.write(b'ok')\n"
+    "    self.send_response(200); self.send_header('Content-Length','2'); self.end_headers(); "
+    "self.wfile.write(b'ok')\n"
     "  def log_message(self,*a): pass\n"
     "port=int(sys.argv[1].split(':')[1])\n"
     "s=http.server.HTTPServer(('127.0.0.1',port),H)\n"
@@ -58,7 +61,8 @@ TEST(Supervisor, ChildKilledBySigkillIsRestartedAfterBackoffAndCounted) {
   const auto first = supervisor.start(spec);
   ASSERT_GT(first.pid, 0);
   ::kill(first.pid, SIGKILL);
-  ASSERT_TRUE(poll_until(supervisor, [&] { return supervisor.view("sleeper")->deaths.size() == 1; }));
+  ASSERT_TRUE(
+      poll_until(supervisor, [&] { return supervisor.view("sleeper")->deaths.size() == 1; }));
   auto view = *supervisor.view("sleeper");
   EXPECT_EQ(view.deaths[0].cause, DeathCause::signal);
   EXPECT_EQ(view.restarts, 0) << "restarted before the back-off elapsed";
@@ -151,7 +155,8 @@ TEST(Supervisor, StartFailsWithTheChildsLastErrorLine) {
     supervisor.start(spec);
     FAIL() << "start() succeeded for a child that exits";
   } catch (const std::runtime_error& error) {
-    EXPECT_NE(std::string(error.what()).find("bind: address in use"), std::string::npos) << error.what();
+    EXPECT_NE(std::string(error.what()).find("bind: address in use"), std::string::npos)
+        << error.what();
   }
 }
 

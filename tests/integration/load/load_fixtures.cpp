@@ -65,10 +65,10 @@ std::unique_ptr<Nginx> Nginx::start(bool tls) {
   nginx->tls_ = tls;
   std::string tls_lines;
   if (tls) {
-    auto openssl = ChildProcess::spawn(
-        {"/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-         "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost", "-keyout",
-         nginx->dir_.file("key.pem"), "-out", nginx->certificate()});
+    auto openssl = ChildProcess::spawn({"/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048",
+                                        "-nodes", "-days", "2", "-subj", "/CN=localhost", "-addext",
+                                        "subjectAltName=DNS:localhost", "-keyout",
+                                        nginx->dir_.file("key.pem"), "-out", nginx->certificate()});
     if (openssl.wait_exit(std::chrono::seconds(60)).value_or(-1) != 0) {
       throw std::runtime_error("openssl could not make a certificate: " + openssl.output());
     }

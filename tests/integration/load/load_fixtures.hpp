@@ -51,9 +51,9 @@ class Nginx {
 };
 
 struct LoadlabOutcome {
-  int exit_code = -1;      // -1: did not exit in time (then killed)
-  std::string output;      // stdout (the summary)
-  nlohmann::json result;   // the --out json file, null when absent
+  int exit_code = -1;     // -1: did not exit in time (then killed)
+  std::string output;     // stdout (the summary)
+  nlohmann::json result;  // the --out json file, null when absent
 };
 
 // Runs `loadlab <args...>` and waits at most deadline; json_path (if not empty) is read after.

@@ -22,8 +22,8 @@ class RunOverHttps : public ::testing::Test {
   LoadlabOutcome run(const std::string& url, std::vector<std::string> extra_args,
                      std::vector<std::string> env) {
     const auto json = dir_.file("run.json");
-    std::vector<std::string> args{"run", url, "-c", "2", "-d", "1s", "-t", "1", "-q",
-                                  "--timeout", "5s", "--out", "json=" + json};
+    std::vector<std::string> args{"run", url,  "-c",        "2",  "-d",    "1s",          "-t",
+                                  "1",   "-q", "--timeout", "5s", "--out", "json=" + json};
     args.insert(args.end(), extra_args.begin(), extra_args.end());
     return run_loadlab(args, json, 60s, env);
   }
@@ -48,7 +48,8 @@ TEST_F(RunOverHttps, ATrustedCertificateForTheHostGivesAnswersOnKeptAliveConnect
 }
 
 TEST_F(RunOverHttps, AnUntrustedCertificateFailsEveryRequestWithoutStoppingTheRun) {
-  const auto outcome = run(nginx_->url(), {}, {"SSL_CERT_FILE=/dev/null", "SSL_CERT_DIR=/dev/null"});
+  const auto outcome =
+      run(nginx_->url(), {}, {"SSL_CERT_FILE=/dev/null", "SSL_CERT_DIR=/dev/null"});
   ASSERT_EQ(outcome.exit_code, 0) << outcome.output;
   EXPECT_GT(summary_value(outcome.result, "http_reqs", "count"), 0);
   EXPECT_EQ(summary_value(outcome.result, "http_req_failed", "rate"), 1);
@@ -75,7 +76,8 @@ TEST_F(RunOverHttps, InsecureSkipTlsVerifyAcceptsAnyCertificate) {
   const auto path = dir_.file("insecure.yaml");
   std::ofstream(path) << "insecureSkipTLSVerify: true\n"
                          "scenarios:\n  main:\n    executor: constant-vus\n    vus: 1\n"
-                         "    duration: 1s\n    requests:\n      - url: " << url << "\n";
+                         "    duration: 1s\n    requests:\n      - url: "
+                      << url << "\n";
   const auto json = dir_.file("file.json");
   const auto file = run_loadlab({"run", path, "-q", "--out", "json=" + json}, json, 60s,
                                 {"SSL_CERT_FILE=/dev/null"});

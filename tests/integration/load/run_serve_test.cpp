@@ -7,8 +7,8 @@
 
 #include "exposition.hpp"
 #include "http_client.hpp"
-#include "wait.hpp"
 #include "load_fixtures.hpp"
+#include "wait.hpp"
 
 namespace loadlab::testing {
 namespace {
@@ -18,7 +18,8 @@ using namespace std::chrono_literals;
 // GET /healthz requests the server has answered (all 200), from its own http_requests_total.
 double healthz_requests(const ChildProcess& server) {
   const auto scrape = http_get(server.host(), server.port(), "/metrics", 2s);
-  return metric_value(scrape.body, R"(http_requests_total{method="GET",path="/healthz",status="200"})")
+  return metric_value(scrape.body,
+                      R"(http_requests_total{method="GET",path="/healthz",status="200"})")
       .value_or(0);
 }
 
@@ -43,8 +44,8 @@ TEST(RunAgainstServe, AStallShowsInLatencyNotInDuration) {
   std::thread stall([&server] {
     // Place the stall inside the run: once about a second of its requests (500) has reached the
     // server, as its own request counter says.
-    const bool running = wait_until(
-        [&server] { return healthz_requests(server) >= 500; }, 30s, 20ms);
+    const bool running =
+        wait_until([&server] { return healthz_requests(server) >= 500; }, 30s, 20ms);
     if (running) (void)http_get(server.host(), server.port(), "/api/blocking?duration=1", 10s);
   });
   const auto run = run_loadlab({"run", server.base_url() + "/healthz", "-R", "500", "-d", "6s",
@@ -65,8 +66,8 @@ TEST(RunAgainstServe, SlowRouteMedianIsItsDelay) {
   auto server = start_loadlab_serve({"--protect", "naked"});
   TempDir dir;
   const auto json = dir.file("slow.json");
-  const auto run = run_loadlab({"run", server.base_url() + "/api/slow?delay=0.05", "-c", "10",
-                                "-d", "3s", "-t", "1", "-q", "--out", "json=" + json},
+  const auto run = run_loadlab({"run", server.base_url() + "/api/slow?delay=0.05", "-c", "10", "-d",
+                                "3s", "-t", "1", "-q", "--out", "json=" + json},
                                json, 60s);
   ASSERT_EQ(run.exit_code, 0) << run.output;
   const double median = summary_value(run.result, "http_req_duration", "med");

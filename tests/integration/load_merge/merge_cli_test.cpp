@@ -25,7 +25,8 @@ struct Outcome {
 };
 
 Outcome run_loadlab(const std::string& arguments) {
-  const std::string command = std::string(LOADLAB_BINARY_DIR) + "/src/cli/loadlab " + arguments + " 2>&1";
+  const std::string command =
+      std::string(LOADLAB_BINARY_DIR) + "/src/cli/loadlab " + arguments + " 2>&1";
   Outcome outcome;
   FILE* pipe = ::popen(command.c_str(), "r");
   if (pipe == nullptr) return outcome;
@@ -48,11 +49,13 @@ class MergeCli : public ::testing::Test {
   void TearDown() override { fs::remove_all(dir_); }
 
   static TestPlan plan(const std::string& threshold) {
-    auto loaded = load_plan_text("scenarios:\n  api:\n    executor: constant-arrival-rate\n    rate: 100\n"
-                                 "    duration: 10s\n    preAllocatedVUs: 4\n"
-                                 "    requests: [{name: fast, url: /api/fast}]\n"
-                                 "thresholds:\n  http_req_duration: ['" + threshold + "']\n",
-                                 "", {});
+    auto loaded = load_plan_text(
+        "scenarios:\n  api:\n    executor: constant-arrival-rate\n    rate: 100\n"
+        "    duration: 10s\n    preAllocatedVUs: 4\n"
+        "    requests: [{name: fast, url: /api/fast}]\n"
+        "thresholds:\n  http_req_duration: ['" +
+            threshold + "']\n",
+        "", {});
     EXPECT_TRUE(loaded.has_value()) << (loaded ? "" : loaded.error());
     return *loaded;
   }

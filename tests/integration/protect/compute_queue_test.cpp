@@ -27,8 +27,7 @@ HttpResult post_work(const ChildProcess& target, int ms) {
 }
 
 double metric(const ChildProcess& target, const std::string& series) {
-  return metric_value(http_get(target.host(), target.port(), "/metrics").body, series)
-      .value_or(-1);
+  return metric_value(http_get(target.host(), target.port(), "/metrics").body, series).value_or(-1);
 }
 
 const std::string kDequeued = "work_queue_sojourn_seconds_count{queue=\"compute\"}";

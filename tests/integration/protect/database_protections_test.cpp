@@ -42,9 +42,7 @@ class DatabaseTarget {
     return metric_value(get("/metrics").body, series);
   }
   // One query holds the only connection for 1 s while eleven others time out waiting for it.
-  HttpResult starve_the_pool() {
-    return get("/api/db-pool-exhaust?concurrent_queries=12&hold=1");
-  }
+  HttpResult starve_the_pool() { return get("/api/db-pool-exhaust?concurrent_queries=12&hold=1"); }
 
  private:
   ChildProcess target_;

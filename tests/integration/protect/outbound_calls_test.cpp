@@ -25,7 +25,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
-boost::asio::awaitable<http::Response> ready(http::Response response) { co_return response; }
+boost::asio::awaitable<http::Response> ready(http::Response response) {
+  co_return response;
+}
 
 // GET /upstream: records the request's X-Request-Timeout-Ms and arrival time, then answers the
 // next scripted status (with its Retry-After), or 200 once the script is used up.
@@ -69,9 +71,9 @@ class RecordingDownstream {
     {
       std::lock_guard lock(mutex_);
       const auto it = context.request.find("X-Request-Timeout-Ms");
-      seen_.push_back({it == context.request.end() ? std::nullopt
-                                                   : std::optional<std::string>(it->value()),
-                       std::chrono::steady_clock::now()});
+      seen_.push_back(
+          {it == context.request.end() ? std::nullopt : std::optional<std::string>(it->value()),
+           std::chrono::steady_clock::now()});
       if (!script_.empty()) {
         next = script_.front();
         script_.pop_front();

@@ -113,7 +113,8 @@ TEST(Protections, RunTimeToggleTakesEffectWithoutRestart) {
   ASSERT_EQ(put.status, 200) << put.body;
   EXPECT_EQ(nlohmann::json::parse(put.body).at("profile"), "breaker");
   int status = 0;
-  for (int i = 0; i < 5 && status != 503; ++i) status = services.get("/client?ms=1&fail_rate=1").status;
+  for (int i = 0; i < 5 && status != 503; ++i)
+    status = services.get("/client?ms=1&fail_rate=1").status;
   EXPECT_EQ(status, 503);
   const auto bad = services.put_protections({{"enabled", {"breaker", "no-such-protection"}}});
   EXPECT_EQ(bad.status, 422);
@@ -165,10 +166,13 @@ TEST(Protections, MemoryAdmissionTurnsAnOverBudgetAllocationInto503) {
   EXPECT_EQ(http_request(services.target().host(), services.target().port(), clear).status, 200);
   // Released memory makes room again: as much as resident memory now leaves (all 80 MiB when
   // the allocator gave the 60 back; less where a sanitizer's quarantine still holds it).
-  const double rss_after_clear = services.target_metric("process_resident_memory_bytes").value_or(budget);
+  const double rss_after_clear =
+      services.target_metric("process_resident_memory_bytes").value_or(budget);
   const int room_mib = static_cast<int>((budget - rss_after_clear) / kMiB) - 8;
   ASSERT_GE(room_mib, 16) << "resident memory stayed near the budget after the clear";
-  EXPECT_EQ(services.get("/api/memory-leak?size_mb=" + std::to_string(std::min(room_mib, 80))).status, 200);
+  EXPECT_EQ(
+      services.get("/api/memory-leak?size_mb=" + std::to_string(std::min(room_mib, 80))).status,
+      200);
 }
 
 // Threaded model, slow downstream: naked, calls to it take every worker and /api/fast waits;
@@ -194,8 +198,10 @@ double fast_route_seconds_under_slow_downstream(const std::string& protect) {
   // model and answer only after the busy period.
   const double holding = protect == "naked" ? 4 : 2;  // every worker, or the bulkhead's 2
   auto downstream_inflight = [&] {
-    return metric_value(http_get(services.downstream().host(), services.downstream().port(), "/metrics").body,
-                        "http_inflight_requests")
+    return metric_value(
+               http_get(services.downstream().host(), services.downstream().port(), "/metrics")
+                   .body,
+               "http_inflight_requests")
                .value_or(0) -
            1;
   };

@@ -45,7 +45,9 @@ void drain_twenty_slow_requests(const std::vector<std::string>& model_args) {
   // Readiness fails at once, asked on a new connection while the 3 s grace period keeps the
   // listener open (idle keep-alive connections are closed by the drain, so none is reused).
   EXPECT_TRUE(wait_until(
-      [&] { return http_get(server.host(), server.port(), "/readiness", seconds(1)).status == 503; },
+      [&] {
+        return http_get(server.host(), server.port(), "/readiness", seconds(1)).status == 503;
+      },
       seconds(2)));
   const auto status = server.wait_exit(seconds(25));
   for (auto& client : clients) client.join();

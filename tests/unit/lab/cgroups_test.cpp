@@ -1,7 +1,7 @@
 // cgroup detection from fixed /proc text: v1 (plain and combined cpu,cpuacct), v2, container roots.
-#include <gtest/gtest.h>
-
 #include "lab/cgroups.hpp"
+
+#include <gtest/gtest.h>
 
 namespace loadlab::lab {
 namespace {
@@ -31,8 +31,8 @@ TEST(Cgroups, ParsesProcCgroupIncludingCombinedControllers) {
 }
 
 TEST(Cgroups, LocatesV1GroupsBelowThisProcessesOwnGroups) {
-  const auto placement = locate_cgroup_v1(parse_mountinfo(kHybridMountinfo),
-                                          parse_proc_cgroup("4:memory:/process_api/abc\n1:cpu:/\n"));
+  const auto placement = locate_cgroup_v1(
+      parse_mountinfo(kHybridMountinfo), parse_proc_cgroup("4:memory:/process_api/abc\n1:cpu:/\n"));
   ASSERT_TRUE(placement.has_value());
   EXPECT_EQ(placement->version, CgroupVersion::v1);
   EXPECT_EQ(placement->memory_dir, "/sys/fs/cgroup/memory/process_api/abc");
@@ -43,13 +43,15 @@ TEST(Cgroups, FindsCombinedCpuCpuacctMount) {
   const auto mounts = parse_mountinfo(
       "1 0 0:1 / /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct\n"
       "2 0 0:2 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n");
-  const auto placement = locate_cgroup_v1(mounts, parse_proc_cgroup("3:cpu,cpuacct:/a\n2:memory:/a\n"));
+  const auto placement =
+      locate_cgroup_v1(mounts, parse_proc_cgroup("3:cpu,cpuacct:/a\n2:memory:/a\n"));
   ASSERT_TRUE(placement.has_value());
   EXPECT_EQ(placement->cpu_dir, "/sys/fs/cgroup/cpu,cpuacct/a");
 }
 
 TEST(Cgroups, NoV1WithoutMemoryController) {
-  const auto mounts = parse_mountinfo("31 30 0:28 / /sys/fs/cgroup/cpu rw - cgroup cgroup rw,cpu\n");
+  const auto mounts =
+      parse_mountinfo("31 30 0:28 / /sys/fs/cgroup/cpu rw - cgroup cgroup rw,cpu\n");
   EXPECT_FALSE(locate_cgroup_v1(mounts, {}).has_value());
 }
 

@@ -1,14 +1,15 @@
 // `loadlab compare` logic on constructed results: tolerances, noise floor, missing scenarios.
+#include "report/compare.hpp"
+
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
-#include "report/compare.hpp"
-
 namespace loadlab::report {
 namespace {
 
-ScenarioDigest scenario(const std::string& name, double p95, double error_rate, double throughput = 100) {
+ScenarioDigest scenario(const std::string& name, double p95, double error_rate,
+                        double throughput = 100) {
   ScenarioDigest digest;
   digest.name = name;
   digest.requests = 1000;
@@ -20,7 +21,8 @@ ScenarioDigest scenario(const std::string& name, double p95, double error_rate, 
   return digest;
 }
 
-const MetricDelta& row(const Comparison& comparison, const std::string& scenario_name, const std::string& metric) {
+const MetricDelta& row(const Comparison& comparison, const std::string& scenario_name,
+                       const std::string& metric) {
   for (const auto& r : comparison.rows) {
     if (r.scenario == scenario_name && r.metric == metric) return r;
   }
@@ -28,14 +30,16 @@ const MetricDelta& row(const Comparison& comparison, const std::string& scenario
 }
 
 TEST(Compare, WithinTolerancesIsOk) {
-  const auto comparison = compare_scenarios({scenario("api", 100, 0.001)}, {scenario("api", 109, 0.005)}, {});
+  const auto comparison =
+      compare_scenarios({scenario("api", 100, 0.001)}, {scenario("api", 109, 0.005)}, {});
   EXPECT_FALSE(comparison.regressed());
   EXPECT_EQ(row(comparison, "api", "p95").change, "+9.0 %");
   EXPECT_EQ(row(comparison, "api", "error_rate").change, "+0.40 points");
 }
 
 TEST(Compare, P95AboveTenPercentIsARegression) {
-  const auto comparison = compare_scenarios({scenario("api", 100, 0)}, {scenario("api", 111, 0)}, {});
+  const auto comparison =
+      compare_scenarios({scenario("api", 100, 0)}, {scenario("api", 111, 0)}, {});
   EXPECT_TRUE(comparison.regressed());
   EXPECT_TRUE(row(comparison, "api", "p95").regressed);
   EXPECT_FALSE(row(comparison, "api", "p99").regressed) << "p99 is not judged by default";
@@ -43,13 +47,15 @@ TEST(Compare, P95AboveTenPercentIsARegression) {
 }
 
 TEST(Compare, ErrorRateAboveHalfAPointIsARegression) {
-  const auto comparison = compare_scenarios({scenario("api", 100, 0.010)}, {scenario("api", 100, 0.016)}, {});
+  const auto comparison =
+      compare_scenarios({scenario("api", 100, 0.010)}, {scenario("api", 100, 0.016)}, {});
   EXPECT_TRUE(row(comparison, "api", "error_rate").regressed);
   EXPECT_EQ(comparison_json(comparison)["verdict"], "regression");
 }
 
 TEST(Compare, SubMillisecondLatencyNoiseIsNotARegression) {
-  const auto comparison = compare_scenarios({scenario("api", 0.2, 0)}, {scenario("api", 0.5, 0)}, {});
+  const auto comparison =
+      compare_scenarios({scenario("api", 0.2, 0)}, {scenario("api", 0.5, 0)}, {});
   EXPECT_FALSE(comparison.regressed());
 }
 
@@ -72,10 +78,13 @@ TEST(Compare, ScenariosOnlyOnOneSideAreNotedNotCompared) {
 }
 
 TEST(Compare, ReadsScenariosOfALabResult) {
-  nlohmann::json lab = {{"kind", "loadlab-lab"},
-                        {"experiments", {{{"name", "cpu-stress"},
-                                          {"runs", {{{"mode", "naked"}, {"digest", scenario_digest_json(scenario("x", 50, 0.1))}},
-                                                    {{"mode", "protected"}, {"digest", scenario_digest_json(scenario("x", 20, 0.2))}}}}}}}};
+  nlohmann::json lab = {
+      {"kind", "loadlab-lab"},
+      {"experiments",
+       {{{"name", "cpu-stress"},
+         {"runs",
+          {{{"mode", "naked"}, {"digest", scenario_digest_json(scenario("x", 50, 0.1))}},
+           {{"mode", "protected"}, {"digest", scenario_digest_json(scenario("x", 20, 0.2))}}}}}}}};
   const auto scenarios = comparable_scenarios(lab);
   ASSERT_TRUE(scenarios.has_value()) << scenarios.error();
   ASSERT_EQ(scenarios->size(), 2u);

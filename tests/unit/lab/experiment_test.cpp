@@ -1,12 +1,12 @@
-// Expectations judged from constructed measurements: confirmed, refuted (with the numbers), skipped;
-// the findings table, the plan summary and the lab result's JSON round trip.
+// Expectations judged from constructed measurements: confirmed, refuted (with the numbers),
+// skipped; the findings table, the plan summary and the lab result's JSON round trip.
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
-#include "lab/experiment_catalog.hpp"
 #include "lab/expectations.hpp"
+#include "lab/experiment_catalog.hpp"
 #include "lab/lab_report.hpp"
 #include "lab/lab_result.hpp"
 #include "lab/measures.hpp"
@@ -15,7 +15,8 @@
 namespace loadlab::lab {
 namespace {
 
-RunMeasurements run_with(const std::string& variant, double p99, double error_rate, int oom_restarts) {
+RunMeasurements run_with(const std::string& variant, double p99, double error_rate,
+                         int oom_restarts) {
   RunMeasurements run;
   run.variant = variant;
   run.model = "async";
@@ -28,7 +29,8 @@ RunMeasurements run_with(const std::string& variant, double p99, double error_ra
   run.load.total.ok_p99_ms = p99 / 2;
   run.load.total.throughput = 50;
   run.load.total.statuses = {{200, 1000 - run.load.total.failed}, {503, run.load.total.failed}};
-  for (int i = 0; i < oom_restarts; ++i) run.restarts.push_back({"target", 3.0 + i, "oom-kill", "OOM"});
+  for (int i = 0; i < oom_restarts; ++i)
+    run.restarts.push_back({"target", 3.0 + i, "oom-kill", "OOM"});
   TimeSeries target;
   target.append(0, {{"rss_mb", 100}, {"cpu_cores", 0.2}, {"ready", 1}});
   target.append(1, {{"rss_mb", 450}, {"cpu_cores", 0.5}, {"ready", 0}, {"shed", 4}});
@@ -66,17 +68,20 @@ TEST(Measures, ReadsLoadRestartsAndSampledSeries) {
 
 TEST(Expectations, ConfirmedAndRefutedFromTheNumbersWithEvidence) {
   const auto m = measured(run_with("naked", 900, 0.1, 1), run_with("protected", 80, 0.2, 0));
-  const auto oom = expect("naked", "OOM kill and restart",
-                          {check_value({"restarts:oom-kill", "", "OOM restarts", ""}, Relation::at_least, 1)});
+  const auto oom =
+      expect("naked", "OOM kill and restart",
+             {check_value({"restarts:oom-kill", "", "OOM restarts", ""}, Relation::at_least, 1)});
   const auto verdict = oom.judge(m);
   EXPECT_EQ(verdict.outcome, Outcome::confirmed);
   EXPECT_EQ(verdict.evidence, "OOM restarts = 1 (expected >= 1)");
 
-  const auto bounded = expect("protected", "p99 at most half of naked's",
-                              {check_versus({"p99_ms", "", "p99", "ms"}, Relation::at_most, 0.5, "naked")});
+  const auto bounded =
+      expect("protected", "p99 at most half of naked's",
+             {check_versus({"p99_ms", "", "p99", "ms"}, Relation::at_most, 0.5, "naked")});
   EXPECT_EQ(bounded.judge(m).outcome, Outcome::confirmed);
-  const auto too_strict = expect("protected", "p99 at most 5 % of naked's",
-                                 {check_versus({"p99_ms", "", "p99", "ms"}, Relation::at_most, 0.05, "naked")});
+  const auto too_strict =
+      expect("protected", "p99 at most 5 % of naked's",
+             {check_versus({"p99_ms", "", "p99", "ms"}, Relation::at_most, 0.05, "naked")});
   const auto refuted = too_strict.judge(m);
   EXPECT_EQ(refuted.outcome, Outcome::refuted);
   EXPECT_NE(refuted.evidence.find("p99 = 80.0 ms"), std::string::npos) << refuted.evidence;
@@ -87,7 +92,8 @@ TEST(Expectations, SkippedWhenARunDidNotHappen) {
   auto m = measured(run_with("naked", 900, 0.1, 1), run_with("protected", 80, 0.2, 0));
   m.runs["protected"].ran = false;
   m.runs["protected"].skipped_reason = "no PostgreSQL";
-  const auto e = expect("protected", "x", {check_value({"p99_ms", "", "p99", "ms"}, Relation::less, 100)});
+  const auto e =
+      expect("protected", "x", {check_value({"p99_ms", "", "p99", "ms"}, Relation::less, 100)});
   const auto verdict = e.judge(m);
   EXPECT_EQ(verdict.outcome, Outcome::skipped);
   EXPECT_NE(verdict.evidence.find("no PostgreSQL"), std::string::npos);
@@ -95,8 +101,9 @@ TEST(Expectations, SkippedWhenARunDidNotHappen) {
 
 TEST(Expectations, OneFailingCheckRefutesTheWhole) {
   const auto m = measured(run_with("naked", 900, 0.1, 0), run_with("protected", 80, 0.2, 0));
-  const auto e = expect("naked", "both", {check_value({"p99_ms", "", "p99", "ms"}, Relation::greater, 100),
-                                          check_value({"restarts", "", "restarts", ""}, Relation::at_least, 1)});
+  const auto e = expect("naked", "both",
+                        {check_value({"p99_ms", "", "p99", "ms"}, Relation::greater, 100),
+                         check_value({"restarts", "", "restarts", ""}, Relation::at_least, 1)});
   const auto verdict = e.judge(m);
   EXPECT_EQ(verdict.outcome, Outcome::refuted);
   EXPECT_NE(verdict.evidence.find("; restarts = 0"), std::string::npos) << verdict.evidence;
@@ -109,13 +116,16 @@ TEST(Catalog, HasNineExperimentsEachWithVariantsExpectationsAndAScenarioFile) {
     EXPECT_GE(experiment.variants.size(), 2u) << experiment.name;
     EXPECT_FALSE(experiment.expectations.empty()) << experiment.name;
     for (const char* profile : {"/scenarios/lab/", "/scenarios/lab/full/"}) {
-      EXPECT_TRUE(std::filesystem::exists(std::string(LOADLAB_SOURCE_DIR) + profile + experiment.scenario))
+      EXPECT_TRUE(
+          std::filesystem::exists(std::string(LOADLAB_SOURCE_DIR) + profile + experiment.scenario))
           << profile << experiment.scenario;
     }
     for (const auto& expectation : experiment.expectations) {
       bool known = false;
-      for (const auto& variant : experiment.variants) known = known || variant.label == expectation.variant;
-      EXPECT_TRUE(known) << experiment.name << ": expectation on unknown variant " << expectation.variant;
+      for (const auto& variant : experiment.variants)
+        known = known || variant.label == expectation.variant;
+      EXPECT_TRUE(known) << experiment.name << ": expectation on unknown variant "
+                         << expectation.variant;
     }
   }
 }
@@ -130,8 +140,10 @@ TEST(PlanSummary, WindowsAndOfferedLoadFromThePlan) {
   EXPECT_EQ(summary.windows.at("c3"), (std::pair<double, double>{0, 8}));
   EXPECT_EQ(summary.windows.at("ramp"), (std::pair<double, double>{12, 24}));
   EXPECT_EQ(summary.peak_offered_rps, 150);
-  EXPECT_NE(summary.offered_load.find("c3: 3 VUs closed"), std::string::npos) << summary.offered_load;
-  EXPECT_NE(summary.offered_load.find("open: 50.0 req/s open"), std::string::npos) << summary.offered_load;
+  EXPECT_NE(summary.offered_load.find("c3: 3 VUs closed"), std::string::npos)
+      << summary.offered_load;
+  EXPECT_NE(summary.offered_load.find("open: 50.0 req/s open"), std::string::npos)
+      << summary.offered_load;
 }
 
 TEST(LabResult, RoundTripsAndRendersFindingsFromMeasurements) {

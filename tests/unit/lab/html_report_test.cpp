@@ -1,12 +1,13 @@
 // The HTML report: self-contained (uPlot inlined, no network), data embedded safely, Markdown;
 // and a run result read into exact percentiles.
+#include "report/html_report.hpp"
+
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
 #include "core/hdr_histogram.hpp"
 #include "report/html_assets.hpp"
-#include "report/html_report.hpp"
 #include "report/html_run_document.hpp"
 
 namespace loadlab::report {
@@ -18,9 +19,11 @@ ReportDocument sample_document() {
   document.notes = {"limits: cgroup v1"};
   Section section;
   section.title = "cpu-stress";
-  section.tables.push_back({{"expectation", "verdict"}, {{"p99 bounded", "confirmed: 80 ms < 500 ms"}}});
+  section.tables.push_back(
+      {{"expectation", "verdict"}, {{"p99 bounded", "confirmed: 80 ms < 500 ms"}}});
   Panel naked{"naked", {{"p99", "900 ms"}}, {}};
-  naked.charts.push_back({"Latency", "ms", {0, 1, 2}, {{"p99", {1, std::nan(""), 3}}}, {{1.0, "restart"}}, false});
+  naked.charts.push_back(
+      {"Latency", "ms", {0, 1, 2}, {{"p99", {1, std::nan(""), 3}}}, {{1.0, "restart"}}, false});
   section.panels = {naked, naked};
   section.panels[1].title = "protected";
   document.sections.push_back(section);
@@ -64,16 +67,32 @@ nlohmann::json run_result() {
   return {{"info", {{"elapsed_s", 10.0}, {"target", "http://127.0.0.1:1"}}},
           {"metrics",
            {{"names", {{{"name", "api"}}}},
-            {"requests", {{{"scenario", 0}, {"request", 0}, {"status", 200}, {"requests", 100}, {"failed", 0},
-                           {"latency", ok.to_json()}},
-                          {{"scenario", 0}, {"request", 0}, {"status", 503}, {"requests", 10}, {"failed", 10},
-                           {"latency", failed.to_json()}}}},
+            {"requests",
+             {{{"scenario", 0},
+               {"request", 0},
+               {"status", 200},
+               {"requests", 100},
+               {"failed", 0},
+               {"latency", ok.to_json()}},
+              {{"scenario", 0},
+               {"request", 0},
+               {"status", 503},
+               {"requests", 10},
+               {"failed", 10},
+               {"latency", failed.to_json()}}}},
             {"scenarios", {{{"dropped_iterations", 3}}}}}},
-          {"series", {{"interval_s", 1},
-                      {"points", {{{"t", 0}, {"http_reqs", 60}, {"http_req_failed", 5},
-                                   {"http_req_latency", {{"count", 60}, {"p50", 10}, {"p90", 20}, {"p99", 30}, {"max", 40}}}},
-                                  {{"t", 1}, {"http_reqs", 0}, {"http_req_failed", 0},
-                                   {"http_req_latency", {{"count", 0}}}}}}}}};
+          {"series",
+           {{"interval_s", 1},
+            {"points",
+             {{{"t", 0},
+               {"http_reqs", 60},
+               {"http_req_failed", 5},
+               {"http_req_latency",
+                {{"count", 60}, {"p50", 10}, {"p90", 20}, {"p99", 30}, {"max", 40}}}},
+              {{"t", 1},
+               {"http_reqs", 0},
+               {"http_req_failed", 0},
+               {"http_req_latency", {{"count", 0}}}}}}}}};
 }
 
 TEST(RunDigest, ReadsTotalsExactPercentilesStatusesAndSeries) {

@@ -1,13 +1,13 @@
 // /proc parsing: CPU ticks with awkward command names, VmRSS, and the live reader on ourselves.
+#include "lab/proc_stats.hpp"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <cmath>
-
-#include "lab/proc_stats.hpp"
-#include "lab/time_series.hpp"
-
 #include <nlohmann/json.hpp>
+
+#include "lab/time_series.hpp"
 
 namespace loadlab::lab {
 namespace {
@@ -21,7 +21,8 @@ TEST(ProcStats, SumsUtimeAndStimeAfterTheLastParenthesis) {
 }
 
 TEST(ProcStats, ReadsVmRssInBytes) {
-  EXPECT_EQ(parse_status_rss_bytes("Name:\tx\nVmPeak:\t  9 kB\nVmRSS:\t    2048 kB\n"), 2048u * 1024);
+  EXPECT_EQ(parse_status_rss_bytes("Name:\tx\nVmPeak:\t  9 kB\nVmRSS:\t    2048 kB\n"),
+            2048u * 1024);
   EXPECT_FALSE(parse_status_rss_bytes("Name:\tzombie\n").has_value());
 }
 

@@ -1,9 +1,10 @@
 // The Prometheus text parser and the lab's extraction of protection values from a scrape.
+#include "lab/prometheus_text.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 
-#include "lab/prometheus_text.hpp"
 #include "lab/service_metrics.hpp"
 
 namespace loadlab::lab {
@@ -37,7 +38,8 @@ TEST(PrometheusText, ParsesNamesLabelsValuesAndSkipsCommentsAndTimestamps) {
   EXPECT_EQ(samples->front().labels.at("path"), "/api/fast");
   EXPECT_DOUBLE_EQ(sum_samples(*samples, "http_requests_total", {{"path", "/client"}}), 10);
   EXPECT_TRUE(std::isinf(samples->back().value));
-  EXPECT_EQ(samples->back().labels.at("text"), "a \"quoted\" value\\n");  // escaped backslash, then n
+  EXPECT_EQ(samples->back().labels.at("text"),
+            "a \"quoted\" value\\n");  // escaped backslash, then n
 }
 
 TEST(PrometheusText, ReportsTheLineOfMalformedInput) {

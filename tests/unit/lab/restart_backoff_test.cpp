@@ -1,7 +1,7 @@
 // CrashLoopBackOff policy on a manual clock: doubling, cap, reset after a healthy run.
-#include <gtest/gtest.h>
-
 #include "lab/restart_backoff.hpp"
+
+#include <gtest/gtest.h>
 
 namespace loadlab::lab {
 namespace {

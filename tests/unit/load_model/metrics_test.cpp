@@ -3,9 +3,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "load/random.hpp"
 #include "load/recorder.hpp"
 #include "recorder_fixtures.hpp"
-#include "load/random.hpp"
 
 namespace loadlab::load {
 namespace {
@@ -60,7 +60,8 @@ TEST(HistogramMerge, MergedHistogramsEqualOneHistogramOfAllValues) {
   a.merge(b);
   a.merge(c);
   EXPECT_EQ(a, all);
-  for (double p : {50.0, 90.0, 99.0, 99.9, 100.0}) EXPECT_EQ(a.value_at_percentile(p), all.value_at_percentile(p));
+  for (double p : {50.0, 90.0, 99.0, 99.9, 100.0})
+    EXPECT_EQ(a.value_at_percentile(p), all.value_at_percentile(p));
 
   const SparseHistogram sa = SparseHistogram::from(all);
   SparseHistogram s1 = SparseHistogram::from(b), s2 = SparseHistogram::from(c);
@@ -69,7 +70,8 @@ TEST(HistogramMerge, MergedHistogramsEqualOneHistogramOfAllValues) {
   s1.merge(s2);
   EXPECT_EQ(s1, SparseHistogram::from(bc));
   EXPECT_EQ(sa.total_count(), 30000);
-  EXPECT_EQ(sa.to_dense().value_at_percentile(99), SparseHistogram::from(sa.to_dense()).to_dense().value_at_percentile(99));
+  EXPECT_EQ(sa.to_dense().value_at_percentile(99),
+            SparseHistogram::from(sa.to_dense()).to_dense().value_at_percentile(99));
   EXPECT_LT(sa.memory_bytes(), 64 * 1024U);
 }
 
@@ -98,7 +100,8 @@ TEST(Recorder, RecordsPerKeyAndPerSecond) {
   ASSERT_TRUE(reqs.has_value());
   EXPECT_EQ(reqs->count, 1000);
   EXPECT_NEAR(reqs->per_second, 1000.0 / 15, 1e-9);
-  auto fib = data.resolve(*MetricSelector::parse("http_req_duration{name:fib,status:200}"), elapsed);
+  auto fib =
+      data.resolve(*MetricSelector::parse("http_req_duration{name:fib,status:200}"), elapsed);
   ASSERT_TRUE(fib.has_value());
   EXPECT_GT(fib->histogram->total_count(), 900);
   auto failed = data.resolve(*MetricSelector::parse("http_req_failed"), elapsed);
@@ -107,7 +110,8 @@ TEST(Recorder, RecordsPerKeyAndPerSecond) {
   EXPECT_EQ(ok->count, 3000 - (3000 + 16) / 17);
   auto checks = data.resolve(*MetricSelector::parse("checks"), elapsed);
   EXPECT_EQ(checks->nonzero, 3000 - (3000 + 16) / 17);
-  EXPECT_FALSE(data.resolve(*MetricSelector::parse("http_reqs{scenario:nope}"), elapsed).has_value());
+  EXPECT_FALSE(
+      data.resolve(*MetricSelector::parse("http_reqs{scenario:nope}"), elapsed).has_value());
   EXPECT_EQ(data.resolve(*MetricSelector::parse("vus"), elapsed)->max, 5);
 }
 
@@ -176,7 +180,8 @@ TEST(MetricsData, FromJsonNamesTheBadField) {
     (void)MetricsData::from_json(json);
     FAIL() << "accepted a negative count";
   } catch (const std::invalid_argument& e) {
-    EXPECT_NE(std::string(e.what()).find("metrics.requests[0].failed"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("metrics.requests[0].failed"), std::string::npos)
+        << e.what();
   }
 }
 

@@ -1,8 +1,9 @@
 // RunResult: summary object, JSON round trip, CSV, shard merge, terminal summary.
+#include "load/result.hpp"
+
 #include <gtest/gtest.h>
 
 #include "load/recorder.hpp"
-#include "load/result.hpp"
 #include "load/scenario_loader.hpp"
 #include "load/summary_text.hpp"
 
@@ -28,7 +29,8 @@ thresholds:
   http_req_duration: ['p(95)<500', 'p(99)<100']
   http_req_duration{name:fast}: ['max<1000']
   http_req_failed: ['rate<0.05']
-)", "", {});
+)",
+                             "", {});
   EXPECT_TRUE(plan.has_value()) << (plan ? "" : plan.error());
   return *plan;
 }
@@ -69,7 +71,8 @@ TEST(RunResult, SummaryHasEveryFieldInMilliseconds) {
   const RunResult result = result_of(plan, Shard{});
   const nlohmann::json summary = summary_json(result.metrics, seconds{10});
   const auto& duration = summary.at("http_req_duration");
-  for (const char* field : {"count", "rate", "avg", "min", "med", "max", "p(90)", "p(95)", "p(99)", "p(99.9)"}) {
+  for (const char* field :
+       {"count", "rate", "avg", "min", "med", "max", "p(90)", "p(95)", "p(99)", "p(99.9)"}) {
     EXPECT_TRUE(duration.contains(field)) << field;
   }
   EXPECT_EQ(duration.at("count"), 1000);
@@ -111,13 +114,15 @@ TEST(RunResult, JsonRoundTripKeepsEverything) {
 
 TEST(RunResult, ReaderNamesBadFields) {
   nlohmann::json json = result_to_json(result_of(small_plan(), Shard{}));
-  EXPECT_NE(result_from_json(nlohmann::json::array()).error().find("expected a JSON object"), std::string::npos);
+  EXPECT_NE(result_from_json(nlohmann::json::array()).error().find("expected a JSON object"),
+            std::string::npos);
   nlohmann::json wrong_version = json;
   wrong_version["version"] = 7;
   EXPECT_NE(result_from_json(wrong_version).error().find("version"), std::string::npos);
   nlohmann::json bad_histogram = json;
   bad_histogram["metrics"]["requests"][1]["duration"]["counts"] = "x";
-  EXPECT_NE(result_from_json(bad_histogram).error().find("metrics.requests[1].duration"), std::string::npos);
+  EXPECT_NE(result_from_json(bad_histogram).error().find("metrics.requests[1].duration"),
+            std::string::npos);
   nlohmann::json bad_shard = json;
   bad_shard["info"]["shard"] = "5/2";
   EXPECT_NE(result_from_json(bad_shard).error().find("info.shard"), std::string::npos);
@@ -156,22 +161,29 @@ TEST(RunResult, ShardsAimedAtDifferentReplicasMergeAndListTheirTargets) {
 TEST(RunResult, MergeRejectsMismatchedShards) {
   const TestPlan plan = small_plan();
   EXPECT_NE(merge_results({}).error().find("nothing to merge"), std::string::npos);
-  EXPECT_NE(merge_results({result_of(plan, Shard{1, 2}), result_of(plan, Shard{1, 2})}).error().find("repeats shard 1/2"),
+  EXPECT_NE(merge_results({result_of(plan, Shard{1, 2}), result_of(plan, Shard{1, 2})})
+                .error()
+                .find("repeats shard 1/2"),
             std::string::npos);
-  EXPECT_NE(merge_results({result_of(plan, Shard{1, 2}), result_of(plan, Shard{2, 3})}).error().find("shard counts differ"),
+  EXPECT_NE(merge_results({result_of(plan, Shard{1, 2}), result_of(plan, Shard{2, 3})})
+                .error()
+                .find("shard counts differ"),
             std::string::npos);
   RunResult other = result_of(plan, Shard{2, 2});
   other.info.plan["scenarios"] = "something else";
-  EXPECT_NE(merge_results({result_of(plan, Shard{1, 2}), other}).error().find("different plan"), std::string::npos);
+  EXPECT_NE(merge_results({result_of(plan, Shard{1, 2}), other}).error().find("different plan"),
+            std::string::npos);
   auto merged = merge_results({result_of(plan, Shard{1, 2}), result_of(plan, Shard{2, 2})});
-  EXPECT_NE(merge_results({*merged, result_of(plan, Shard{1, 2})}).error().find("already a merge"), std::string::npos);
+  EXPECT_NE(merge_results({*merged, result_of(plan, Shard{1, 2})}).error().find("already a merge"),
+            std::string::npos);
 }
 
 TEST(RunResult, CsvHasOneLinePerSecond) {
   const RunResult result = result_of(small_plan(), Shard{});
   const std::string csv = series_csv(result.metrics);
   EXPECT_EQ(csv.rfind("t_s,http_reqs,http_req_failed,", 0), 0U);
-  EXPECT_EQ(static_cast<std::size_t>(std::count(csv.begin(), csv.end(), '\n')), result.metrics.series.size() + 1);
+  EXPECT_EQ(static_cast<std::size_t>(std::count(csv.begin(), csv.end(), '\n')),
+            result.metrics.series.size() + 1);
   std::int64_t requests = 0;
   std::size_t line_start = csv.find('\n') + 1;
   while (line_start < csv.size()) {

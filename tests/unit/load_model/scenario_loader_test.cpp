@@ -1,9 +1,9 @@
 // The scenario loader: every field, errors with field paths, every file in scenarios/ loads.
+#include "load/scenario_loader.hpp"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
-
-#include "load/scenario_loader.hpp"
 
 namespace loadlab::load {
 namespace {
@@ -191,8 +191,9 @@ TEST(ScenarioLoader, JsonFilesAndK6Shortcuts) {
   EXPECT_EQ(json.scenarios[0].executor, Executor::constant_vus);
   EXPECT_EQ(json.scenarios[0].vus, 5);
 
-  const TestPlan stages = load_ok("stages: [{duration: 30s, target: 20}, {duration: 1m, target: 50}]\n"
-                                  "requests: [{url: /}]\n");
+  const TestPlan stages = load_ok(
+      "stages: [{duration: 30s, target: 20}, {duration: 1m, target: 50}]\n"
+      "requests: [{url: /}]\n");
   EXPECT_EQ(stages.scenarios[0].executor, Executor::ramping_vus);
   EXPECT_EQ(stages.scenarios[0].stages.size(), 2U);
 
@@ -201,67 +202,89 @@ TEST(ScenarioLoader, JsonFilesAndK6Shortcuts) {
 }
 
 TEST(ScenarioLoader, ErrorsNameTheFieldPath) {
-  const std::string head = "scenarios:\n  cpu:\n    executor: ramping-vus\n    requests: [{url: /}]\n";
-  EXPECT_EQ(load_error(head + "    stages: [{duration: 1s, target: 1}, {duration: 1s, target: -3}]\n"),
-            "scenarios.cpu.stages[1].target: expected a non-negative integer");
+  const std::string head =
+      "scenarios:\n  cpu:\n    executor: ramping-vus\n    requests: [{url: /}]\n";
+  EXPECT_EQ(
+      load_error(head + "    stages: [{duration: 1s, target: 1}, {duration: 1s, target: -3}]\n"),
+      "scenarios.cpu.stages[1].target: expected a non-negative integer");
   EXPECT_EQ(load_error(head + "    stages: [{duration: 1s, target: 1.5}]\n"),
             "scenarios.cpu.stages[0].target: expected a non-negative integer");
-  EXPECT_EQ(load_error(head + "    stages: [{duration: soon, target: 1}]\n").rfind("scenarios.cpu.stages[0].duration: ", 0), 0U);
+  EXPECT_EQ(load_error(head + "    stages: [{duration: soon, target: 1}]\n")
+                .rfind("scenarios.cpu.stages[0].duration: ", 0),
+            0U);
   EXPECT_NE(load_error(head + "    stages: [{duration: 1s, target: 1}]\n    rate: 5\n")
                 .find("scenarios.cpu.rate: unknown field for ramping-vus"),
             std::string::npos);
   EXPECT_EQ(load_error(head), "scenarios.cpu.stages: missing (required by ramping-vus)");
   EXPECT_EQ(load_error("insecureSkipTLSVerify: yes please\n" + head),
             "insecureSkipTLSVerify: expected true or false");
-  EXPECT_NE(load_error("scenarios:\n  a:\n    executor: warp\n    requests: [{url: /}]\n").find("scenarios.a.executor: unknown executor 'warp'"),
+  EXPECT_NE(load_error("scenarios:\n  a:\n    executor: warp\n    requests: [{url: /}]\n")
+                .find("scenarios.a.executor: unknown executor 'warp'"),
             std::string::npos);
   EXPECT_EQ(load_error("scenarios:\n  a:\n    executor: constant-vus\n    duration: 1s\n"),
             "scenarios.a.requests: missing (a scenario needs at least one request)");
-  EXPECT_NE(load_error("scenarios:\n  a:\n    executor: constant-vus\n    duration: 1s\n    requests: [{url: x}]\n")
+  EXPECT_NE(load_error("scenarios:\n  a:\n    executor: constant-vus\n    duration: 1s\n    "
+                       "requests: [{url: x}]\n")
                 .find("scenarios.a.requests[0].url: expected a path"),
             std::string::npos);
-  EXPECT_NE(load_error("scenarios:\n  a:\n    executor: constant-vus\n    duration: 1s\n    requests: [{url: /, methd: GET}]\n")
+  EXPECT_NE(load_error("scenarios:\n  a:\n    executor: constant-vus\n    duration: 1s\n    "
+                       "requests: [{url: /, methd: GET}]\n")
                 .find("scenarios.a.requests[0].methd: unknown field"),
             std::string::npos);
-  EXPECT_NE(load_error("scenarios:\n  a:\n    executor: constant-vus\n    duration: 1s\n    requests: [{url: '/${nope}'}]\n")
+  EXPECT_NE(load_error("scenarios:\n  a:\n    executor: constant-vus\n    duration: 1s\n    "
+                       "requests: [{url: '/${nope}'}]\n")
                 .find("scenarios.a.requests[0].url: unknown placeholder"),
             std::string::npos);
-  EXPECT_EQ(load_error("scenarios:\n  a:\n    executor: constant-arrival-rate\n    rate: 0\n    duration: 1s\n"
-                       "    preAllocatedVUs: 1\n    requests: [{url: /}]\n"),
-            "scenarios.a.rate: expected a positive number");
-  EXPECT_NE(load_error("scenarios:\n  a:\n    executor: constant-arrival-rate\n    rate: 1\n    duration: 1s\n"
-                       "    preAllocatedVUs: 5\n    maxVUs: 2\n    requests: [{url: /}]\n")
-                .find("scenarios.a.maxVUs: must be at least preAllocatedVUs"),
-            std::string::npos);
-  EXPECT_NE(load_error("scenarios:\n  a:\n    executor: constant-vus\n    duration: 1s\n    requests: [{url: /, expect: {status: 99}}]\n")
+  EXPECT_EQ(
+      load_error(
+          "scenarios:\n  a:\n    executor: constant-arrival-rate\n    rate: 0\n    duration: 1s\n"
+          "    preAllocatedVUs: 1\n    requests: [{url: /}]\n"),
+      "scenarios.a.rate: expected a positive number");
+  EXPECT_NE(
+      load_error(
+          "scenarios:\n  a:\n    executor: constant-arrival-rate\n    rate: 1\n    duration: 1s\n"
+          "    preAllocatedVUs: 5\n    maxVUs: 2\n    requests: [{url: /}]\n")
+          .find("scenarios.a.maxVUs: must be at least preAllocatedVUs"),
+      std::string::npos);
+  EXPECT_NE(load_error("scenarios:\n  a:\n    executor: constant-vus\n    duration: 1s\n    "
+                       "requests: [{url: /, expect: {status: 99}}]\n")
                 .find("scenarios.a.requests[0].expect.status: expected an HTTP status"),
             std::string::npos);
-  EXPECT_NE(load_error("scenarios:\n  a:\n    executor: constant-vus\n    duration: 1s\n    mix: random\n    requests: [{url: /}]\n")
+  EXPECT_NE(load_error("scenarios:\n  a:\n    executor: constant-vus\n    duration: 1s\n    mix: "
+                       "random\n    requests: [{url: /}]\n")
                 .find("scenarios.a.mix: expected 'weighted' or 'sequence'"),
             std::string::npos);
-  EXPECT_NE(load_error("scenarios:\n  a:\n    executor: constant-vus\n    duration: 1s\n    thinkTime: {min: 2s, max: 1s}\n    requests: [{url: /}]\n")
+  EXPECT_NE(load_error("scenarios:\n  a:\n    executor: constant-vus\n    duration: 1s\n    "
+                       "thinkTime: {min: 2s, max: 1s}\n    requests: [{url: /}]\n")
                 .find("scenarios.a.thinkTime.max: must not be less than min"),
             std::string::npos);
-  EXPECT_NE(load_error("scenarios:\n  a:\n    executor: shared-iterations\n    vus: 5\n    iterations: 2\n    requests: [{url: /}]\n")
+  EXPECT_NE(load_error("scenarios:\n  a:\n    executor: shared-iterations\n    vus: 5\n    "
+                       "iterations: 2\n    requests: [{url: /}]\n")
                 .find("scenarios.a.iterations: must be at least vus"),
             std::string::npos);
   EXPECT_NE(load_error("scenario: {}\n").find("scenario: unknown field"), std::string::npos);
   EXPECT_NE(load_error("{}").find("scenarios: missing"), std::string::npos);
-  EXPECT_NE(load_error("baseUrl: ftp://x\nvus: 1\nduration: 1s\nrequests: [{url: /}]\n").find("baseUrl: expected an absolute"),
+  EXPECT_NE(load_error("baseUrl: ftp://x\nvus: 1\nduration: 1s\nrequests: [{url: /}]\n")
+                .find("baseUrl: expected an absolute"),
             std::string::npos);
 }
 
 TEST(ScenarioLoader, ThresholdErrorsNameTheMetric) {
   const std::string head = "vus: 1\nduration: 1s\nrequests: [{url: /}]\nthresholds:\n";
-  EXPECT_NE(load_error(head + "  http_req_duration: ['p(95<500']\n").find("thresholds.http_req_duration[0]: threshold 'p(95<500'"),
+  EXPECT_NE(load_error(head + "  http_req_duration: ['p(95<500']\n")
+                .find("thresholds.http_req_duration[0]: threshold 'p(95<500'"),
             std::string::npos);
-  EXPECT_NE(load_error(head + "  http_req_durations: ['p(95)<500']\n").find("thresholds.http_req_durations: unknown metric"),
+  EXPECT_NE(load_error(head + "  http_req_durations: ['p(95)<500']\n")
+                .find("thresholds.http_req_durations: unknown metric"),
             std::string::npos);
-  EXPECT_NE(load_error(head + "  http_reqs: ['p(95)<500']\n").find("thresholds.http_reqs[0]: 'p(95)<500': p(95) is not available on http_reqs"),
+  EXPECT_NE(load_error(head + "  http_reqs: ['p(95)<500']\n")
+                .find("thresholds.http_reqs[0]: 'p(95)<500': p(95) is not available on http_reqs"),
             std::string::npos);
-  EXPECT_NE(load_error(head + "  http_reqs: [{threshold: 'count>1', abortOnFail: yes}]\n").find("abortOnFail: expected true or false"),
+  EXPECT_NE(load_error(head + "  http_reqs: [{threshold: 'count>1', abortOnFail: yes}]\n")
+                .find("abortOnFail: expected true or false"),
             std::string::npos);
-  EXPECT_NE(load_error(head + "  http_reqs: [{threshhold: 'count>1'}]\n").find("threshhold: unknown field"),
+  EXPECT_NE(load_error(head + "  http_reqs: [{threshhold: 'count>1'}]\n")
+                .find("threshhold: unknown field"),
             std::string::npos);
 }
 
@@ -270,14 +293,16 @@ TEST(ScenarioLoader, SyntaxErrorsCarryAPosition) {
   EXPECT_NE(load_error("{\"scenarios\": }").find("invalid JSON"), std::string::npos);
   EXPECT_NE(load_error("a: 1\na: 2\n").find("duplicate key 'a'"), std::string::npos);
   EXPECT_NE(load_error("- 1\n- 2\n").find("expected a mapping"), std::string::npos);
-  EXPECT_NE(load_error("vus: 1\nduration: 1s\nrequests: [{ url: /a?b=1 }]\n").find("quote values containing '?'"),
+  EXPECT_NE(load_error("vus: 1\nduration: 1s\nrequests: [{ url: /a?b=1 }]\n")
+                .find("quote values containing '?'"),
             std::string::npos);
 }
 
 TEST(ScenarioLoader, BaseUrlOverrideWins) {
   LoadOptions options = no_env();
   options.base_url_override = "http://10.0.0.1:80";
-  auto plan = load_plan_text("baseUrl: http://x\nvus: 1\nduration: 1s\nrequests: [{url: /}]\n", "", options);
+  auto plan = load_plan_text("baseUrl: http://x\nvus: 1\nduration: 1s\nrequests: [{url: /}]\n", "",
+                             options);
   ASSERT_TRUE(plan.has_value());
   EXPECT_EQ(plan->base_url, "http://10.0.0.1:80");
 }
@@ -312,8 +337,9 @@ TEST(ScenarioLoader, SeedScriptsKeepTheirExecutorsAndStages) {
   const Scenario& c = *cascade->find_scenario("cascade");
   EXPECT_EQ(c.executor, Executor::ramping_arrival_rate);
   EXPECT_DOUBLE_EQ(c.start_rate, 10);
-  EXPECT_EQ(c.stages, (std::vector<Stage>{{std::chrono::minutes{2}, 50}, {std::chrono::minutes{3}, 100},
-                                           {std::chrono::minutes{2}, 50}}));
+  EXPECT_EQ(c.stages, (std::vector<Stage>{{std::chrono::minutes{2}, 50},
+                                          {std::chrono::minutes{3}, 100},
+                                          {std::chrono::minutes{2}, 50}}));
   auto soak = load_plan_file(dir + "soak.yaml", no_env());
   ASSERT_TRUE(soak.has_value());
   EXPECT_EQ(soak->scenarios[0].stages[1].duration, std::chrono::hours{8});
@@ -356,11 +382,12 @@ namespace loadlab::load {
 namespace {
 
 TEST(ScenarioLoader, EquivalentThresholdKeysMergeInCanonicalOrder) {
-  auto plan = load_plan_text("vus: 1\nduration: 1s\nrequests: [{url: /}]\nthresholds:\n"
-                             "  'http_reqs{status:200,name:a}': ['count>1']\n"
-                             "  'http_reqs{name:a, status:200}': ['count>2']\n"
-                             "  ' checks': ['rate>0.5']\n",
-                             "", {});
+  auto plan = load_plan_text(
+      "vus: 1\nduration: 1s\nrequests: [{url: /}]\nthresholds:\n"
+      "  'http_reqs{status:200,name:a}': ['count>1']\n"
+      "  'http_reqs{name:a, status:200}': ['count>2']\n"
+      "  ' checks': ['rate>0.5']\n",
+      "", {});
   ASSERT_TRUE(plan.has_value()) << plan.error();
   ASSERT_EQ(plan->thresholds.size(), 2U);
   EXPECT_EQ(plan->thresholds[0].selector.key(), "checks");
@@ -373,7 +400,10 @@ TEST(ScenarioLoader, EquivalentThresholdKeysMergeInCanonicalOrder) {
 TEST(ScenarioLoader, ResolvedBaseUrlKeepsDollarSigns) {
   LoadOptions options;
   options.env = [](std::string_view) -> std::optional<std::string> { return std::nullopt; };
-  auto plan = load_plan_text("env: {A: '${'}\nbaseUrl: 'http://h/${__ENV.A}'\nvus: 1\nduration: 1s\nrequests: [{url: /}]\n", "", options);
+  auto plan = load_plan_text(
+      "env: {A: '${'}\nbaseUrl: 'http://h/${__ENV.A}'\nvus: 1\nduration: 1s\nrequests: [{url: "
+      "/}]\n",
+      "", options);
   ASSERT_TRUE(plan.has_value()) << plan.error();
   EXPECT_EQ(plan->base_url, "http://h/${");
   auto again = load_plan_json(plan_to_json(*plan), options);

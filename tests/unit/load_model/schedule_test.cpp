@@ -1,9 +1,9 @@
 // Arrival times and VU targets of the executors, with exact counts.
+#include "load/schedule.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
-
-#include "load/schedule.hpp"
 
 namespace loadlab::load {
 namespace {
@@ -76,7 +76,8 @@ TEST(ArrivalSchedule, OddFractionalRateKeepsTheTotalOverLongRuns) {
   for (std::size_t s = 0; s < counts.size(); ++s) {
     sum += counts[s];
     // ceil(0.7 * (s+1)) iterations are due before the end of second s.
-    EXPECT_EQ(sum, static_cast<std::int64_t>(std::ceil(0.7 * static_cast<double>(s + 1) - 1e-9))) << s;
+    EXPECT_EQ(sum, static_cast<std::int64_t>(std::ceil(0.7 * static_cast<double>(s + 1) - 1e-9)))
+        << s;
   }
 }
 
@@ -125,7 +126,8 @@ TEST(ArrivalSchedule, ShardsTogetherAreTheWholeSchedule) {
   std::sort(all.begin(), all.end());
   ASSERT_EQ(static_cast<std::int64_t>(all.size()), whole.total());
   EXPECT_EQ(total, whole.total());
-  for (std::size_t k = 0; k < all.size(); ++k) EXPECT_EQ(all[k], *whole.due(static_cast<std::int64_t>(k)));
+  for (std::size_t k = 0; k < all.size(); ++k)
+    EXPECT_EQ(all[k], *whole.due(static_cast<std::int64_t>(k)));
 }
 
 TEST(ArrivalSchedule, RejectsVuExecutors) {
@@ -134,7 +136,8 @@ TEST(ArrivalSchedule, RejectsVuExecutors) {
   EXPECT_THROW(ArrivalSchedule{s}, std::invalid_argument);
 }
 
-Scenario ramping_vus(std::int64_t start, std::vector<Stage> stages, core::Duration ramp_down = seconds{30}) {
+Scenario ramping_vus(std::int64_t start, std::vector<Stage> stages,
+                     core::Duration ramp_down = seconds{30}) {
   Scenario s;
   s.executor = Executor::ramping_vus;
   s.start_vus = start;
@@ -182,7 +185,8 @@ TEST(VuSchedule, ShardedTargetsAddUpAtEveryInstant) {
   VuSchedule whole(scenario);
   for (int ms = 0; ms < 20000; ms += 123) {
     std::int64_t sum = 0;
-    for (std::int64_t i = 1; i <= 4; ++i) sum += VuSchedule(scenario, Shard{i, 4}).target(milliseconds{ms});
+    for (std::int64_t i = 1; i <= 4; ++i)
+      sum += VuSchedule(scenario, Shard{i, 4}).target(milliseconds{ms});
     EXPECT_EQ(sum, whole.target(milliseconds{ms})) << ms;
   }
 }

@@ -246,7 +246,8 @@ TEST(MetricsData, ResultsWrittenBeforeTheTlsPhaseStillLoad) {
   const MetricsData data = recorder.take();
   EXPECT_EQ(data.tls_handshaking.total_count(), 1);
   EXPECT_EQ(MetricsData::from_json(data.to_json()), data);
-  const auto resolved = data.resolve(*MetricSelector::parse("http_req_tls_handshaking"), seconds{1});
+  const auto resolved =
+      data.resolve(*MetricSelector::parse("http_req_tls_handshaking"), seconds{1});
   ASSERT_TRUE(resolved.has_value());
   EXPECT_EQ(resolved->count, 1);
 

@@ -1,7 +1,7 @@
 // `--shard i/n` parsing and exact splits.
-#include <gtest/gtest.h>
-
 #include "load/shard.hpp"
+
+#include <gtest/gtest.h>
 
 namespace loadlab::load {
 namespace {

@@ -1,9 +1,9 @@
 // Templated request values.
+#include "load/template.hpp"
+
 #include <gtest/gtest.h>
 
 #include <set>
-
-#include "load/template.hpp"
 
 namespace loadlab::load {
 namespace {
@@ -17,8 +17,9 @@ EnvLookup env_with(std::map<std::string, std::string> values) {
 }
 
 TEST(Template, RendersEveryPlaceholder) {
-  auto t = Template::compile("/api/cpu?complexity=${randInt(25,34)}&s=${seq}&vu=${vu}&i=${iter}&h=${__ENV.HOST}",
-                             env_with({{"HOST", "x"}}));
+  auto t = Template::compile(
+      "/api/cpu?complexity=${randInt(25,34)}&s=${seq}&vu=${vu}&i=${iter}&h=${__ENV.HOST}",
+      env_with({{"HOST", "x"}}));
   ASSERT_TRUE(t.has_value()) << t.error();
   EXPECT_FALSE(t->is_constant());
   Random random(7);
@@ -65,13 +66,17 @@ TEST(Template, LiteralsAndEscapes) {
 TEST(Template, EnvDefaultsAndErrors) {
   Random random;
   TemplateContext context{random};
-  EXPECT_EQ(Template::compile("${__ENV.NOPE:-http://h}", env_with({}))->render(context), "http://h");
+  EXPECT_EQ(Template::compile("${__ENV.NOPE:-http://h}", env_with({}))->render(context),
+            "http://h");
   auto missing = Template::compile("${__ENV.NOPE}", env_with({}));
   ASSERT_FALSE(missing.has_value());
   EXPECT_NE(missing.error().find("'NOPE' is not set"), std::string::npos);
-  EXPECT_NE(Template::compile("${nope}", {}).error().find("unknown placeholder '${nope}'"), std::string::npos);
-  EXPECT_NE(Template::compile("${randInt(5,1)}", {}).error().find("low <= high"), std::string::npos);
-  EXPECT_NE(Template::compile("${randInt(a,1)}", {}).error().find("two integers"), std::string::npos);
+  EXPECT_NE(Template::compile("${nope}", {}).error().find("unknown placeholder '${nope}'"),
+            std::string::npos);
+  EXPECT_NE(Template::compile("${randInt(5,1)}", {}).error().find("low <= high"),
+            std::string::npos);
+  EXPECT_NE(Template::compile("${randInt(a,1)}", {}).error().find("two integers"),
+            std::string::npos);
   EXPECT_NE(Template::compile("abc${seq", {}).error().find("unterminated"), std::string::npos);
 }
 

@@ -1,8 +1,9 @@
 // k6 threshold expressions: every form, its errors, and evaluation.
+#include "load/threshold.hpp"
+
 #include <gtest/gtest.h>
 
 #include "core/hdr_histogram.hpp"
-#include "load/threshold.hpp"
 
 namespace loadlab::load {
 namespace {
@@ -77,12 +78,18 @@ TEST(MetricSelector, ParsesTagsInCanonicalOrder) {
 }
 
 TEST(MetricSelector, RejectsUnknownMetricsAndTags) {
-  EXPECT_NE(MetricSelector::parse("http_req_durations").error().find("unknown metric"), std::string::npos);
-  EXPECT_NE(MetricSelector::parse("http_reqs{foo:bar}").error().find("tag 'foo' is not recorded"), std::string::npos);
-  EXPECT_NE(MetricSelector::parse("vus{scenario:a}").error().find("no sub-metrics"), std::string::npos);
-  EXPECT_NE(MetricSelector::parse("http_reqs{scenario}").error().find("expected tag:value"), std::string::npos);
-  EXPECT_NE(MetricSelector::parse("http_reqs{scenario:a").error().find("expected '}'"), std::string::npos);
-  EXPECT_NE(MetricSelector::parse("http_reqs{name:a,name:b}").error().find("given twice"), std::string::npos);
+  EXPECT_NE(MetricSelector::parse("http_req_durations").error().find("unknown metric"),
+            std::string::npos);
+  EXPECT_NE(MetricSelector::parse("http_reqs{foo:bar}").error().find("tag 'foo' is not recorded"),
+            std::string::npos);
+  EXPECT_NE(MetricSelector::parse("vus{scenario:a}").error().find("no sub-metrics"),
+            std::string::npos);
+  EXPECT_NE(MetricSelector::parse("http_reqs{scenario}").error().find("expected tag:value"),
+            std::string::npos);
+  EXPECT_NE(MetricSelector::parse("http_reqs{scenario:a").error().find("expected '}'"),
+            std::string::npos);
+  EXPECT_NE(MetricSelector::parse("http_reqs{name:a,name:b}").error().find("given twice"),
+            std::string::npos);
 }
 
 TEST(Threshold, AggregationMustFitTheMetricKind) {
@@ -94,7 +101,8 @@ TEST(Threshold, AggregationMustFitTheMetricKind) {
   EXPECT_TRUE(check("http_reqs", "rate>10").has_value());
   EXPECT_TRUE(check("http_req_failed", "rate<0.01").has_value());
   EXPECT_TRUE(check("vus", "max<=100").has_value());
-  EXPECT_NE(check("http_reqs", "p(95)<5").error().find("a counter: use count or rate"), std::string::npos);
+  EXPECT_NE(check("http_reqs", "p(95)<5").error().find("a counter: use count or rate"),
+            std::string::npos);
   EXPECT_NE(check("http_req_failed", "avg<5").error().find("a rate: use rate"), std::string::npos);
   EXPECT_NE(check("http_req_duration", "rate<5").error().find("a trend"), std::string::npos);
 }
@@ -122,16 +130,16 @@ TEST(Threshold, EvaluatesOnResolvedValuesInMilliseconds) {
   };
   std::vector<MetricThresholds> thresholds{
       {*MetricSelector::parse("http_req_duration"),
-       {parse("p(95)<960"), parse("p(95)<940"), parse("avg<501"), parse("med<=500.5"), parse("max<1001"),
-        parse("min>=1"), parse("count==1000")}},
+       {parse("p(95)<960"), parse("p(95)<940"), parse("avg<501"), parse("med<=500.5"),
+        parse("max<1001"), parse("min>=1"), parse("count==1000")}},
       {*MetricSelector::parse("http_req_failed"), {parse("rate<0.01"), parse("rate<0.02")}},
       {*MetricSelector::parse("http_reqs"), {parse("count>100"), parse("rate>=25")}},
       {*MetricSelector::parse("iterations"), {parse("count>0")}},
   };
   const auto outcomes = evaluate_thresholds(thresholds, resolve);
   ASSERT_EQ(outcomes.size(), 12U);
-  const std::vector<bool> expected{true, false, true, true, true, true, true,
-                                   false, true, true, false, false};
+  const std::vector<bool> expected{true, false, true, true, true,  true,
+                                   true, false, true, true, false, false};
   for (std::size_t i = 0; i < outcomes.size(); ++i) {
     EXPECT_EQ(outcomes[i].passed, expected[i]) << outcomes[i].metric << " " << outcomes[i].source;
   }
@@ -146,12 +154,15 @@ TEST(Threshold, AbortOnFailWaitsForDelayAbortEval) {
   failed.kind = MetricKind::rate;
   failed.count = 10;
   failed.nonzero = 5;
-  const MetricResolver resolve = [&](const MetricSelector&) { return std::optional<MetricValues>(failed); };
+  const MetricResolver resolve = [&](const MetricSelector&) {
+    return std::optional<MetricValues>(failed);
+  };
   Threshold abort = parse("rate<0.1");
   abort.abort_on_fail = true;
   abort.delay_abort_eval = std::chrono::seconds{10};
   Threshold plain = parse("rate<0.2");
-  std::vector<MetricThresholds> thresholds{{*MetricSelector::parse("http_req_failed"), {plain, abort}}};
+  std::vector<MetricThresholds> thresholds{
+      {*MetricSelector::parse("http_req_failed"), {plain, abort}}};
   std::string reason;
   EXPECT_FALSE(should_abort(thresholds, resolve, std::chrono::seconds{9}, &reason));
   EXPECT_TRUE(should_abort(thresholds, resolve, std::chrono::seconds{10}, &reason));

@@ -12,8 +12,8 @@ namespace {
 
 TEST(Registry, ExposesCountersGaugesWithLabelsSorted) {
   Registry registry;
-  auto& requests = registry.counter("http_requests_total", "Requests served.",
-                                    {"method", "path", "status"});
+  auto& requests =
+      registry.counter("http_requests_total", "Requests served.", {"method", "path", "status"});
   requests.with({"GET", "/api/fast", "200"}).inc();
   requests.with({"GET", "/api/fast", "200"}).inc(2);
   registry.gauge("queue_ratio", "Waiting tasks per worker.").with({}).set(1.5);
@@ -30,7 +30,7 @@ TEST(Registry, HistogramBucketsAreCumulativeWithInclusiveBounds) {
   Registry registry;
   const double bounds[] = {0.1, 1.0};
   auto& h = registry.histogram("op_seconds", "Op time.", {}, bounds).with({});
-  h.observe(0.1);   // le=0.1 is inclusive
+  h.observe(0.1);  // le=0.1 is inclusive
   h.observe(0.5);
   h.observe(5.0);
   EXPECT_EQ(registry.expose(),

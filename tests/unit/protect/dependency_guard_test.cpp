@@ -117,7 +117,7 @@ TEST_F(DependencyGuardTest, RetryAfterFromTheDependencySetsTheLeastWait) {
   // "Retry-After: 3" on a 503: at least 3 s, though the backoff alone would be 50..100 ms.
   EXPECT_EQ(guard.retry_delay(1, server_retry_after(503, "3"), deadline), 3s);
   EXPECT_EQ(guard.retry_delay(2, server_retry_after(429, "5"), deadline), 5s);  // at the cap
-  EXPECT_FALSE(guard.retry_delay(1, server_retry_after(503, "6"), deadline));  // past the cap
+  EXPECT_FALSE(guard.retry_delay(1, server_retry_after(503, "6"), deadline));   // past the cap
   // Not retried when the wait would end at or after the deadline.
   clock.advance(27s);
   EXPECT_FALSE(guard.retry_delay(1, server_retry_after(503, "3"), deadline));

@@ -178,8 +178,8 @@ TEST(HttpClient, SendsExtraHeaderFields) {
       milliseconds(5'000), HeaderList{{"X-Request-Timeout-Ms", "1234"}}));
   ASSERT_TRUE(with) << with.error().message;
   EXPECT_EQ(with->body, "1234");
-  const auto without = harness.get(server.port(), "/header?name=X-Request-Timeout-Ms",
-                                   milliseconds(5'000));
+  const auto without =
+      harness.get(server.port(), "/header?name=X-Request-Timeout-Ms", milliseconds(5'000));
   ASSERT_TRUE(without) << without.error().message;
   EXPECT_EQ(without->body, "(none)");
 }
