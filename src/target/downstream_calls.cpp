@@ -48,7 +48,10 @@ UpstreamResult classify_call(const core::Expected<http::ClientResponse, http::Cl
     return reply.error().kind == http::ClientErrorKind::timeout ? UpstreamResult::timeout
                                                                 : UpstreamResult::error;
   }
-  return reply->status >= 200 && reply->status < 300 ? UpstreamResult::ok : UpstreamResult::error;
+  if (reply->status >= 200 && reply->status < 300) return UpstreamResult::ok;
+  // A 504 says the dependency gave up in time, e.g. at the deadline this service sent it: the
+  // call timed out, whichever side noticed first.
+  return reply->status == 504 ? UpstreamResult::timeout : UpstreamResult::error;
 }
 
 http::Status status_for(const CallOutcome& outcome) noexcept {

@@ -7,6 +7,7 @@
 
 #include "http/router.hpp"
 #include "target/admin_guard.hpp"
+#include "target/caller_deadline.hpp"
 #include "target/downstream_routes.hpp"
 #include "target/fault_routes.hpp"
 #include "target/faults.hpp"
@@ -71,9 +72,13 @@ void DownstreamService::register_routes(http::Router& router) {
   register_health_routes(router, "downstream");
   register_drain_readiness_route(router, server_state_);
   fault_routes_->register_admin_routes(router);
+  // Faults stand for the network between the caller and this service, so they act first; the
+  // caller's deadline bounds the service's own work (counted from the request's arrival, so an
+  // injected latency uses it up too).
   const auto add = [this, &router](std::string_view path, http::Handler handler) {
-    router.get(std::string(path),
-               fault_routes_->wrap(CountedHandler(routes_.get(), path, std::move(handler))));
+    router.get(std::string(path), fault_routes_->wrap(bound_by_caller_deadline(
+                                      CountedHandler(routes_.get(), path, std::move(handler)),
+                                      core::SteadyClock::instance(), protect::DeadlineConfig{})));
   };
   routes_->register_routes(add);
   add("/upstream",

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "http/params.hpp"
+#include "target/caller_deadline.hpp"
 
 namespace loadlab::target {
 namespace {
@@ -22,12 +23,6 @@ class AdmissionTicket final : public http::GateTicket {
  private:
   protect::RequestAdmission admission_;
 };
-
-std::optional<std::string_view> header_value(const http::Request& request, std::string_view name) {
-  const auto it = request.find(name);
-  if (it == request.end()) return std::nullopt;
-  return std::string_view(it->value());
-}
 
 }  // namespace
 
@@ -53,14 +48,9 @@ http::GateDecision ProtectionGate::enter(http::RequestContext& context) {
   const unsigned version = context.request.version();
 
   auto deadline = protections_.request_deadline(
-      context.received_at, header_value(context.request, "X-Request-Timeout-Ms"));
+      context.received_at, header_value(context.request, request_timeout_header));
   if (!deadline) {
-    // The parser's message already starts with the header's name; the 422 names it once.
-    constexpr std::string_view header = "X-Request-Timeout-Ms ";
-    std::string detail = deadline.error();
-    if (detail.starts_with(header)) detail.erase(0, header.size());
-    decision.rejection =
-        http::unprocessable(http::ParamError{"X-Request-Timeout-Ms", detail}, version);
+    decision.rejection = bad_request_timeout(deadline.error(), version);
     return decision;
   }
   if (deadline->at() < context.deadline) context.deadline = deadline->at();

@@ -161,6 +161,53 @@ TEST_F(DownstreamRole, ResetRateFailsTheRequest) {
   EXPECT_EQ(get(downstream(), "/slow?delay=0").status, 200);
 }
 
+// X-Request-Timeout-Ms, as the target sends it: the route is cut short at the caller's deadline.
+TEST_F(DownstreamRole, CallerDeadlineCutsAWaitingRouteShort) {
+  const auto started = std::chrono::steady_clock::now();
+  const auto result = call(downstream(), "GET", "/slow?delay=20", {},
+                           {{"X-Request-Timeout-Ms", "200"}}, seconds(10));
+  const auto took = std::chrono::steady_clock::now() - started;
+  ASSERT_TRUE(result.ok()) << result.error;
+  EXPECT_EQ(result.status, 504) << result.body;
+  const auto body = json_of(result);
+  EXPECT_EQ(body.value("error", ""), "deadline exceeded");
+  EXPECT_EQ(body.value("reason", ""), "deadline_reached");
+  EXPECT_EQ(body.value("timeout_ms", 0), 200);
+  EXPECT_GE(took, milliseconds(200));
+  EXPECT_LT(took, seconds(10));  // not the route's 20 s (the client's own limit is 10 s)
+  // The same connection-level service goes on answering: nothing was left waiting.
+  EXPECT_EQ(get(downstream(), "/slow?delay=0").status, 200);
+}
+
+TEST_F(DownstreamRole, WithinTheCallerDeadlineTheRouteAnswers) {
+  for (const char* route : {"/slow?delay=0.02", "/cascade?levels=2&delay=0.01", "/upstream?ms=5"}) {
+    const auto result = call(downstream(), "GET", route, {}, {{"X-Request-Timeout-Ms", "5000"}});
+    EXPECT_EQ(result.status, 200) << route << ": " << result.body;
+  }
+}
+
+TEST_F(DownstreamRole, BadCallerDeadlineIsUnprocessable) {
+  for (const char* value : {"soon", "0", "-5", "1.5", "99999999999"}) {
+    const auto result =
+        call(downstream(), "GET", "/slow?delay=0", {}, {{"X-Request-Timeout-Ms", value}});
+    EXPECT_EQ(result.status, 422) << value << ": " << result.body;
+    EXPECT_EQ(json_of(result).value("parameter", ""), "X-Request-Timeout-Ms") << value;
+  }
+}
+
+// An injected latency (the network, before the service) can use up the whole deadline: the route
+// then never starts, which /stats shows.
+TEST_F(DownstreamRole, WorkPastTheCallerDeadlineIsNeverStarted) {
+  ASSERT_EQ(call(downstream(), "PUT", "/admin/faults", R"({"latency_ms":300})").status, 200);
+  const double before = json_of(get(downstream(), "/stats"))["requests"]["/slow"];
+  const auto result = call(downstream(), "GET", "/slow?delay=0", {},
+                           {{"X-Request-Timeout-Ms", "100"}}, seconds(10));
+  EXPECT_EQ(result.status, 504) << result.body;
+  EXPECT_EQ(json_of(result).value("reason", ""), "deadline_expired");
+  ASSERT_EQ(call(downstream(), "DELETE", "/admin/faults").status, 200);
+  EXPECT_EQ(json_of(get(downstream(), "/stats"))["requests"]["/slow"].get<double>(), before);
+}
+
 TEST(DownstreamAdminAuth, BearerTokenRequiredOffLoopback) {
   auto process = ChildProcess::spawn_listening(
       {loadlab::testing::loadlab_binary(), "serve", "--role", "downstream", "--listen", "0.0.0.0:0",
