@@ -2,7 +2,6 @@
 // Naked on purpose: its queue is unbounded (protections bound admission in front of it).
 #pragma once
 
-#include <atomic>
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -32,10 +31,9 @@ class ComputePool {
         Initiation<Work>{this}, boost::asio::use_awaitable, std::move(work));
   }
 
-  [[nodiscard]] std::size_t queued() const noexcept {
-    return queued_.load(std::memory_order_relaxed);
-  }
   [[nodiscard]] int threads() const noexcept { return threads_; }
+  // Asks the threads to end after the work they are running, without waiting for them.
+  void request_stop() { pool_.stop(); }
   // Joins the threads; work not started yet is dropped (its callers never resume).
   void stop();
 
@@ -48,10 +46,8 @@ class ComputePool {
       namespace asio = boost::asio;
       auto resume_on = asio::prefer(asio::get_associated_executor(handler),
                                     asio::execution::outstanding_work.tracked);
-      self->queued_.fetch_add(1, std::memory_order_relaxed);
-      asio::post(self->pool_, [self = self, handler = std::move(handler), work = std::move(work),
+      asio::post(self->pool_, [handler = std::move(handler), work = std::move(work),
                                resume_on = std::move(resume_on)]() mutable {
-        self->queued_.fetch_sub(1, std::memory_order_relaxed);
         auto result = work();
         asio::post(resume_on, [handler = std::move(handler), result = std::move(result)]() mutable {
           std::move(handler)(std::move(result));
@@ -62,7 +58,6 @@ class ComputePool {
 
   int threads_;
   boost::asio::thread_pool pool_;
-  std::atomic<std::size_t> queued_{0};
 };
 
 }  // namespace loadlab::target

@@ -3,7 +3,9 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <cstddef>
 #include <ctime>
+#include <mutex>
 #include <type_traits>
 #include <utility>
 
@@ -48,23 +50,72 @@ class GuardedComputePool {
     protect::CodelQueue& queue = protections_->compute_queue();
     auto ticket = queue.try_enqueue();
     if (!ticket) co_return Result(core::unexpected(ticket.error()));
-    co_return co_await pool_.run(
-        [&queue, ticket = *ticket, deadline, work = std::move(work)]() mutable -> Result {
-          if (auto waited = queue.on_dequeue(ticket, deadline); !waited) {
-            return core::unexpected(waited.error());
-          }
-          const auto cpu_before = thread_cpu_time();
-          Result result(work());
-          queue.on_served(thread_cpu_time() - cpu_before);
-          return result;
-        });
+    if (!enter_pool()) {  // stopped: the pool would drop it, and its caller would never resume
+      queue.on_abandon(*ticket);
+      co_return Result(core::unexpected(protect::Rejection{protect::RejectReason::queue_full}));
+    }
+    // A named job, not a temporary inside the co_await: g++ 12 mishandles a closure temporary of
+    // a co_await expression that owns a non-trivial capture (with a std::function as the work,
+    // the coroutine's frame later destroyed it from storage already freed).
+    auto job = [this, &queue, ticket = *ticket, deadline, work = std::move(work)]() mutable {
+      leave_pool();
+      if (auto waited = queue.on_dequeue(ticket, deadline); !waited) {
+        return Result(core::unexpected(waited.error()));
+      }
+      const auto cpu_before = thread_cpu_time();
+      Result result(work());
+      queue.on_served(thread_cpu_time() - cpu_before);
+      return result;
+    };
+    co_return co_await pool_.run(std::move(job));
   }
 
   [[nodiscard]] ComputePool& pool() noexcept { return pool_; }
 
+  // Stops the pool, whose work not started yet is dropped, and takes the dropped items out of
+  // the queue's depth: work_queue_depth must not go on counting work that will never run.
+  void stop() {
+    pool_.request_stop();  // no item is picked up once stopped() is seen
+    {
+      std::lock_guard lock(mutex_);
+      stopped_ = true;
+    }
+    pool_.stop();  // joins: from here on no item leaves the pool
+    std::size_t dropped = 0;
+    {
+      std::lock_guard lock(mutex_);
+      dropped = std::exchange(in_pool_, 0);
+    }
+    if (protections_ == nullptr) return;
+    for (; dropped > 0; --dropped) protections_->compute_queue().on_abandon({});
+  }
+  [[nodiscard]] bool stopped() {
+    std::lock_guard lock(mutex_);
+    return stopped_;
+  }
+  // Items that passed the queue's admission and wait in the pool.
+  [[nodiscard]] std::size_t waiting_in_pool() {
+    std::lock_guard lock(mutex_);
+    return in_pool_;
+  }
+
  private:
+  bool enter_pool() {
+    std::lock_guard lock(mutex_);
+    if (stopped_) return false;
+    ++in_pool_;
+    return true;
+  }
+  void leave_pool() {
+    std::lock_guard lock(mutex_);
+    --in_pool_;
+  }
+
   ComputePool& pool_;
   protect::Protections* protections_ = nullptr;
+  std::mutex mutex_;
+  bool stopped_ = false;
+  std::size_t in_pool_ = 0;  // guarded items posted to the pool and not yet picked up
 };
 
 }  // namespace loadlab::target

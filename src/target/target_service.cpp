@@ -150,7 +150,7 @@ void TargetService::stop() {
   expensive_op_routes_->stop();
   client_->stop();
   if (database_) database_->close();
-  compute_->stop();
+  guarded_compute_->stop();  // stops compute_ too
   outbound_work_.reset();
   outbound_io_.stop();
   if (outbound_thread_.joinable()) outbound_thread_.join();
