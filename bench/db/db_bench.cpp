@@ -54,7 +54,7 @@ asio::awaitable<void> create_task_loop(loadlab::db::Database& db, benchmark::Sta
 void BM_SqliteMemoryCreateTask(benchmark::State& state) {
   asio::io_context io;
   loadlab::metrics::Registry registry;
-  auto db = loadlab::db::open_database("sqlite::memory:", {}, io.get_executor(), registry,
+  auto db = loadlab::db::open_database("sqlite::memory:", {}, registry,
                                        loadlab::core::SteadyClock::instance());
   asio::co_spawn(io, create_task_loop(*db, state), asio::detached);
   io.run();
@@ -71,7 +71,7 @@ asio::awaitable<void> zero_sleep_loop(loadlab::db::Database& db, benchmark::Stat
 void BM_SqliteMemoryZeroSleepQuery(benchmark::State& state) {
   asio::io_context io;
   loadlab::metrics::Registry registry;
-  auto db = loadlab::db::open_database("sqlite::memory:", {}, io.get_executor(), registry,
+  auto db = loadlab::db::open_database("sqlite::memory:", {}, registry,
                                        loadlab::core::SteadyClock::instance());
   asio::co_spawn(io, zero_sleep_loop(*db, state), asio::detached);
   io.run();

@@ -40,8 +40,7 @@ void serve(const target::ServiceConfig& config) {
   http::Router router;
   http::Server server(options, router, registry, clock, state);
   http::add_metrics_route(router, registry);
-  std::unique_ptr<target::Service> service =
-      target::make_service(config, server.executor(), registry, clock, state);
+  std::unique_ptr<target::Service> service = target::make_service(config, registry, clock, state);
   service->register_routes(router);
   server.set_gate(service->request_gate());
 

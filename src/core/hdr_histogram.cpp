@@ -181,8 +181,7 @@ double HdrHistogram::stddev() const noexcept {
 std::int64_t HdrHistogram::value_at_percentile(double percentile) const noexcept {
   if (total_count_ == 0) return 0;
   const double requested = std::clamp(percentile, 0.0, 100.0);
-  auto count_at_percentile =
-      static_cast<std::int64_t>((requested / 100.0) * static_cast<double>(total_count_) + 0.5);
+  auto count_at_percentile = std::llround((requested / 100.0) * static_cast<double>(total_count_));
   count_at_percentile = std::max<std::int64_t>(count_at_percentile, 1);
   std::int64_t running = 0;
   for (std::size_t i = 0; i < counts_.size(); ++i) {

@@ -30,7 +30,7 @@ metrics::Family<metrics::Gauge>& connections_family(metrics::Registry& registry)
 // A suspended acquire. Every field, the timer included, is touched only under the pool's mutex,
 // so a release on another thread can never race the waiter's own timer calls.
 struct ConnectionPool::Waiter {
-  explicit Waiter(asio::any_io_executor executor) : timer(std::move(executor)) {}
+  explicit Waiter(const asio::any_io_executor& executor) : timer(executor) {}
   asio::steady_timer timer;
   bool wait_started = false;
   bool granted = false;  // a release handed over `connection` (or only a slot when null)

@@ -78,7 +78,6 @@ class Database {
 // (start-up errors). Registers db_pool_connections{state}, db_pool_acquire_seconds,
 // db_pool_acquire_timeouts_total in the registry.
 std::unique_ptr<Database> open_database(const std::string& url, PoolOptions options,
-                                        boost::asio::any_io_executor executor,
                                         metrics::Registry& registry, core::Clock& clock);
 
 }  // namespace loadlab::db

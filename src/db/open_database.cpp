@@ -8,12 +8,10 @@
 
 namespace loadlab::db {
 
+// Connections are bound to the executor of the coroutine that uses them, so opening takes none.
 std::unique_ptr<Database> open_database(const std::string& url, PoolOptions options,
-                                        boost::asio::any_io_executor executor,
                                         metrics::Registry& registry, core::Clock& clock) {
   const DatabaseUrl parsed = parse_database_url(url);
-  // Connections are bound to the executor of the coroutine that uses them, not to this one.
-  (void)executor;
   if (parsed.backend == Backend::postgresql) {
     return std::make_unique<PgDatabase>(parsed.target, options, registry, clock);
   }

@@ -22,7 +22,7 @@ namespace {
 // (not closed) when the wait ends.
 class BorrowedSocket {
  public:
-  BorrowedSocket(asio::any_io_executor executor, int fd) : socket_(std::move(executor), fd) {}
+  BorrowedSocket(const asio::any_io_executor& executor, int fd) : socket_(executor, fd) {}
   BorrowedSocket(const BorrowedSocket&) = delete;
   BorrowedSocket& operator=(const BorrowedSocket&) = delete;
   ~BorrowedSocket() { socket_.release(); }

@@ -81,7 +81,7 @@ class PoolLedger {
 
  private:
   struct Waiter {
-    WaiterId id;
+    WaiterId id{};
     core::TimePoint enqueued_at;
     std::optional<core::TimePoint> deadline;
   };

@@ -20,6 +20,7 @@ namespace loadlab::http {
 
 namespace {
 
+// NOLINTNEXTLINE(misc-unused-using-decls): used by `a || b` on awaitables (not found by ADL)
 using asio::experimental::awaitable_operators::operator||;
 using asio::ip::tcp;
 using SteadyTime = std::chrono::steady_clock::time_point;

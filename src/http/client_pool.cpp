@@ -12,13 +12,14 @@
 namespace loadlab::http {
 
 namespace asio = boost::asio;
+// NOLINTNEXTLINE(misc-unused-using-decls): used by `a || b` on awaitables (not found by ADL)
 using asio::experimental::awaitable_operators::operator||;
 using SteadyTime = std::chrono::steady_clock::time_point;
 
 // A caller waiting for a slot. `granted` and `handed` are written under the pool mutex; the
 // channel (thread-safe) wakes the waiter on its own executor.
 struct ConnectionPool::Waiter {
-  explicit Waiter(asio::any_io_executor executor) : wake(std::move(executor), 1) {}
+  explicit Waiter(const asio::any_io_executor& executor) : wake(executor, 1) {}
   asio::experimental::concurrent_channel<void(boost::system::error_code)> wake;
   bool granted = false;
   std::unique_ptr<PooledConnection> handed;  // null with granted: permission to open a new one

@@ -36,7 +36,7 @@ struct ConnectionPoolStats {
 
 // One TCP connection and its read buffer (bytes past a response stay with the connection).
 struct PooledConnection {
-  explicit PooledConnection(boost::asio::any_io_executor executor) : socket(std::move(executor)) {}
+  explicit PooledConnection(const boost::asio::any_io_executor& executor) : socket(executor) {}
   boost::asio::ip::tcp::socket socket;
   boost::beast::flat_buffer buffer;
   std::chrono::steady_clock::time_point idle_since{};

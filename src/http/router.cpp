@@ -18,14 +18,14 @@ struct AwaitImmediate {
 
 }  // namespace
 
-void Router::add(Verb method, std::string path, ImmediateHandler handler) {
-  add(method, std::move(path), Handler{});
+void Router::add(Verb method, const std::string& path, ImmediateHandler handler) {
+  add(method, path, Handler{});
   Route& route = routes_.back();
   route.immediate = std::move(handler);
   route.handler = AwaitImmediate{&route.immediate};
 }
 
-void Router::add(Verb method, std::string path, Handler handler) {
+void Router::add(Verb method, const std::string& path, Handler handler) {
   PathEntry& entry = paths_[path];
   for (const Route* existing : entry.routes) {
     if (existing->method == method) {

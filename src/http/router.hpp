@@ -31,17 +31,13 @@ struct RouteMatch {
 class Router {
  public:
   // Throws std::invalid_argument when (method, path) is already registered (a start-up error).
-  void add(Verb method, std::string path, Handler handler);
-  void add(Verb method, std::string path, ImmediateHandler handler);
-  void get(std::string path, Handler handler) {
-    add(Verb::get, std::move(path), std::move(handler));
+  void add(Verb method, const std::string& path, Handler handler);
+  void add(Verb method, const std::string& path, ImmediateHandler handler);
+  void get(const std::string& path, Handler handler) { add(Verb::get, path, std::move(handler)); }
+  void get(const std::string& path, ImmediateHandler handler) {
+    add(Verb::get, path, std::move(handler));
   }
-  void get(std::string path, ImmediateHandler handler) {
-    add(Verb::get, std::move(path), std::move(handler));
-  }
-  void post(std::string path, Handler handler) {
-    add(Verb::post, std::move(path), std::move(handler));
-  }
+  void post(const std::string& path, Handler handler) { add(Verb::post, path, std::move(handler)); }
 
   // path excludes the query string.
   [[nodiscard]] RouteMatch match(Verb method, std::string_view path) const;

@@ -2,7 +2,7 @@
 // connection, the async or threaded execution model, and graceful drain.
 //
 // Life cycle (main thread):   Server server(options, router, registry, clock, state);
-//   make_service(..., server.executor(), ...)->register_routes(router);   // routes before start
+//   make_service(...)->register_routes(router);   // routes before start
 //   server.start();                    // binds (throws on failure), starts the threads
 //   ... begin_drain() from a signal handler or a test ...
 //   server.wait_drained();             // in-flight requests done, or drain_timeout reached

@@ -235,10 +235,11 @@ void watch_deadline(std::shared_ptr<Connection> connection) {
   }
   const SteadyTime next_check = now + connection->check_interval;
   connection->watchdog.expires_at(std::min(connection->deadline, next_check));
-  connection->watchdog.async_wait(
-      [connection = std::move(connection)](const beast::error_code&) mutable {
-        watch_deadline(std::move(connection));
-      });
+  // The timer is named before the handler takes the connection over.
+  auto& watchdog = connection->watchdog;
+  watchdog.async_wait([connection = std::move(connection)](const beast::error_code&) mutable {
+    watch_deadline(std::move(connection));
+  });
 }
 
 // The status for a request that could not be read, or nullopt when the connection just ended.

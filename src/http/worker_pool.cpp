@@ -21,7 +21,7 @@ Response run_to_completion(asio::io_context& worker, const Handler& handler,
   worker.restart();
   context.executor = worker.get_executor();
   asio::co_spawn(worker, handler(context),
-                 [&response, &guard](std::exception_ptr error, Response result) {
+                 [&response, &guard](const std::exception_ptr& error, Response result) {
                    if (!error) response.emplace(std::move(result));
                    guard.reset();
                  });

@@ -31,7 +31,7 @@ std::string resolve_program(const std::string& name) {
   while (start <= dirs.size()) {
     auto end = dirs.find(':', start);
     if (end == std::string::npos) end = dirs.size();
-    const auto candidate = dirs.substr(start, end - start) + "/" + name;
+    auto candidate = dirs.substr(start, end - start) + "/" + name;
     if (::access(candidate.c_str(), X_OK) == 0) return candidate;
     start = end + 1;
   }
@@ -84,6 +84,7 @@ ChildProcess ChildProcess::launch(const LaunchSpec& spec, const Confinement* con
   argv.push_back(nullptr);
   const auto environment = merged_environment(spec.env);
   std::vector<char*> envp;
+  envp.reserve(environment.size() + 1);
   for (const auto& entry : environment) envp.push_back(const_cast<char*>(entry.c_str()));
   envp.push_back(nullptr);
   const int out = open_log(spec.stdout_path);

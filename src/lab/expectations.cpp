@@ -69,7 +69,7 @@ std::string format_quantity(double value, const std::string& unit) {
   return unit.empty() ? std::string(text) : std::string(text) + (unit == "%" ? "" : " ") + unit;
 }
 
-Check check_value(Quantity quantity, Relation relation, double bound) {
+Check check_value(const Quantity& quantity, Relation relation, double bound) {
   return [quantity, relation, bound](const ExperimentMeasurements& measured,
                                      const std::string& variant) -> Verdict {
     std::string why;
@@ -84,8 +84,8 @@ Check check_value(Quantity quantity, Relation relation, double bound) {
   };
 }
 
-Check check_versus(Quantity quantity, Relation relation, double factor, std::string other_variant,
-                   Quantity other_quantity) {
+Check check_versus(const Quantity& quantity, Relation relation, double factor,
+                   const std::string& other_variant, const Quantity& other_quantity) {
   return [=](const ExperimentMeasurements& measured, const std::string& variant) -> Verdict {
     std::string why;
     const auto* run = ran(measured, variant, why);
@@ -106,10 +106,9 @@ Check check_versus(Quantity quantity, Relation relation, double factor, std::str
   };
 }
 
-Check check_versus(Quantity quantity, Relation relation, double factor, std::string other_variant) {
-  Quantity same = quantity;
-  return check_versus(std::move(quantity), relation, factor, std::move(other_variant),
-                      std::move(same));
+Check check_versus(const Quantity& quantity, Relation relation, double factor,
+                   const std::string& other_variant) {
+  return check_versus(quantity, relation, factor, other_variant, quantity);
 }
 
 Check check_p99_growth(Relation relation, double factor) {
@@ -128,7 +127,8 @@ Check check_p99_growth(Relation relation, double factor) {
   };
 }
 
-Expectation expect(std::string variant, std::string claim, std::vector<Check> checks) {
+Expectation expect(const std::string& variant, std::string claim,
+                   const std::vector<Check>& checks) {
   Expectation expectation;
   expectation.variant = variant;
   expectation.claim = std::move(claim);

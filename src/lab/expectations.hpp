@@ -23,17 +23,18 @@ enum class Relation { less, at_most, greater, at_least };
 using Check = std::function<Verdict(const ExperimentMeasurements&, const std::string& variant)>;
 
 // quantity REL bound
-Check check_value(Quantity quantity, Relation relation, double bound);
+Check check_value(const Quantity& quantity, Relation relation, double bound);
 // quantity REL factor x (other quantity, default the same) in another variant
-Check check_versus(Quantity quantity, Relation relation, double factor, std::string other_variant);
-Check check_versus(Quantity quantity, Relation relation, double factor, std::string other_variant,
-                   Quantity other_quantity);
+Check check_versus(const Quantity& quantity, Relation relation, double factor,
+                   const std::string& other_variant);
+Check check_versus(const Quantity& quantity, Relation relation, double factor,
+                   const std::string& other_variant, const Quantity& other_quantity);
 // late p99 (last third of the run) REL factor x early p99 (first third): growth over the run.
 Check check_p99_growth(Relation relation, double factor);
 
 // Every check must hold: confirmed when all do, refuted when one fails, skipped when a run or a
 // number is missing. Evidence lists every check's numbers.
-Expectation expect(std::string variant, std::string claim, std::vector<Check> checks);
+Expectation expect(const std::string& variant, std::string claim, const std::vector<Check>& checks);
 
 std::string format_quantity(double value, const std::string& unit);
 

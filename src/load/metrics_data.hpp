@@ -45,6 +45,7 @@ struct RequestKey {
   std::uint32_t scenario = 0;
   std::uint32_t request = 0;
   int status = 0;
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 misreads a defaulted <=>
   friend auto operator<=>(const RequestKey&, const RequestKey&) = default;
 };
 

@@ -38,6 +38,7 @@ MetricsData::Gauges gauges_from(const std::string& name) {
 SeriesCollector::SeriesCollector(std::size_t sources)
     : pending_(sources), watermarks_(sources, 0) {}
 
+// NOLINTNEXTLINE(performance-unnecessary-value-param): its points are moved out
 void SeriesCollector::add(std::size_t source, std::vector<TimedSeriesPoint> points,
                           std::int64_t watermark) {
   auto& held = pending_.at(source);

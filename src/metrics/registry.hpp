@@ -135,7 +135,7 @@ class Registry {
 
  private:
   struct Entry {
-    MetricType type;
+    MetricType type{};
     std::unique_ptr<Family<Counter>> counter;
     std::unique_ptr<Family<Gauge>> gauge;
     std::unique_ptr<Family<Histogram>> histogram;

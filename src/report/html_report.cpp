@@ -65,7 +65,7 @@ std::string script_safe(std::string text) {
   return text;
 }
 
-std::string markdown_cell(std::string text) {
+std::string markdown_cell(std::string_view text) {
   std::string out;
   for (const char c : text) {
     if (c == '|')

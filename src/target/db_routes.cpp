@@ -161,6 +161,7 @@ boost::asio::awaitable<http::Response> DbRoutes::pool_exhaust(http::RequestConte
   using QueryOp = decltype(boost::asio::co_spawn(executor, sleep_query_into(hold_ms, nullptr),
                                                  boost::asio::deferred));
   std::vector<QueryOp> operations;
+  operations.reserve(results.size());
   for (auto& result : results) {
     operations.push_back(
         boost::asio::co_spawn(executor, sleep_query_into(hold_ms, &result), boost::asio::deferred));

@@ -216,6 +216,7 @@ boost::asio::awaitable<http::Response> DownstreamCallRoutes::cascade_failure(
       executor, call_into(std::string{}, timeout, context.deadline, nullptr),
       boost::asio::deferred));
   std::vector<CallOp> operations;
+  operations.reserve(outcomes.size());
   const std::string target = fmt::format("/slow?delay={}", *delay);
   for (auto& outcome : outcomes) {
     operations.push_back(boost::asio::co_spawn(

@@ -15,7 +15,7 @@ namespace loadlab::target {
 
 // A queued request waiting for a worker; woken through the (thread-safe) channel.
 struct ExpensiveOpRoutes::Waiter {
-  explicit Waiter(boost::asio::any_io_executor executor) : wake(std::move(executor), 1) {}
+  explicit Waiter(const boost::asio::any_io_executor& executor) : wake(executor, 1) {}
   boost::asio::experimental::concurrent_channel<void(boost::system::error_code)> wake;
   bool started = false;  // under the routes' mutex
 };

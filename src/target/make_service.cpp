@@ -5,15 +5,12 @@
 
 namespace loadlab::target {
 
-std::unique_ptr<Service> make_service(const ServiceConfig& config,
-                                      boost::asio::any_io_executor executor,
-                                      metrics::Registry& registry, core::Clock& clock,
-                                      http::ServerState& server_state) {
+std::unique_ptr<Service> make_service(const ServiceConfig& config, metrics::Registry& registry,
+                                      core::Clock& clock, http::ServerState& server_state) {
   if (config.role == Role::downstream) {
     return std::make_unique<DownstreamService>(config, registry, server_state);
   }
-  return std::make_unique<TargetService>(config, std::move(executor), registry, clock,
-                                         server_state);
+  return std::make_unique<TargetService>(config, registry, clock, server_state);
 }
 
 }  // namespace loadlab::target

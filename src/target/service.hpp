@@ -32,9 +32,7 @@ class Service {
   virtual http::RequestGate* request_gate() noexcept { return nullptr; }
 };
 
-std::unique_ptr<Service> make_service(const ServiceConfig& config,
-                                      boost::asio::any_io_executor executor,
-                                      metrics::Registry& registry, core::Clock& clock,
-                                      http::ServerState& server_state);
+std::unique_ptr<Service> make_service(const ServiceConfig& config, metrics::Registry& registry,
+                                      core::Clock& clock, http::ServerState& server_state);
 
 }  // namespace loadlab::target

@@ -61,9 +61,8 @@ http::Origin downstream_origin(const std::string& url) {
 
 }  // namespace
 
-TargetService::TargetService(const ServiceConfig& config, boost::asio::any_io_executor executor,
-                             metrics::Registry& registry, core::Clock& clock,
-                             http::ServerState& server_state)
+TargetService::TargetService(const ServiceConfig& config, metrics::Registry& registry,
+                             core::Clock& clock, http::ServerState& server_state)
     : config_(config),
       server_state_(server_state),
       protections_(make_protections(config, clock, registry)),
@@ -85,7 +84,7 @@ TargetService::TargetService(const ServiceConfig& config, boost::asio::any_io_ex
   db::PoolOptions pool_options;
   pool_options.size = config.db_pool_size;
   pool_options.overflow = config.db_pool_overflow;
-  database_ = db::open_database(config.db_url, pool_options, executor, registry, clock);
+  database_ = db::open_database(config.db_url, pool_options, registry, clock);
   // Pool acquisition waits forever when naked (the seed's hang); with `timeouts` it is bounded
   // and expiry is a fast 503. Follows run-time toggles.
   const auto apply_pool_timeout =

@@ -40,8 +40,8 @@ class ProtectionRoutes;
 class TargetService final : public Service {
  public:
   // Throws at start-up: bad downstream URL, database that cannot be opened.
-  TargetService(const ServiceConfig& config, boost::asio::any_io_executor executor,
-                metrics::Registry& registry, core::Clock& clock, http::ServerState& server_state);
+  TargetService(const ServiceConfig& config, metrics::Registry& registry, core::Clock& clock,
+                http::ServerState& server_state);
   ~TargetService() override;
   void register_routes(http::Router& router) override;
   void stop() override;

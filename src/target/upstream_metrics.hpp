@@ -29,8 +29,8 @@ class UpstreamMetrics {
  private:
   static constexpr int result_count = 5;
   std::string dependency_;
-  metrics::Counter* requests_[result_count];
-  metrics::Histogram* durations_[result_count];
+  metrics::Counter* requests_[result_count]{};
+  metrics::Histogram* durations_[result_count]{};
 };
 
 }  // namespace loadlab::target

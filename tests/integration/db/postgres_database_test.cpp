@@ -14,8 +14,8 @@ TEST(PostgresDatabase, UnreachableServerIsAStartUpError) {
   asio::io_context io;
   metrics::Registry registry;
   // Port 1 on loopback: nothing listens there, the connection is refused at once.
-  EXPECT_THROW(open_database("postgresql://postgres@127.0.0.1:1/loadlab", {}, io.get_executor(),
-                             registry, core::SteadyClock::instance()),
+  EXPECT_THROW(open_database("postgresql://postgres@127.0.0.1:1/loadlab", {}, registry,
+                             core::SteadyClock::instance()),
                std::runtime_error);
 }
 
@@ -69,7 +69,7 @@ TEST(PostgresDatabase, AbandonedSleepIsCancelledOnTheServer) {
   const std::string url = resolve_url("postgres-fixture") + "&application_name=" + application;
   asio::io_context io;
   metrics::Registry registry;
-  auto db = open_database(url, {}, io.get_executor(), registry, core::SteadyClock::instance());
+  auto db = open_database(url, {}, registry, core::SteadyClock::instance());
   std::string outcome;
   asio::co_spawn(io, abandon_long_sleep(*db, url, application),
                  [&](std::exception_ptr, std::string result) { outcome = std::move(result); });
@@ -121,7 +121,7 @@ TEST(PostgresDatabase, IdleConnectionClosedByTheServerIsReplacedNotReported) {
   PoolOptions options;
   options.size = 1;
   options.overflow = 0;
-  auto db = open_database(url, options, io.get_executor(), registry, core::SteadyClock::instance());
+  auto db = open_database(url, options, registry, core::SteadyClock::instance());
   std::string outcome;
   asio::co_spawn(io, query_twice_around(*db, url, application),
                  [&](std::exception_ptr, std::string result) { outcome = std::move(result); });

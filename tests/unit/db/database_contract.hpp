@@ -62,8 +62,8 @@ class DatabaseContract : public ::testing::TestWithParam<std::string> {
     options.size = size;
     options.overflow = overflow;
     options.acquire_timeout = acquire_timeout;
-    database = open_database(resolve_url(GetParam()), options, io.get_executor(), registry,
-                             core::SteadyClock::instance());
+    database =
+        open_database(resolve_url(GetParam()), options, registry, core::SteadyClock::instance());
     return *database;
   }
 

@@ -14,10 +14,8 @@ INSTANTIATE_TEST_SUITE_P(Sqlite, DatabaseContract,
 TEST(SqliteDatabase, TwoInMemoryDatabasesAreSeparate) {
   asio::io_context io;
   metrics::Registry registry;
-  auto first = open_database("sqlite::memory:", {}, io.get_executor(), registry,
-                             core::SteadyClock::instance());
-  auto second = open_database("sqlite::memory:", {}, io.get_executor(), registry,
-                              core::SteadyClock::instance());
+  auto first = open_database("sqlite::memory:", {}, registry, core::SteadyClock::instance());
+  auto second = open_database("sqlite::memory:", {}, registry, core::SteadyClock::instance());
   std::optional<std::size_t> second_count;
   asio::co_spawn(
       io,
@@ -34,17 +32,16 @@ TEST(SqliteDatabase, TwoInMemoryDatabasesAreSeparate) {
 TEST(SqliteDatabase, UnopenableFileIsAStartUpError) {
   asio::io_context io;
   metrics::Registry registry;
-  EXPECT_THROW(open_database("sqlite:/nonexistent-dir/x/y.db", {}, io.get_executor(), registry,
-                             core::SteadyClock::instance()),
-               std::runtime_error);
+  EXPECT_THROW(
+      open_database("sqlite:/nonexistent-dir/x/y.db", {}, registry, core::SteadyClock::instance()),
+      std::runtime_error);
 }
 
 TEST(SqliteDatabase, UnknownSchemeIsInvalidArgument) {
   asio::io_context io;
   metrics::Registry registry;
-  EXPECT_THROW(
-      open_database("mongodb://x", {}, io.get_executor(), registry, core::SteadyClock::instance()),
-      std::invalid_argument);
+  EXPECT_THROW(open_database("mongodb://x", {}, registry, core::SteadyClock::instance()),
+               std::invalid_argument);
 }
 
 }  // namespace
