@@ -156,4 +156,14 @@ HttpResult http_get(const std::string& host, std::uint16_t port, const std::stri
   return http_request(host, port, call);
 }
 
+HttpResult http_put_json(const std::string& host, std::uint16_t port, const std::string& target,
+                         const std::string& json_body) {
+  HttpCall call;
+  call.method = "PUT";
+  call.target = target;
+  call.body = json_body;
+  call.headers = {{"Content-Type", "application/json"}};
+  return http_request(host, port, call);
+}
+
 }  // namespace loadlab::testing

@@ -32,6 +32,9 @@ struct HttpCall {
 HttpResult http_request(const std::string& host, std::uint16_t port, const HttpCall& call);
 HttpResult http_get(const std::string& host, std::uint16_t port, const std::string& target,
                     std::chrono::milliseconds timeout = std::chrono::seconds(10));
+// A PUT with a JSON body, as the admin API takes its protections and faults.
+HttpResult http_put_json(const std::string& host, std::uint16_t port, const std::string& target,
+                         const std::string& json_body);
 
 // A keep-alive connection for several requests in a row.
 class HttpConnection {

@@ -36,12 +36,10 @@ const std::string kDepth = "work_queue_depth{queue=\"compute\"}";
 TEST(ComputeQueue, WorkIsRefusedWhenTheBoundedQueueIsFull) {
   auto target = start_loadlab_serve(
       {"--db", "sqlite::memory:", "--compute-threads", "1", "--protect", "queue"});
-  HttpCall put;
-  put.method = "PUT";
-  put.target = "/admin/protections";
-  put.body = R"({"queue":{"capacity":1}})";
-  put.headers = {{"Content-Type", "application/json"}};
-  ASSERT_EQ(http_request(target.host(), target.port(), put).status, 200);
+  ASSERT_EQ(http_put_json(target.host(), target.port(), "/admin/protections",
+                          R"({"queue":{"capacity":1}})")
+                .status,
+            200);
 
   // The only compute thread spins for a long /work taken from the queue...
   HttpResult running;

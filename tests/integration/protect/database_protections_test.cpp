@@ -29,12 +29,8 @@ class DatabaseTarget {
     return http_get(target_.host(), target_.port(), path, 20s);
   }
   int put_protections(const nlohmann::json& body) {
-    HttpCall call;
-    call.method = "PUT";
-    call.target = "/admin/protections";
-    call.body = body.dump();
-    call.headers = {{"Content-Type", "application/json"}};
-    const auto answer = http_request(target_.host(), target_.port(), call);
+    const auto answer =
+        http_put_json(target_.host(), target_.port(), "/admin/protections", body.dump());
     EXPECT_EQ(answer.status, 200) << answer.body;
     return answer.status;
   }

@@ -174,12 +174,10 @@ TEST(OutboundCalls, NoRetryWhenRetryAfterPassesTheDeadline) {
 TEST(OutboundCalls, NoRetryWhenRetryAfterPassesItsCap) {
   RecordingDownstream downstream({{http::Status::service_unavailable, "2"}});
   auto target = start_target(downstream, "retry,timeouts");
-  HttpCall put;
-  put.method = "PUT";
-  put.target = "/admin/protections";
-  put.body = R"({"retry":{"max_retry_after_ms":1000}})";
-  put.headers = {{"Content-Type", "application/json"}};
-  ASSERT_EQ(http_request(target.host(), target.port(), put).status, 200);
+  ASSERT_EQ(http_put_json(target.host(), target.port(), "/admin/protections",
+                          R"({"retry":{"max_retry_after_ms":1000}})")
+                .status,
+            200);
   const auto answer = get_client(target, 20000);
   EXPECT_EQ(answer.status, 502) << answer.body;
   EXPECT_EQ(downstream.seen().size(), 1u);

@@ -34,12 +34,7 @@ class Services {
     return http_get(target_->host(), target_->port(), target, timeout);
   }
   HttpResult put_protections(const nlohmann::json& body) {
-    HttpCall call;
-    call.method = "PUT";
-    call.target = "/admin/protections";
-    call.body = body.dump();
-    call.headers = {{"Content-Type", "application/json"}};
-    return http_request(target_->host(), target_->port(), call);
+    return http_put_json(target_->host(), target_->port(), "/admin/protections", body.dump());
   }
   std::optional<double> target_metric(const std::string& series) {
     return metric_value(get("/metrics").body, series);
@@ -179,12 +174,9 @@ TEST(Protections, MemoryAdmissionTurnsAnOverBudgetAllocationInto503) {
 // protected by a bulkhead, excess calls fail fast and /api/fast keeps its latency.
 double fast_route_seconds_under_slow_downstream(const std::string& protect) {
   Services services({"--model", "threaded", "--workers", "4", "--protect", protect});
-  HttpCall faults;
-  faults.method = "PUT";
-  faults.target = "/admin/faults";
-  faults.body = R"({"latency_ms":2500})";
-  faults.headers = {{"Content-Type", "application/json"}};
-  EXPECT_EQ(http_request(services.downstream().host(), services.downstream().port(), faults).status,
+  EXPECT_EQ(http_put_json(services.downstream().host(), services.downstream().port(),
+                          "/admin/faults", R"({"latency_ms":2500})")
+                .status,
             200);
   if (protect != "naked") {
     EXPECT_EQ(services.put_protections({{"bulkhead", {{"max_concurrent", 2}}}}).status, 200);
