@@ -2,7 +2,7 @@
 # Runs clang-tidy (.clang-tidy's checks) over every translation unit under src/ of a configured
 # build (compile_commands.json), two at a time per core; prints the findings, exits 1 when any.
 #   scripts/tidy.sh [BUILD_DIR]   (default build/release; configure it first: cmake --preset release)
-# About half an hour on two cores: Asio and Beast make every translation unit heavy.
+# About ten minutes on two cores (Asio and Beast make every translation unit heavy).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${1:-build/release}
