@@ -49,12 +49,13 @@ class CallerDeadlineHandler {
                                                         std::string_view header) {
     using namespace boost::asio::experimental::awaitable_operators;
     const unsigned version = context.request.version();
-    const auto timeout = protect::parse_request_timeout(header, state->config);
-    if (!timeout) co_return bad_request_timeout(timeout.error(), version);
-    const auto timeout_ms = std::chrono::duration_cast<std::chrono::milliseconds>(*timeout);
     // From when the request arrived: time spent before the route (an injected latency fault,
     // a queue) counts against the caller's deadline too.
-    const core::TimePoint deadline = context.received_at + *timeout;
+    const auto parsed = protect::request_deadline(context.received_at, header, state->config);
+    if (!parsed) co_return bad_request_timeout(parsed.error(), version);
+    const core::TimePoint deadline = parsed->at();
+    const auto timeout_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - context.received_at);
     const core::TimePoint now = state->clock.now();
     if (now >= deadline) co_return deadline_exceeded(true, timeout_ms, version);
 
