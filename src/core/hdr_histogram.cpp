@@ -51,7 +51,11 @@ HdrHistogram::HdrHistogram(std::int64_t lowest, std::int64_t highest, int signif
     ++buckets;
   }
   bucket_count_ = buckets;
-  counts_.assign(static_cast<std::size_t>((bucket_count_ + 1) * sub_bucket_half_count_), 0);
+  counts_length_ = static_cast<std::size_t>((bucket_count_ + 1) * sub_bucket_half_count_);
+}
+
+void HdrHistogram::allocate_counts() {
+  if (counts_.empty()) counts_.assign(counts_length_, 0);
 }
 
 int HdrHistogram::bucket_index(std::int64_t value) const noexcept {
@@ -108,6 +112,7 @@ void HdrHistogram::record(std::int64_t value, std::int64_t count) noexcept {
     value = highest_;
     clamped_ += count;
   }
+  allocate_counts();
   counts_[counts_index(value)] += count;
   total_count_ += count;
   if (value != 0 && value < min_nonzero_) min_nonzero_ = value;
@@ -127,7 +132,10 @@ void HdrHistogram::merge(const HdrHistogram& other) {
   if (other.lowest_ != lowest_ || other.highest_ != highest_ || other.digits_ != digits_) {
     throw std::invalid_argument("histogram: cannot merge histograms with different layouts");
   }
-  for (std::size_t i = 0; i < counts_.size(); ++i) counts_[i] += other.counts_[i];
+  if (!other.counts_.empty()) {
+    allocate_counts();
+    for (std::size_t i = 0; i < counts_.size(); ++i) counts_[i] += other.counts_[i];
+  }
   total_count_ += other.total_count_;
   clamped_ += other.clamped_;
   min_nonzero_ = std::min(min_nonzero_, other.min_nonzero_);
@@ -195,6 +203,7 @@ std::int64_t HdrHistogram::value_at_percentile(double percentile) const noexcept
 }
 
 std::int64_t HdrHistogram::count_at_value(std::int64_t value) const noexcept {
+  if (counts_.empty()) return 0;
   value = std::clamp<std::int64_t>(value, 0, highest_);
   return counts_[counts_index(value)];
 }
@@ -231,12 +240,13 @@ HdrHistogram HdrHistogram::from_json(const nlohmann::json& json) {
       throw std::invalid_argument("histogram: each count must be [index, non-negative count]");
     }
     const auto index = pair[0].get<std::size_t>();
-    if (index >= h.counts_.size()) {
+    if (index >= h.counts_length_) {
       throw std::invalid_argument("histogram: count index " + std::to_string(index) +
                                   " out of range");
     }
     const std::int64_t count = pair[1].get<std::int64_t>();
     if (count == 0) continue;
+    h.allocate_counts();
     h.counts_[index] += count;
     h.total_count_ += count;
     const std::int64_t value = h.value_from_index(index);
@@ -254,8 +264,13 @@ HdrHistogram HdrHistogram::from_json(const nlohmann::json& json) {
 }
 
 bool operator==(const HdrHistogram& a, const HdrHistogram& b) noexcept {
-  return a.lowest_ == b.lowest_ && a.highest_ == b.highest_ && a.digits_ == b.digits_ &&
-         a.total_count_ == b.total_count_ && a.counts_ == b.counts_;
+  if (a.lowest_ != b.lowest_ || a.highest_ != b.highest_ || a.digits_ != b.digits_ ||
+      a.total_count_ != b.total_count_) {
+    return false;
+  }
+  // Counts are never negative, so a histogram without counts equals one whose total is 0.
+  if (a.counts_.empty() || b.counts_.empty()) return a.total_count_ == 0;
+  return a.counts_ == b.counts_;
 }
 
 }  // namespace loadlab::core

@@ -128,10 +128,42 @@ TEST(HdrHistogram, FromJsonRejectsMalformedInput) {
 
 TEST(HdrHistogram, MemoryIsConstantAndBounded) {
   HdrHistogram h;
+  h.record(1);
   const auto before = h.memory_bytes();
   for (int i = 0; i < 100'000; ++i) h.record(i * 17);
   EXPECT_EQ(h.memory_bytes(), before);
   EXPECT_LT(before, 256u * 1024u);
+}
+
+TEST(HdrHistogram, CountsAreAllocatedByTheFirstValueOnly) {
+  HdrHistogram empty;
+  EXPECT_LT(empty.memory_bytes(), 1024u);
+  EXPECT_EQ(empty.count_at_value(5), 0);
+  EXPECT_TRUE(empty.to_json().at("counts").empty());
+
+  // Merging nothing into nothing allocates nothing; a value merged in does.
+  HdrHistogram target;
+  target.merge(empty);
+  EXPECT_LT(target.memory_bytes(), 1024u);
+  HdrHistogram one;
+  one.record(700);
+  target.merge(one);
+  EXPECT_GT(target.memory_bytes(), 64u * 1024u);
+  EXPECT_EQ(target.count_at_value(700), 1);
+  EXPECT_EQ(target, one);
+
+  // An allocated histogram emptied again equals one that never held a value, both ways.
+  one.reset();
+  EXPECT_EQ(one, empty);
+  EXPECT_EQ(empty, one);
+  EXPECT_NE(target, empty);
+  EXPECT_EQ(HdrHistogram::from_json(empty.to_json()), empty);
+  EXPECT_EQ(HdrHistogram::from_json(target.to_json()), target);
+  // The index bound holds before any allocation.
+  auto json = empty.to_json();
+  json["counts"] = nlohmann::json::array({nlohmann::json::array({1'000'000, 1})});
+  json["total"] = 1;
+  EXPECT_THROW(HdrHistogram::from_json(json), std::invalid_argument);
 }
 
 TEST(HdrHistogram, EmptyHistogramReportsZeros) {
