@@ -35,8 +35,8 @@ DependencyGuard::DependencyGuard(std::string name, const ProtectionSettings& set
     : name_(std::move(name)),
       switches_(switches),
       clock_(clock),
-      breaker_(name_, settings.params.breaker, clock, registry),
-      bulkhead_(name_, settings.params.bulkhead, registry),
+      breaker_(name_, settings.params.breaker_for(name_), clock, registry),
+      bulkhead_(name_, settings.params.bulkhead_for(name_), registry),
       budget_(name_, settings.params.retry_budget, clock, registry),
       policy_(settings.params.retry, [this] { return next_unit(); }),
       jitter_(static_cast<std::minstd_rand::result_type>(jitter_seed % 2147483646u + 1)) {}
@@ -76,8 +76,10 @@ std::optional<core::Duration> DependencyGuard::retry_delay(
 }
 
 void DependencyGuard::apply(const ProtectionParams& before, const ProtectionParams& after) {
-  if (before.breaker != after.breaker) breaker_.reconfigure(after.breaker);
-  if (before.bulkhead != after.bulkhead) bulkhead_.reconfigure(after.bulkhead);
+  const auto& breaker = after.breaker_for(name_);
+  const auto& bulkhead = after.bulkhead_for(name_);
+  if (before.breaker_for(name_) != breaker) breaker_.reconfigure(breaker);
+  if (before.bulkhead_for(name_) != bulkhead) bulkhead_.reconfigure(bulkhead);
   if (before.retry_budget != after.retry_budget) budget_.reconfigure(after.retry_budget);
   if (before.retry != after.retry) {
     std::lock_guard lock(policy_mutex_);

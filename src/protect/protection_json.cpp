@@ -200,6 +200,105 @@ core::Expected<ProtectionMask, std::string> mask_from_json(const json& value) {
 std::string with_section(Protection protection, const std::string& message) {
   return message.empty() ? message : std::string{protection_name(protection)} + "." + message;
 }
+
+std::string with_prefix(const std::string& prefix, const std::string& message) {
+  return message.empty() ? message : prefix + message;
+}
+
+// The fields of a section as JSON, read from `params`.
+json section_json(Protection protection, const Params& params) {
+  json section = json::object();
+  for (const auto& field : fields_of(protection)) {
+    section[std::string{field.name}] = field.get(params);
+  }
+  return section;
+}
+
+// Sets the fields named in `values` on `params` through the section's table; `path` prefixes
+// error messages ("breaker" or "dependencies.database.breaker"). "enabled" is only allowed when
+// `mask` is given (a dependency's override has no switch of its own).
+std::string apply_fields(Protection protection, const json& values, const std::string& path,
+                         Params& params, ProtectionMask* mask) {
+  if (!values.is_object()) return fmt::format("'{}' must be an object", path);
+  const auto& fields = fields_of(protection);
+  for (const auto& item : values.items()) {
+    const std::string& name = item.key();
+    const json& value = item.value();
+    if (name == "enabled" && mask != nullptr) {
+      if (!value.is_boolean()) return fmt::format("'{}.enabled' must be true or false", path);
+      mask->set(protection, value.get<bool>());
+      continue;
+    }
+    if (name == "enabled") {
+      return fmt::format("'{}.enabled': switches apply to every dependency; set '{}.enabled'", path,
+                         protection_name(protection));
+    }
+    const auto field = std::find_if(fields.begin(), fields.end(),
+                                    [&name](const Field& f) { return f.name == name; });
+    if (field == fields.end()) return fmt::format("unknown field '{}.{}'", path, name);
+    if (auto error = field->set(params, value); !error.empty()) {
+      return fmt::format("'{}.{}' {}", path, name, error);
+    }
+  }
+  return {};
+}
+
+// One dependency's override of one section, set or removed (null) by `value`.
+template <class Config>
+std::string apply_override(Protection protection, Config Params::*section,
+                           std::map<std::string, Config, std::less<>> Params::*overrides,
+                           const std::string& dependency, const json& value, Params& params) {
+  auto& map = params.*overrides;
+  if (value.is_null()) {
+    map.erase(dependency);
+    return {};
+  }
+  // From the dependency's current override, or the shared section when it has none yet.
+  Params scratch = params;
+  const auto it = map.find(dependency);
+  scratch.*section = it == map.end() ? params.*section : it->second;
+  const std::string path =
+      fmt::format("dependencies.{}.{}", dependency, protection_name(protection));
+  if (auto error = apply_fields(protection, value, path, scratch, nullptr); !error.empty()) {
+    return error;
+  }
+  map[dependency] = scratch.*section;
+  return {};
+}
+
+std::string apply_dependencies(const json& body, Params& params) {
+  if (!body.is_object()) return "'dependencies' must be an object";
+  for (const auto& [dependency, sections] : body.items()) {
+    if (std::find(kDependencies.begin(), kDependencies.end(), dependency) == kDependencies.end()) {
+      return fmt::format("unknown dependency '{}' (known: {})", dependency,
+                         fmt::join(kDependencies, ", "));
+    }
+    if (sections.is_null()) {  // back to the shared sections
+      params.breaker_overrides.erase(dependency);
+      params.bulkhead_overrides.erase(dependency);
+      continue;
+    }
+    if (!sections.is_object()) {
+      return fmt::format("'dependencies.{}' must be an object or null", dependency);
+    }
+    for (const auto& [key, value] : sections.items()) {
+      std::string error;
+      if (key == protection_name(Protection::breaker)) {
+        error = apply_override(Protection::breaker, &Params::breaker, &Params::breaker_overrides,
+                               dependency, value, params);
+      } else if (key == protection_name(Protection::bulkhead)) {
+        error = apply_override(Protection::bulkhead, &Params::bulkhead, &Params::bulkhead_overrides,
+                               dependency, value, params);
+      } else {
+        error =
+            fmt::format("'dependencies.{}.{}': only breaker and bulkhead can be set per dependency",
+                        dependency, key);
+      }
+      if (!error.empty()) return error;
+    }
+  }
+  return {};
+}
 }  // namespace
 
 std::string validate(const ProtectionParams& params) {
@@ -216,7 +315,16 @@ std::string validate(const ProtectionParams& params) {
   if (!(error = with_section(Protection::retry, validate(params.retry))).empty()) return error;
   if (!(error = with_section(Protection::retry, validate(params.retry_budget))).empty())
     return error;
-  return with_section(Protection::memory, validate(params.memory));
+  if (!(error = with_section(Protection::memory, validate(params.memory))).empty()) return error;
+  for (const auto& [dependency, breaker] : params.breaker_overrides) {
+    error = with_prefix("dependencies." + dependency + ".breaker.", validate(breaker));
+    if (!error.empty()) return error;
+  }
+  for (const auto& [dependency, bulkhead] : params.bulkhead_overrides) {
+    error = with_prefix("dependencies." + dependency + ".bulkhead.", validate(bulkhead));
+    if (!error.empty()) return error;
+  }
+  return {};
 }
 
 nlohmann::json to_json(const ProtectionSettings& settings) {
@@ -228,13 +336,28 @@ nlohmann::json to_json(const ProtectionSettings& settings) {
   }
   out["enabled"] = std::move(enabled);
   for (auto protection : kAllProtections) {
-    json section = json::object();
+    json section = section_json(protection, settings.params);
     section["enabled"] = settings.enabled.has(protection);
-    for (const auto& field : fields_of(protection)) {
-      section[std::string{field.name}] = field.get(settings.params);
-    }
     out[std::string{protection_name(protection)}] = std::move(section);
   }
+  // Every dependency, with the sections it has of its own (none: it uses the shared ones).
+  json dependencies = json::object();
+  for (const auto dependency : kDependencies) {
+    json own = json::object();
+    Params scratch = settings.params;
+    if (const auto it = settings.params.breaker_overrides.find(dependency);
+        it != settings.params.breaker_overrides.end()) {
+      scratch.breaker = it->second;
+      own["breaker"] = section_json(Protection::breaker, scratch);
+    }
+    if (const auto it = settings.params.bulkhead_overrides.find(dependency);
+        it != settings.params.bulkhead_overrides.end()) {
+      scratch.bulkhead = it->second;
+      own["bulkhead"] = section_json(Protection::bulkhead, scratch);
+    }
+    dependencies[std::string{dependency}] = std::move(own);
+  }
+  out["dependencies"] = std::move(dependencies);
   return out;
 }
 
@@ -254,29 +377,18 @@ core::Expected<ProtectionSettings, std::string> apply_json(const ProtectionSetti
     next.enabled = *mask;
   }
   for (const auto& [key, value] : body.items()) {
-    if (key == "profile" || key == "enabled") continue;
+    if (key == "profile" || key == "enabled" || key == "dependencies") continue;
     const auto protection = parse_protection(key);
     if (!protection) return core::unexpected(fmt::format("unknown protection '{}'", key));
-    if (!value.is_object()) return core::unexpected(fmt::format("'{}' must be an object", key));
-    const auto& fields = fields_of(*protection);
-    for (const auto& item : value.items()) {
-      const std::string& name = item.key();
-      const json& field_value = item.value();
-      if (name == "enabled") {
-        if (!field_value.is_boolean()) {
-          return core::unexpected(fmt::format("'{}.enabled' must be true or false", key));
-        }
-        next.enabled.set(*protection, field_value.get<bool>());
-        continue;
-      }
-      const auto field = std::find_if(fields.begin(), fields.end(),
-                                      [&name](const Field& f) { return f.name == name; });
-      if (field == fields.end()) {
-        return core::unexpected(fmt::format("unknown field '{}.{}'", key, name));
-      }
-      if (auto error = field->set(next.params, field_value); !error.empty()) {
-        return core::unexpected(fmt::format("'{}.{}' {}", key, name, error));
-      }
+    if (auto error = apply_fields(*protection, value, key, next.params, &next.enabled);
+        !error.empty()) {
+      return core::unexpected(error);
+    }
+  }
+  // After the shared sections: a first override starts from their new values.
+  if (const auto it = body.find("dependencies"); it != body.end()) {
+    if (auto error = apply_dependencies(*it, next.params); !error.empty()) {
+      return core::unexpected(error);
     }
   }
   if (auto error = validate(next.params); !error.empty()) return core::unexpected(error);

@@ -81,6 +81,16 @@ std::string format_protection_list(ProtectionMask mask) {
   return list;
 }
 
+const CircuitBreakerConfig& ProtectionParams::breaker_for(std::string_view dependency) const {
+  const auto it = breaker_overrides.find(dependency);
+  return it == breaker_overrides.end() ? breaker : it->second;
+}
+
+const BulkheadConfig& ProtectionParams::bulkhead_for(std::string_view dependency) const {
+  const auto it = bulkhead_overrides.find(dependency);
+  return it == bulkhead_overrides.end() ? bulkhead : it->second;
+}
+
 ProtectionSet::ProtectionSet(const ProtectionSettings& initial)
     : settings_(initial), mask_(settings_.enabled.bits()) {}
 

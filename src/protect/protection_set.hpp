@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
@@ -75,6 +76,9 @@ core::Expected<ProtectionMask, std::string> parse_protection_list(std::string_vi
 // "naked", "protected" or the comma list in kAllProtections order.
 std::string format_protection_list(ProtectionMask mask);
 
+// The dependencies a service guards, each with a DependencyGuard of its own.
+inline constexpr std::array<std::string_view, 2> kDependencies = {"downstream", "database"};
+
 // Every tunable parameter, one section per protection.
 struct ProtectionParams {
   DeadlineConfig timeouts;
@@ -86,7 +90,17 @@ struct ProtectionParams {
   RetryConfig retry;
   RetryBudgetConfig retry_budget;  // JSON: inside the "retry" section
   MemoryAdmissionConfig memory;
+  // A breaker or bulkhead of a dependency's own in place of the shared section, as Envoy sets
+  // circuit breakers per cluster: a database wants other limits than an HTTP dependency. JSON:
+  // {"dependencies":{"database":{"bulkhead":{...}}}}. An override is a whole section, copied from
+  // the shared one when first set and independent from then on; null removes it.
+  std::map<std::string, CircuitBreakerConfig, std::less<>> breaker_overrides;
+  std::map<std::string, BulkheadConfig, std::less<>> bulkhead_overrides;
   bool operator==(const ProtectionParams&) const = default;
+
+  // What a dependency's breaker and bulkhead use: its override, or the shared section.
+  [[nodiscard]] const CircuitBreakerConfig& breaker_for(std::string_view dependency) const;
+  [[nodiscard]] const BulkheadConfig& bulkhead_for(std::string_view dependency) const;
 };
 
 struct ProtectionSettings {
@@ -100,13 +114,15 @@ std::string validate(const ProtectionParams& params);
 
 // JSON form (GET /admin/protections):
 //   {"profile": "naked"|"protected"|"<list>", "enabled": ["breaker", ...],
-//    "timeouts": {"enabled": true, "request_timeout_ms": 30000, ...}, "breaker": {...}, ...}
+//    "timeouts": {"enabled": true, "request_timeout_ms": 30000, ...}, "breaker": {...}, ...,
+//    "dependencies": {"downstream": {}, "database": {"bulkhead": {"max_concurrent": 4, ...}}}}
 nlohmann::json to_json(const ProtectionSettings& settings);
 
 // PUT /admin/protections: a partial document applied on top of `current`. "profile" (a profile
 // name or list) or "enabled" (array of names, or the same string form) set the whole mask first;
-// then each section may set "enabled" and any of its fields. Unknown sections or fields, wrong
-// types and invalid values are errors naming them; nothing is applied on error.
+// then each section may set "enabled" and any of its fields; then "dependencies" sets or removes
+// (null) a dependency's own breaker or bulkhead fields. Unknown sections, dependencies or fields,
+// wrong types and invalid values are errors naming them; nothing is applied on error.
 core::Expected<ProtectionSettings, std::string> apply_json(const ProtectionSettings& current,
                                                            const nlohmann::json& body);
 

@@ -34,6 +34,9 @@ class DatabaseTarget {
     EXPECT_EQ(answer.status, 200) << answer.body;
     return answer.status;
   }
+  HttpResult request(const HttpCall& call) {
+    return http_request(target_.host(), target_.port(), call);
+  }
   std::optional<double> metric(const std::string& series) {
     return metric_value(get("/metrics").body, series);
   }
@@ -100,6 +103,35 @@ TEST(DatabaseProtections, TheBulkheadCapsConcurrentQueries) {
   EXPECT_EQ(target.metric("bulkhead_rejected_total{dependency=\"database\"}"), 3.0);
   EXPECT_EQ(target.metric("bulkhead_rejected_total{dependency=\"downstream\"}"), 0.0);
   EXPECT_EQ(target.get("/api/db-pool-exhaust?concurrent_queries=2&hold=0").status, 200);
+}
+
+TEST(DatabaseProtections, TheDatabaseCanHaveABulkheadOfItsOwn) {
+  DatabaseTarget target("bulkhead", 5);
+  ASSERT_EQ(target.put_protections(
+                {{"dependencies", {{"database", {{"bulkhead", {{"max_concurrent", 3}}}}}}}}),
+            200);
+  const auto settings = nlohmann::json::parse(target.get("/admin/protections").body);
+  EXPECT_EQ(settings.at("dependencies").at("database").at("bulkhead").at("max_concurrent"), 3);
+  EXPECT_EQ(settings.at("dependencies").at("downstream"), nlohmann::json::object());
+  EXPECT_EQ(settings.at("bulkhead").at("max_concurrent"), 10);  // the shared cap is untouched
+
+  const auto answer = target.get("/api/db-pool-exhaust?concurrent_queries=5&hold=1");
+  EXPECT_EQ(answer.status, 503) << answer.body;
+  const auto body = nlohmann::json::parse(answer.body);
+  EXPECT_EQ(body.at("completed"), 3);
+  EXPECT_EQ(body.at("failed"), 2);
+  EXPECT_EQ(target.metric("bulkhead_rejected_total{dependency=\"database\"}"), 2.0);
+
+  // An unknown dependency is refused with the reason, and nothing changes.
+  HttpCall bad;
+  bad.method = "PUT";
+  bad.target = "/admin/protections";
+  bad.headers = {{"Content-Type", "application/json"}};
+  bad.body = R"({"dependencies":{"cache":{"bulkhead":{"max_concurrent":1}}}})";
+  const auto refused = target.request(bad);
+  EXPECT_EQ(refused.status, 422) << refused.body;
+  EXPECT_NE(refused.body.find("unknown dependency 'cache'"), std::string::npos) << refused.body;
+  EXPECT_EQ(target.get("/api/db-pool-exhaust?concurrent_queries=3&hold=0").status, 200);
 }
 
 }  // namespace

@@ -52,6 +52,9 @@ ProtectionSettings unusual_settings() {
   settings.params.queue.capacity = 9;
   settings.params.retry_budget.percent = 12.5;
   settings.params.memory.limit_bytes = 3ull << 30;
+  settings.params.breaker_overrides["database"] = settings.params.breaker;
+  settings.params.breaker_overrides["database"].open_duration = std::chrono::milliseconds{2500};
+  settings.params.bulkhead_overrides["downstream"].max_concurrent = 3;
   settings.params.timeouts.default_timeout = std::chrono::milliseconds{1234};
   return settings;
 }
@@ -64,6 +67,9 @@ TEST(ProtectionJson, RoundTripsEveryField) {
   EXPECT_EQ(document["breaker"]["open_ms"], 7000);
   EXPECT_EQ(document["timeouts"]["request_timeout_ms"], 1234);
   EXPECT_EQ(document["shed"]["enabled"], false);
+  EXPECT_EQ(document["dependencies"]["database"]["breaker"]["open_ms"], 2500);
+  EXPECT_FALSE(document["dependencies"]["database"].contains("bulkhead"));
+  EXPECT_EQ(document["dependencies"]["downstream"]["bulkhead"]["max_concurrent"], 3);
   auto parsed = apply_json(ProtectionSettings{}, document);
   ASSERT_TRUE(parsed) << parsed.error();
   EXPECT_EQ(*parsed, settings);
@@ -82,6 +88,74 @@ TEST(ProtectionJson, PartialUpdatesChangeOnlyWhatTheyName) {
   auto expected = current.params;
   expected.breaker.window_size = 30;
   EXPECT_EQ(next->params, expected);
+}
+
+TEST(ProtectionJson, ADependencyGetsABreakerAndBulkheadOfItsOwn) {
+  ProtectionSettings current;
+  // A first override starts from the shared section as this same update leaves it.
+  auto next = apply_json(current, json::parse(R"({"breaker":{"open_ms":9000},
+      "dependencies":{"database":{"breaker":{"window_size":40,"minimum_calls":20}}}})"));
+  ASSERT_TRUE(next) << next.error();
+  EXPECT_EQ(next->params.breaker_for("database").window_size, 40);
+  EXPECT_EQ(next->params.breaker_for("database").open_duration, std::chrono::milliseconds{9000});
+  EXPECT_EQ(next->params.breaker_for("downstream"), next->params.breaker);
+  EXPECT_EQ(next->params.bulkhead_for("database"), next->params.bulkhead);
+
+  // From then on it is independent of the shared section, and later updates add to it.
+  next = apply_json(*next, json::parse(R"({"breaker":{"open_ms":1000},
+      "dependencies":{"database":{"breaker":{"half_open_probes":2},
+                                  "bulkhead":{"max_concurrent":4}}}})"));
+  ASSERT_TRUE(next) << next.error();
+  EXPECT_EQ(next->params.breaker_for("downstream").open_duration, std::chrono::seconds{1});
+  EXPECT_EQ(next->params.breaker_for("database").open_duration, std::chrono::seconds{9});
+  EXPECT_EQ(next->params.breaker_for("database").window_size, 40);
+  EXPECT_EQ(next->params.breaker_for("database").half_open_probes, 2);
+  EXPECT_EQ(next->params.bulkhead_for("database").max_concurrent, 4);
+  EXPECT_EQ(next->params.bulkhead_for("downstream").max_concurrent, 10);
+
+  // null removes one section's override, or all of a dependency's.
+  auto fewer = apply_json(*next, json::parse(R"({"dependencies":{"database":{"breaker":null}}})"));
+  ASSERT_TRUE(fewer) << fewer.error();
+  EXPECT_EQ(fewer->params.breaker_for("database"), fewer->params.breaker);
+  EXPECT_EQ(fewer->params.bulkhead_for("database").max_concurrent, 4);
+  auto none = apply_json(*next, json::parse(R"({"dependencies":{"database":null}})"));
+  ASSERT_TRUE(none) << none.error();
+  EXPECT_TRUE(none->params.breaker_overrides.empty());
+  EXPECT_TRUE(none->params.bulkhead_overrides.empty());
+  EXPECT_EQ(to_json(*none)["dependencies"], json::parse(R"({"downstream":{},"database":{}})"));
+}
+
+TEST(ProtectionJson, DependencyErrorsNameThePath) {
+  const ProtectionSettings current;
+  const auto error_of = [&](const char* body) {
+    auto result = apply_json(current, json::parse(body));
+    return result ? std::string{"(no error)"} : result.error();
+  };
+  EXPECT_NE(error_of(R"({"dependencies":{"cache":{}}})").find("unknown dependency 'cache'"),
+            std::string::npos);
+  EXPECT_NE(error_of(R"({"dependencies":{"database":{"retry":{}}}})")
+                .find("'dependencies.database.retry'"),
+            std::string::npos);
+  EXPECT_NE(error_of(R"({"dependencies":{"database":{"breaker":{"windw":3}}}})")
+                .find("'dependencies.database.breaker.windw'"),
+            std::string::npos);
+  EXPECT_NE(error_of(R"({"dependencies":{"database":{"breaker":{"enabled":true}}}})")
+                .find("'breaker.enabled'"),
+            std::string::npos);
+  EXPECT_NE(error_of(R"({"dependencies":{"downstream":{"bulkhead":{"max_concurrent":0}}}})")
+                .find("dependencies.downstream.bulkhead.max_concurrent"),
+            std::string::npos);
+  EXPECT_NE(error_of(R"({"dependencies":{"downstream":{"bulkhead":7}}})")
+                .find("'dependencies.downstream.bulkhead' must be an object"),
+            std::string::npos);
+  EXPECT_NE(error_of(R"({"dependencies":{"downstream":7}})").find("object or null"),
+            std::string::npos);
+  EXPECT_NE(error_of(R"({"dependencies":[]})").find("'dependencies' must be an object"),
+            std::string::npos);
+  // Nothing is applied when any part fails.
+  auto failed = apply_json(current, json::parse(R"({"shed":{"limit":5},
+      "dependencies":{"database":{"bulkhead":{"max_concurrent":2}},"cache":{}}})"));
+  EXPECT_FALSE(failed);
 }
 
 TEST(ProtectionJson, ProfileAndEnabledSetTheWholeMask) {

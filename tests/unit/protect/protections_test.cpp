@@ -134,6 +134,31 @@ TEST_F(ProtectionsTest, DependenciesAreKnownByName) {
   EXPECT_THROW(protections.dependency("cache"), std::out_of_range);
 }
 
+TEST_F(ProtectionsTest, ADependencysOwnBulkheadAppliesToItAlone) {
+  Protections protections(settings_for("bulkhead"), clock, registry);
+  auto& database = protections.dependency("database");
+  auto& downstream = protections.dependency("downstream");
+  ASSERT_TRUE(protections.settings().update(
+      json::parse(R"({"dependencies":{"database":{"bulkhead":{"max_concurrent":1}}}})")));
+  auto first = database.begin_attempt();
+  ASSERT_TRUE(first);
+  auto second = database.begin_attempt();
+  ASSERT_FALSE(second);
+  EXPECT_EQ(second.error().reason, RejectReason::bulkhead_full);
+  // The downstream keeps the shared cap of 10.
+  std::vector<DependencyCall> calls;
+  for (int i = 0; i < 10; ++i) {
+    auto call = downstream.begin_attempt();
+    ASSERT_TRUE(call) << i;
+    calls.push_back(std::move(call).value());
+  }
+  EXPECT_FALSE(downstream.begin_attempt());
+  // Removing the override gives the database the shared cap back.
+  ASSERT_TRUE(protections.settings().update(json::parse(R"({"dependencies":{"database":null}})")));
+  auto third = database.begin_attempt();
+  EXPECT_TRUE(third);
+}
+
 TEST_F(ProtectionsTest, InvalidInitialSettingsAreAStartUpError) {
   auto settings = settings_for("protected");
   settings.params.shed.limit = 0;
