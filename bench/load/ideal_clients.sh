@@ -16,7 +16,6 @@ ROUNDS=${2:-6}
 LOADLAB=${LOADLAB:-$BUILD_DIR/src/cli/loadlab}
 [[ -x $LOADLAB ]] || { echo "no loadlab binary at $LOADLAB" >&2; exit 2; }
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 2; }
-NGINX=${NGINX:-/usr/sbin/nginx}
 
 EPOLL_CLIENT=$BUILD_DIR/bench/load/ideal_epoll_client
 URING_CLIENT=$BUILD_DIR/bench/load/ideal_uring_client
@@ -28,33 +27,15 @@ URING_CLIENT=$BUILD_DIR/bench/load/ideal_uring_client
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cat >"$WORK/nginx.conf" <<CONF
-worker_processes 1;
-error_log $WORK/error.log;
-pid $WORK/nginx.pid;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  keepalive_requests 100000000;
-  client_body_temp_path $WORK/body; proxy_temp_path $WORK/proxy; fastcgi_temp_path $WORK/fcgi;
-  uwsgi_temp_path $WORK/uwsgi; scgi_temp_path $WORK/scgi;
-  server { listen 127.0.0.1:$PORT; location = /api/fast { default_type application/json; return 200 '{"message":"fast response"}'; } }
-}
-CONF
 PIN_NGINX=()
 PIN_CLIENT=()
 if [[ ${PIN:-0} == 1 ]]; then
   PIN_NGINX=(taskset -c 1)
   PIN_CLIENT=(taskset -c 0)
 fi
-"${PIN_NGINX[@]}" "$NGINX" -p "$WORK" -c "$WORK/nginx.conf" -g 'daemon off; master_process off;' &
-NGINX_PID=$!
+source bench/load/nginx.sh
+start_nginx "$WORK" "${PIN_NGINX[@]}"
 trap 'kill $NGINX_PID 2>/dev/null; wait $NGINX_PID 2>/dev/null; rm -rf "$WORK"' EXIT
-for _ in $(seq 50); do
-  (echo >/dev/tcp/127.0.0.1/$PORT) 2>/dev/null && break
-  sleep 0.1
-done
 
 python3 - "$LOADLAB" "$PORT" "$ROUNDS" "$WORK" "${ROUND_SECONDS:-5}" "$EPOLL_CLIENT" "$URING_CLIENT" \
   "${PIN_CLIENT[@]}" <<'PY'
@@ -62,7 +43,7 @@ import json, os, re, statistics, subprocess, sys
 loadlab, port, rounds, work, seconds = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
 epoll_client, uring_client = sys.argv[6], sys.argv[7]
 pin = sys.argv[8:]
-url = f"http://127.0.0.1:{port}/api/fast"
+url = f"http://127.0.0.1:{port}/"
 
 def run(argv):
     """Runs argv; returns (stdout, CPU seconds of the process = utime + stime)."""

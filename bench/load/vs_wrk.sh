@@ -16,31 +16,11 @@ LOADLAB=${LOADLAB:-$BUILD_DIR/src/cli/loadlab}
 RSS_MINUTES=${RSS_MINUTES:-10}
 [[ -x $LOADLAB ]] || { echo "no loadlab binary at $LOADLAB" >&2; exit 2; }
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 2; }
-NGINX=${NGINX:-/usr/sbin/nginx}
-
 WORK=$(mktemp -d)
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cat >"$WORK/nginx.conf" <<CONF
-worker_processes 1;
-worker_rlimit_nofile 40000;
-error_log $WORK/error.log;
-pid $WORK/nginx.pid;
-events { worker_connections 30000; }
-http {
-  access_log off;
-  keepalive_requests 100000000;
-  client_body_temp_path $WORK/body; proxy_temp_path $WORK/proxy; fastcgi_temp_path $WORK/fcgi;
-  uwsgi_temp_path $WORK/uwsgi; scgi_temp_path $WORK/scgi;
-  server { listen 127.0.0.1:$PORT backlog=16384; location / { return 200 "hello from nginx\n"; } }
-}
-CONF
-"$NGINX" -p "$WORK" -c "$WORK/nginx.conf" -g 'daemon off;' &
-NGINX_PID=$!
+trap 'rm -rf "$WORK"' EXIT
+source "$(dirname "$0")/nginx.sh"
+start_nginx "$WORK"
 trap 'kill $NGINX_PID 2>/dev/null; wait $NGINX_PID 2>/dev/null; rm -rf "$WORK"' EXIT
-for _ in $(seq 50); do
-  (echo >/dev/tcp/127.0.0.1/$PORT) 2>/dev/null && break
-  sleep 0.1
-done
 URL=http://127.0.0.1:$PORT/
 ulimit -n "$(ulimit -Hn)"
 

@@ -37,7 +37,7 @@ inline Options parse(int argc, char** argv) {
 
 // The request wrk sends for `wrk URL`, give or take the User-Agent.
 inline std::string request(int port) {
-  return "GET /api/fast HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
+  return "GET / HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
          "\r\nUser-Agent: ideal\r\n\r\n";
 }
 
