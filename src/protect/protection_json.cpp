@@ -197,12 +197,12 @@ core::Expected<ProtectionMask, std::string> mask_from_json(const json& value) {
   return mask;
 }
 
-std::string with_section(Protection protection, const std::string& message) {
-  return message.empty() ? message : std::string{protection_name(protection)} + "." + message;
-}
-
 std::string with_prefix(const std::string& prefix, const std::string& message) {
   return message.empty() ? message : prefix + message;
+}
+
+std::string with_section(Protection protection, const std::string& message) {
+  return with_prefix(std::string{protection_name(protection)} + ".", message);
 }
 
 // The fields of a section as JSON, read from `params`.

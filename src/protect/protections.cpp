@@ -11,7 +11,7 @@ constexpr core::TimePoint kNever = core::TimePoint::max();
 }
 
 Protections::Protections(const ProtectionSettings& initial, core::Clock& clock,
-                         metrics::Registry& registry, const std::vector<std::string>& dependencies)
+                         metrics::Registry& registry)
     : clock_(clock),
       switches_(initial),
       shedder_(initial.params.shed, registry),
@@ -21,7 +21,8 @@ Protections::Protections(const ProtectionSettings& initial, core::Clock& clock,
   if (auto error = validate(initial.params); !error.empty()) {
     throw std::invalid_argument("protections: " + error);
   }
-  for (const auto& name : dependencies) {
+  for (const auto dependency : kDependencies) {
+    const std::string name{dependency};
     const auto seed = std::hash<std::string>{}(name);
     dependencies_.emplace(
         name, std::make_unique<DependencyGuard>(name, initial, switches_, clock, registry, seed));

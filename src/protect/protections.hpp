@@ -45,8 +45,8 @@ class RequestAdmission {
 // components are reconfigured by a listener registered here.
 class Protections {
  public:
-  Protections(const ProtectionSettings& initial, core::Clock& clock, metrics::Registry& registry,
-              const std::vector<std::string>& dependencies = {"downstream", "database"});
+  // One DependencyGuard per name in kDependencies, whose settings can name them.
+  Protections(const ProtectionSettings& initial, core::Clock& clock, metrics::Registry& registry);
   Protections(const Protections&) = delete;
   Protections& operator=(const Protections&) = delete;
 

@@ -28,14 +28,13 @@ class DatabaseTarget {
   HttpResult get(const std::string& path) {
     return http_get(target_.host(), target_.port(), path, 20s);
   }
+  HttpResult put(const std::string& body) {
+    return http_put_json(target_.host(), target_.port(), "/admin/protections", body);
+  }
   int put_protections(const nlohmann::json& body) {
-    const auto answer =
-        http_put_json(target_.host(), target_.port(), "/admin/protections", body.dump());
+    const auto answer = put(body.dump());
     EXPECT_EQ(answer.status, 200) << answer.body;
     return answer.status;
-  }
-  HttpResult request(const HttpCall& call) {
-    return http_request(target_.host(), target_.port(), call);
   }
   std::optional<double> metric(const std::string& series) {
     return metric_value(get("/metrics").body, series);
@@ -123,12 +122,8 @@ TEST(DatabaseProtections, TheDatabaseCanHaveABulkheadOfItsOwn) {
   EXPECT_EQ(target.metric("bulkhead_rejected_total{dependency=\"database\"}"), 2.0);
 
   // An unknown dependency is refused with the reason, and nothing changes.
-  HttpCall bad;
-  bad.method = "PUT";
-  bad.target = "/admin/protections";
-  bad.headers = {{"Content-Type", "application/json"}};
-  bad.body = R"({"dependencies":{"cache":{"bulkhead":{"max_concurrent":1}}}})";
-  const auto refused = target.request(bad);
+  const auto refused =
+      target.put(R"({"dependencies":{"cache":{"bulkhead":{"max_concurrent":1}}}})");
   EXPECT_EQ(refused.status, 422) << refused.body;
   EXPECT_NE(refused.body.find("unknown dependency 'cache'"), std::string::npos) << refused.body;
   EXPECT_EQ(target.get("/api/db-pool-exhaust?concurrent_queries=3&hold=0").status, 200);
