@@ -28,9 +28,11 @@ declare -A PROVIDED_BY_COMMAND=([nodejs]=node [npm]=npm [kubectl]=kubectl)
 # that need them skip with a message.
 OPTIONAL_PACKAGES=(kubectl)
 
-is_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+# Capture, then match: under pipefail, `cmd | grep -q` fails when grep exits at its first match
+# and cmd, still writing, dies of SIGPIPE (apt-cache policy writes its version table after).
+is_installed() { [[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" == *"install ok installed"* ]]; }
 is_optional() { [[ " ${OPTIONAL_PACKAGES[*]} " == *" $1 "* ]]; }
-has_candidate() { apt-cache policy "$1" 2>/dev/null | grep -q 'Candidate: [^(]'; }
+has_candidate() { [[ "$(apt-cache policy "$1" 2>/dev/null)" =~ Candidate:\ [^\(] ]]; }
 
 missing=()
 for pkg in "${DEB_PACKAGES[@]}"; do
