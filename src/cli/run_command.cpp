@@ -4,9 +4,11 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <iterator>
 #include <memory>
@@ -67,6 +69,9 @@ std::string read_file(const std::string& path, const std::string& flag) {
 }
 
 load::TestPlan quick_plan_from(const RunCommandLine& line, const CLI::App& command) {
+  if (auto parts = load::engine::split_url(line.target); !parts) {
+    throw CommandFailed(2, parts.error());
+  }
   load::QuickOptions quick;
   quick.url = line.target;
   if (line.connections < 1) throw CommandFailed(2, "-c must be at least 1");
@@ -88,8 +93,6 @@ load::TestPlan quick_plan_from(const RunCommandLine& line, const CLI::App& comma
   if (command.count("--body") > 0) quick.body = read_file(line.body_file, "--body");
   quick.timeout = duration_flag("--timeout", line.timeout);
   if (quick.timeout.count() <= 0) throw CommandFailed(2, "--timeout must be positive");
-  if (auto parts = load::engine::split_url(quick.url); !parts)
-    throw CommandFailed(2, parts.error());
   return load::quick_plan(quick);
 }
 
@@ -112,13 +115,44 @@ load::TestPlan file_plan_from(const RunCommandLine& line, const CLI::App& comman
   return std::move(plan).value();
 }
 
-struct Outputs {
-  std::string json;
+// An --out file, opened (and truncated) before the run: a path that cannot be written fails at
+// once, not after a test whose results it was meant to keep.
+class OutputFile {
+ public:
+  OutputFile(const std::string& spec, std::string path) : path_(std::move(path)) {
+    stream_.open(path_, std::ios::binary | std::ios::trunc);
+    if (!stream_) {
+      throw CommandFailed(2,
+                          "--out " + spec + ": cannot open for writing: " + std::strerror(errno));
+    }
+  }
+  // Writes text and closes; false (with the reason in error()) when it did not all reach the file.
+  bool write(const std::string& text) {
+    errno = 0;
+    stream_ << text;
+    stream_.close();
+    if (stream_.fail()) {
+      error_ =
+          "cannot write " + path_ + (errno != 0 ? std::string(": ") + std::strerror(errno) : "");
+      return false;
+    }
+    return true;
+  }
+  [[nodiscard]] const std::string& error() const noexcept { return error_; }
+
+ private:
+  std::string path_;
+  std::ofstream stream_;
+  std::string error_;
+};
+
+struct OutputSpecs {
+  std::string json;  // json=FILE's FILE, empty when not asked for
   std::string csv;
 };
 
-Outputs parse_outputs(const std::vector<std::string>& specs) {
-  Outputs outputs;
+OutputSpecs parse_outputs(const std::vector<std::string>& specs) {
+  OutputSpecs outputs;
   for (const auto& spec : specs) {
     const auto equals = spec.find('=');
     const auto kind = spec.substr(0, equals);
@@ -129,12 +163,6 @@ Outputs parse_outputs(const std::vector<std::string>& specs) {
     (kind == "json" ? outputs.json : outputs.csv) = path;
   }
   return outputs;
-}
-
-void write_text(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-  if (!out.flush()) throw CommandFailed(1, "cannot write " + path);
 }
 
 // SIGINT/SIGTERM are blocked in every thread of the run and polled by the engine, so a Ctrl-C
@@ -171,10 +199,11 @@ void raise_descriptor_limit() {
 }
 
 void run(const RunCommandLine& line, const CLI::App& command) {
-  const bool quick = load::engine::is_absolute_url(line.target);
+  // Any scheme makes the target a URL (so ftp://... is refused as a URL, not looked for as a file).
+  const bool quick = load::engine::has_url_scheme(line.target);
   load::TestPlan plan = quick ? quick_plan_from(line, command) : file_plan_from(line, command);
   if (quick && !line.base_url.empty()) throw CommandFailed(2, "--target applies to scenario files");
-  const Outputs outputs = parse_outputs(line.outputs);
+  const OutputSpecs output_specs = parse_outputs(line.outputs);
   auto shard = load::parse_shard(line.shard);
   if (!shard) throw CommandFailed(2, shard.error());
   if (line.threads < 0) throw CommandFailed(2, "-t must be at least 1");
@@ -184,6 +213,12 @@ void run(const RunCommandLine& line, const CLI::App& command) {
     std::printf("%s\n", load::plan_to_json(plan).dump(2).c_str());
     return;
   }
+
+  std::optional<OutputFile> json_output;
+  std::optional<OutputFile> csv_output;
+  if (!output_specs.json.empty())
+    json_output.emplace("json=" + output_specs.json, output_specs.json);
+  if (!output_specs.csv.empty()) csv_output.emplace("csv=" + output_specs.csv, output_specs.csv);
 
   std::signal(SIGPIPE, SIG_IGN);
   raise_descriptor_limit();
@@ -219,11 +254,25 @@ void run(const RunCommandLine& line, const CLI::App& command) {
   }
   if (live) std::fprintf(stderr, "\r\033[K");
 
-  if (!outputs.json.empty()) write_text(outputs.json, load::result_to_json(result).dump(1) + "\n");
-  if (!outputs.csv.empty()) write_text(outputs.csv, load::series_csv(result.metrics));
+  // Every output is attempted and the summary printed before a failed write is reported, so one
+  // full disk loses as little of the run as it can.
+  std::string write_errors;
+  const auto write_output = [&write_errors](std::optional<OutputFile>& output,
+                                            const std::string& text) {
+    if (output && !output->write(text)) {
+      write_errors += (write_errors.empty() ? "" : "; ") + output->error();
+    }
+  };
+  if (json_output) write_output(json_output, load::result_to_json(result).dump(1) + "\n");
+  if (csv_output) write_output(csv_output, load::series_csv(result.metrics));
   const bool color = isatty(STDOUT_FILENO) != 0;
   std::fputs(load::summary_text(result, load::SummaryStyle{color}).c_str(), stdout);
   std::fflush(stdout);
+  const bool verdict_failed = result.info.aborted || !result.thresholds_passed();
+  // A failed verdict keeps its exit code (130 or 99); the failed write is still said.
+  if (!write_errors.empty() && verdict_failed) {
+    std::fprintf(stderr, "loadlab: %s\n", write_errors.c_str());
+  }
 
   if (result.info.aborted && result.info.abort_reason == "interrupted") {
     throw CommandFailed(kInterrupted, "run interrupted");
@@ -231,6 +280,7 @@ void run(const RunCommandLine& line, const CLI::App& command) {
   if (result.info.aborted) throw CommandFailed(kThresholdsFailed, result.info.abort_reason);
   if (!result.thresholds_passed())
     throw CommandFailed(kThresholdsFailed, "some thresholds have failed");
+  if (!write_errors.empty()) throw CommandFailed(1, write_errors);
 }
 
 }  // namespace

@@ -22,6 +22,17 @@ bool is_absolute_url(std::string_view url) noexcept {
   return starts_with_icase(url, "http://") || starts_with_icase(url, "https://");
 }
 
+bool has_url_scheme(std::string_view text) noexcept {
+  const auto is_alpha = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
+  const auto separator = text.find("://");
+  if (separator == std::string_view::npos || separator == 0 || !is_alpha(text.front()))
+    return false;
+  for (const char c : text.substr(1, separator - 1)) {
+    if (!is_alpha(c) && !(c >= '0' && c <= '9') && c != '+' && c != '-' && c != '.') return false;
+  }
+  return true;
+}
+
 core::Expected<UrlParts, std::string> split_url(std::string_view url) {
   UrlParts parts;
   std::string_view rest;

@@ -29,6 +29,10 @@ core::Expected<std::string, std::string> absolute_url(std::string_view base, std
 // True when url starts with a scheme ("http://", "https://").
 [[nodiscard]] bool is_absolute_url(std::string_view url) noexcept;
 
+// True when text starts with any URI scheme and "://" (RFC 3986: a letter, then letters, digits,
+// '+', '-' or '.'), such as "ftp://": text the user meant as a URL, supported or not.
+[[nodiscard]] bool has_url_scheme(std::string_view text) noexcept;
+
 // The Host header value for parts: host, plus ":port" unless it is the scheme's default.
 [[nodiscard]] std::string host_header(const UrlParts& parts);
 

@@ -181,6 +181,52 @@ TEST_F(RunAgainstNginx, BadInputIsAOneLineErrorAndNonZeroExit) {
   }
 }
 
+// `loadlab ARGS... 2>&1` through the shell: the exit code and everything printed, errors included.
+LoadlabOutcome run_loadlab_all_output(const std::vector<std::string>& args,
+                                      std::chrono::seconds deadline) {
+  std::string command = "'" + loadlab_binary() + "'";
+  for (const auto& arg : args) command += " '" + arg + "'";
+  auto process = ChildProcess::spawn({"/bin/sh", "-c", command + " 2>&1"});
+  LoadlabOutcome outcome;
+  outcome.exit_code = process.wait_exit(deadline).value_or(-1);
+  if (outcome.exit_code == -1) process.stop(std::chrono::seconds(5));
+  outcome.output = process.output();
+  return outcome;
+}
+
+TEST_F(RunAgainstNginx, AnOutputFileThatCannotBeOpenedFailsBeforeTheRun) {
+  // A 60 s run: refused at once, or the 20 s deadline ends it (-1).
+  const auto run = run_loadlab_all_output(
+      {"run", nginx_->url(), "-c", "1", "-d", "60s", "-q", "--out", "csv=" + dir_.file("ok.csv"),
+       "--out", "json=" + dir_.file("missing-dir") + "/x.json"},
+      20s);
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_NE(run.output.find("cannot open for writing"), std::string::npos) << run.output;
+}
+
+TEST_F(RunAgainstNginx, AFailedWriteStillLeavesTheOtherOutputAndTheSummary) {
+  // /dev/full opens and then refuses every byte (ENOSPC), as a full disk would at the end.
+  const auto csv = dir_.file("series.csv");
+  const auto run = run_loadlab_all_output({"run", nginx_->url(), "-c", "1", "-d", "1s", "-t", "1",
+                                           "-q", "--out", "json=/dev/full", "--out", "csv=" + csv},
+                                          30s);
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_NE(run.output.find("cannot write /dev/full"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("http_reqs"), std::string::npos) << run.output;  // the summary
+  std::ifstream in(csv);
+  std::string header;
+  ASSERT_TRUE(std::getline(in, header)) << "the csv output was not written";
+  std::string first_second;
+  EXPECT_TRUE(std::getline(in, first_second)) << header;
+}
+
+TEST_F(RunAgainstNginx, AUrlWithAnotherSchemeIsRefusedAsAUrl) {
+  const auto run = run_loadlab_all_output({"run", "ftp://127.0.0.1/file", "-q"}, 20s);
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_NE(run.output.find("must start with http:// or https://"), std::string::npos)
+      << run.output;
+}
+
 TEST_F(RunAgainstNginx, ThresholdsDecideTheExitCode) {
   const std::string scenario =
       "scenarios:\n  main:\n    executor: constant-vus\n    vus: 2\n"

@@ -41,6 +41,18 @@ TEST(Url, RejectsBadUrls) {
   }
 }
 
+TEST(Url, AnySchemeMarksAUrlButOnlyHttpAndHttpsAreAbsoluteUrls) {
+  for (const char* text : {"http://h/", "HTTPS://h/", "ftp://h/x", "svn+ssh://h", "a.b-c://h"}) {
+    EXPECT_TRUE(has_url_scheme(text)) << text;
+  }
+  for (const char* text : {"scenario.yaml", "dir/x.json", "://h", "1ftp://h", "ft p://h",
+                           "/tmp/a://b", "C:\\x.yaml", ""}) {
+    EXPECT_FALSE(has_url_scheme(text)) << text;
+  }
+  EXPECT_FALSE(is_absolute_url("ftp://h/x"));
+  EXPECT_FALSE(split_url("ftp://h/x").has_value());
+}
+
 TEST(Url, JoinsRelativeUrlsToTheBase) {
   EXPECT_EQ(*absolute_url("http://h:1/", "/api/x"), "http://h:1/api/x");
   EXPECT_EQ(*absolute_url("http://h:1/prefix", "api/x"), "http://h:1/prefix/api/x");
