@@ -8,7 +8,9 @@
 # can only be met where the ideal clients are well above it.
 #   bench/load/ideal_clients.sh [BUILD_DIR] [ROUNDS]
 # The ideal clients are built with the rest (bench/load/CMakeLists.txt).
-# Environment: ROUND_SECONDS (default 5); PIN=1 runs the clients on CPU 0 and nginx on CPU 1.
+# Environment: ROUND_SECONDS (default 5); PIN=1 runs the clients on CPU 0 and nginx on CPU 1;
+# URING_RECEIVE_MODES (default "multishot"): the io_uring client once per listed receive mode
+# (multishot, single, linked; see ideal_clients/uring_client.cpp), each a column of its own.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BUILD_DIR=${1:-build/release}
@@ -38,16 +40,18 @@ start_nginx "$WORK" "${PIN_NGINX[@]}"
 trap 'kill $NGINX_PID 2>/dev/null; wait $NGINX_PID 2>/dev/null; rm -rf "$WORK"' EXIT
 
 python3 - "$LOADLAB" "$PORT" "$ROUNDS" "$WORK" "${ROUND_SECONDS:-5}" "$EPOLL_CLIENT" "$URING_CLIENT" \
-  "${PIN_CLIENT[@]}" <<'PY'
+  "${URING_RECEIVE_MODES:-multishot}" "${PIN_CLIENT[@]}" <<'PY'
 import json, os, re, statistics, subprocess, sys
 loadlab, port, rounds, work, seconds = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
 epoll_client, uring_client = sys.argv[6], sys.argv[7]
-pin = sys.argv[8:]
+uring_modes = sys.argv[8].split()
+pin = sys.argv[9:]
 url = f"http://127.0.0.1:{port}/"
 
-def run(argv):
+def run(argv, env=None):
     """Runs argv; returns (stdout, CPU seconds of the process = utime + stime)."""
-    process = subprocess.Popen(pin + argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    process = subprocess.Popen(pin + argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                               env=None if env is None else {**os.environ, **env})
     out = process.stdout.read()
     _, status, usage = os.wait4(process.pid, 0)
     if os.waitstatus_to_exitcode(status) != 0:
@@ -60,14 +64,19 @@ def loadlab_rate():
     with open(result) as f:
         return json.load(f)["summary"]["http_reqs"]["count"] / cpu
 
-def counted_rate(argv, pattern):
-    out, cpu = run(argv)
+def counted_rate(argv, pattern, env=None):
+    out, cpu = run(argv, env)
     return int(re.search(pattern, out).group(1)) / cpu
+
+def uring_rate(mode):
+    return lambda: counted_rate([uring_client, port, seconds], r"requests (\d+)",
+                                {"IDEAL_URING_RECEIVE": mode})
 
 clients = {
     "loadlab": loadlab_rate,
     "ideal epoll": lambda: counted_rate([epoll_client, port, seconds], r"requests (\d+)"),
-    "ideal io_uring": lambda: counted_rate([uring_client, port, seconds], r"requests (\d+)"),
+    **{("ideal io_uring" if uring_modes == ["multishot"] else f"ideal io_uring {mode}"): uring_rate(mode)
+       for mode in uring_modes},
     "wrk": lambda: counted_rate(["wrk", "-t1", "-c50", f"-d{seconds}s", url], r"(\d+) requests in"),
 }
 print(f"## requests per CPU-second, 50 connections, one thread, {seconds} s rounds{' (pinned)' if pin else ''}")
