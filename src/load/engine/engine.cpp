@@ -21,8 +21,6 @@
 namespace loadlab::load::engine {
 namespace {
 
-constexpr auto kPollPeriod = std::chrono::milliseconds{100};
-
 std::vector<PreparedScenario> prepare(const TestPlan& plan, EndpointTable& endpoints) {
   if (plan.scenarios.empty()) throw std::runtime_error("the plan has no scenarios");
   std::vector<PreparedScenario> prepared;
@@ -104,13 +102,98 @@ bool abort_due(std::vector<std::unique_ptr<Worker>>& workers, const TestPlan& pl
   return should_abort(plan.thresholds, merged->resolver(elapsed), elapsed, &reason);
 }
 
+// The run's supervision, a pass every 100 ms on the first worker's event loop (the calling thread):
+// move completed seconds to the spool, stop on Ctrl-C or a crossed abortOnFail threshold, report
+// progress once a second.
+class Supervision {
+ public:
+  Supervision(const TestPlan& plan, const EngineOptions& options, core::Clock& clock,
+              std::vector<std::unique_ptr<Worker>>& workers, SeriesCollector& collector,
+              SeriesSpool& spool, RunInfo& info, core::TimePoint run_start)
+      : plan_(plan),
+        options_(options),
+        clock_(clock),
+        workers_(workers),
+        collector_(collector),
+        spool_(spool),
+        info_(info),
+        run_start_(run_start),
+        watch_thresholds_(has_abort_thresholds(plan)),
+        planned_(plan.end_time(false)),
+        previous_at_(run_start),
+        next_report_(run_start + std::chrono::seconds{1}) {}
+
+  // True once every worker is done (the caller then stops calling).
+  bool pass() {
+    if (std::all_of(workers_.begin(), workers_.end(), [](const auto& w) { return w->done(); })) {
+      return true;
+    }
+    spool_series(workers_, collector_, spool_);
+    const auto now = clock_.now();
+    if (!stopping_ && options_.interrupted && options_.interrupted()) {
+      stop("interrupted");
+    }
+    if (now < next_report_) return false;
+    next_report_ += std::chrono::seconds{1};
+    if (!stopping_ && watch_thresholds_) {
+      std::string reason;
+      if (abort_due(workers_, plan_, now - run_start_, reason)) {
+        stop("threshold crossed: " + reason);
+      }
+    }
+    if (options_.on_progress) report_progress(now);
+    return false;
+  }
+
+ private:
+  void stop(std::string reason) {
+    stopping_ = true;
+    info_.aborted = true;
+    info_.abort_reason = std::move(reason);
+    for (auto& worker : workers_) worker->request_stop();
+  }
+
+  void report_progress(core::TimePoint now) {
+    LiveStats::Snapshot total;
+    for (const auto& worker : workers_) total.add(worker->live().snapshot());
+    const double seconds = std::chrono::duration<double>(now - previous_at_).count();
+    Progress progress;
+    progress.elapsed = now - run_start_;
+    progress.planned = planned_;
+    progress.vus = total.active_vus;
+    progress.vus_max = total.allocated_vus;
+    progress.requests = total.requests;
+    progress.failed = total.failed;
+    progress.requests_per_second =
+        seconds > 0 ? static_cast<double>(total.requests - previous_.requests) / seconds : 0;
+    progress.p99_latency_us = total.percentile_since(previous_, 99);
+    options_.on_progress(progress);
+    previous_ = total;
+    previous_at_ = now;
+  }
+
+  const TestPlan& plan_;
+  const EngineOptions& options_;
+  core::Clock& clock_;
+  std::vector<std::unique_ptr<Worker>>& workers_;
+  SeriesCollector& collector_;
+  SeriesSpool& spool_;
+  RunInfo& info_;
+  core::TimePoint run_start_;
+  bool watch_thresholds_;
+  core::Duration planned_;
+  bool stopping_ = false;
+  LiveStats::Snapshot previous_;
+  core::TimePoint previous_at_;
+  core::TimePoint next_report_;
+};
+
 }  // namespace
 
 RunResult run_plan(const TestPlan& plan, const EngineOptions& options, core::Clock& clock) {
   EndpointTable endpoints;
   const std::vector<PreparedScenario> scenarios = prepare(plan, endpoints);
   const int threads = thread_count(plan, options);
-  const bool watch_thresholds = has_abort_thresholds(plan);
   const std::uint64_t seed =
       options.seed != 0 ? options.seed
                         : static_cast<std::uint64_t>(clock.now().time_since_epoch().count());
@@ -132,7 +215,7 @@ RunResult run_plan(const TestPlan& plan, const EngineOptions& options, core::Clo
     config.queue_when_busy = options.queue_when_busy;
     config.connect_timeout = options.connect_timeout;
     config.max_response_header_bytes = options.max_response_header_bytes;
-    config.publish_snapshots = watch_thresholds;
+    config.publish_snapshots = has_abort_thresholds(plan);
     config.verify_tls = !plan.insecure_skip_tls_verify;
     config.io_backend = options.io_backend;
     config.seed = seed + static_cast<std::uint64_t>(i) * 0x9E3779B97F4A7C15ULL;
@@ -141,56 +224,15 @@ RunResult run_plan(const TestPlan& plan, const EngineOptions& options, core::Clo
   // The series goes to a temporary file as the run goes, so memory does not grow with its length.
   SeriesCollector collector(workers.size());
   SeriesSpool spool;
+  Supervision supervision{plan, options, clock, workers, collector, spool, result.info, run_start};
+  // The first worker runs on this thread and hosts the supervision: no thread sits idle.
+  workers.front()->host([&supervision] { return supervision.pass(); });
   std::vector<std::thread> pool;
-  pool.reserve(workers.size());
-  for (auto& worker : workers) pool.emplace_back([&w = *worker] { w.run(); });
-
-  const core::Duration planned = plan.end_time(false);
-  LiveStats::Snapshot previous;
-  auto previous_at = run_start;
-  auto next_report = run_start + std::chrono::seconds{1};
-  bool stopping = false;
-  for (;;) {
-    std::this_thread::sleep_for(kPollPeriod);
-    if (std::all_of(workers.begin(), workers.end(), [](const auto& w) { return w->done(); })) break;
-    spool_series(workers, collector, spool);
-    const auto now = clock.now();
-    if (!stopping && options.interrupted && options.interrupted()) {
-      stopping = true;
-      result.info.aborted = true;
-      result.info.abort_reason = "interrupted";
-      for (auto& worker : workers) worker->request_stop();
-    }
-    if (now < next_report) continue;
-    next_report += std::chrono::seconds{1};
-    if (!stopping && watch_thresholds) {
-      std::string reason;
-      if (abort_due(workers, plan, now - run_start, reason)) {
-        stopping = true;
-        result.info.aborted = true;
-        result.info.abort_reason = "threshold crossed: " + reason;
-        for (auto& worker : workers) worker->request_stop();
-      }
-    }
-    if (options.on_progress) {
-      LiveStats::Snapshot total;
-      for (const auto& worker : workers) total.add(worker->live().snapshot());
-      const double seconds = std::chrono::duration<double>(now - previous_at).count();
-      Progress progress;
-      progress.elapsed = now - run_start;
-      progress.planned = planned;
-      progress.vus = total.active_vus;
-      progress.vus_max = total.allocated_vus;
-      progress.requests = total.requests;
-      progress.failed = total.failed;
-      progress.requests_per_second =
-          seconds > 0 ? static_cast<double>(total.requests - previous.requests) / seconds : 0;
-      progress.p99_latency_us = total.percentile_since(previous, 99);
-      options.on_progress(progress);
-      previous = total;
-      previous_at = now;
-    }
+  pool.reserve(workers.size() - 1);
+  for (std::size_t i = 1; i < workers.size(); ++i) {
+    pool.emplace_back([&w = *workers[i]] { w.run(); });
   }
+  workers.front()->run();
   for (auto& thread : pool) thread.join();
   result.info.elapsed = clock.now() - run_start;
 

@@ -1,6 +1,7 @@
 // The load generator's entry point: prepares a TestPlan (resolve hosts, serialise requests),
-// runs it on N worker threads, watches it (progress, abortOnFail, interruption) and returns the
-// merged RunResult with the thresholds judged.
+// runs it on N worker threads (the calling thread is one of them and also watches the run:
+// progress, abortOnFail, interruption) and returns the merged RunResult with the thresholds
+// judged.
 #pragma once
 
 #include <cstdint>

@@ -1,5 +1,5 @@
 // Worker thread: runs its runners on its own event loop, with a 100 ms housekeeping pass for
-// deadlines, VU gauges, stop requests and snapshots.
+// deadlines, VU gauges, stop requests and snapshots (and the run's supervision, if hosted).
 #include "load/engine/worker.hpp"
 
 #include "load/series_spool.hpp"
@@ -53,6 +53,12 @@ void Worker::run() {
   for (auto& runner : runners_) runner->begin();
   arm_housekeeping();
   io_.run();
+  finish();
+}
+
+void Worker::finish() {
+  if (finished_) return;
+  finished_ = true;
   recorder_.flush();
   hand_over_series(SeriesCollector::kFinished);
   done_.store(true, std::memory_order_release);
@@ -92,10 +98,20 @@ void Worker::housekeeping() {
     snapshot_ = std::move(copy);
   }
   if (all_finished) {
-    poller_.stop();  // the loop runs dry and run() returns
-  } else {
-    arm_housekeeping();
+    poller_.stop();  // the loop runs dry and run() returns (after the supervision, if hosted)
+    finish();
+    if (supervise_ && !supervise_()) arm_supervision();
+    return;
   }
+  if (supervise_) (void)supervise_();  // not over: this worker is not done
+  arm_housekeeping();
+}
+
+void Worker::arm_supervision() {
+  housekeeping_timer_.expires_after(kHousekeepingPeriod);
+  housekeeping_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec && !supervise_()) arm_supervision();
+  });
 }
 
 void Worker::hand_over_series(std::int64_t watermark) {

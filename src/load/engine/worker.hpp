@@ -3,11 +3,15 @@
 // limited to atomics (stop request, done flag, live counters), the completed seconds of the
 // series handed over under a mutex every housekeeping pass (100 ms, never per request), and, once
 // a second when the plan has abortOnFail thresholds, a copy of the recorder's data.
+// One worker (the one on the calling thread) also hosts the run's supervision, so a run with N
+// workers has N threads and a one-thread run is a single-threaded process: the kernel then skips
+// the file reference counting of every send and recv, and glibc their cancellation bookkeeping.
 #pragma once
 
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -41,7 +45,13 @@ class Worker {
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
-  // The thread body: returns when every scenario of this worker has finished.
+  // Before run(): call `supervise` every housekeeping pass on this worker's loop; once this
+  // worker's own scenarios are finished, keep calling it until it returns true (every worker is
+  // done).
+  void host(std::function<bool()> supervise) { supervise_ = std::move(supervise); }
+
+  // The thread body: returns when every scenario of this worker has finished (and, when it hosts
+  // the supervision, when the supervision says the run is over).
   void run();
 
   // Any thread: interrupt everything at the next housekeeping pass.
@@ -65,6 +75,9 @@ class Worker {
  private:
   void housekeeping();
   void arm_housekeeping();
+  void arm_supervision();
+  // Once this worker's scenarios are over: the last seconds go out and done() turns true.
+  void finish();
   void hand_over_series(std::int64_t watermark);
 
   // Destroyed last: sockets and timers below belong to it.
@@ -82,6 +95,8 @@ class Worker {
   std::vector<std::unique_ptr<ScenarioRunner>> runners_;
   boost::asio::steady_timer housekeeping_timer_;
   core::TimePoint next_snapshot_;
+  std::function<bool()> supervise_;
+  bool finished_ = false;
 
   std::atomic<bool> stop_requested_{false};
   std::atomic<bool> done_{false};

@@ -2,10 +2,14 @@
 // failures as results, thresholds (exit 0 / 99, abortOnFail) and shards merged exactly.
 #include <gtest/gtest.h>
 
+#include <csignal>
+#include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "load_fixtures.hpp"
+#include "wait.hpp"
 
 namespace loadlab::testing {
 namespace {
@@ -254,6 +258,65 @@ TEST_F(RunAgainstNginx, AbortOnFailEndsTheRunEarly) {
   ASSERT_TRUE(run.result.is_object());
   EXPECT_TRUE(run.result.at("info").at("aborted").get<bool>());
   EXPECT_LT(run.result.at("info").at("elapsed_s").get<double>(), 30);
+}
+
+TEST_F(RunAgainstNginx, AWorkerWithNoShareStillWatchesTheRunToItsEnd) {
+  // Two one-VU scenarios on two threads: both VUs go to the second worker, so the first one, which
+  // runs on the calling thread and hosts the run's supervision, has no iterations and is finished
+  // at once. It must go on watching: here the abortOnFail threshold crossed by the other worker.
+  const auto path =
+      write_scenario("idle-host.yaml",
+                     "scenarios:\n"
+                     "  a:\n    executor: per-vu-iterations\n    vus: 1\n    iterations: 10000000\n"
+                     "    maxDuration: 20s\n    requests:\n      - url: /\n"
+                     "  b:\n    executor: shared-iterations\n    vus: 1\n    iterations: 1\n"
+                     "    requests:\n      - url: /\n"
+                     "thresholds:\n  http_reqs: [{ threshold: 'count<50', abortOnFail: true }]\n");
+  const auto json = dir_.file("idle-host.json");
+  const auto run = run_loadlab(
+      {"run", path, "--target", nginx_->url(), "-t", "2", "-q", "--out", "json=" + json}, json,
+      60s);
+  EXPECT_EQ(run.exit_code, 99) << run.output;
+  ASSERT_TRUE(run.result.is_object()) << run.output;
+  EXPECT_TRUE(run.result.at("info").at("aborted").get<bool>());
+  EXPECT_LT(run.result.at("info").at("elapsed_s").get<double>(), 10);
+  double series_total = 0;
+  for (const auto& point : run.result.at("series").at("points")) {
+    series_total += point.at("http_reqs").get<double>();
+  }
+  EXPECT_EQ(series_total, summary_value(run.result, "http_reqs", "count"));
+}
+
+TEST_F(RunAgainstNginx, OneThreadIsASingleThreadedProcess) {
+  // -t N is N threads: the first worker runs on the calling thread and hosts the supervision.
+  const auto entries = [](const std::string& dir) {
+    std::vector<std::filesystem::path> paths;
+    std::error_code ignored;
+    for (const auto& entry : std::filesystem::directory_iterator(dir, ignored)) {
+      paths.push_back(entry.path());
+    }
+    return paths;
+  };
+  for (const int threads : {1, 2}) {
+    auto process = ChildProcess::spawn({loadlab_binary(), "run", nginx_->url(), "-c", "4", "-d",
+                                        "30s", "-t", std::to_string(threads), "-q"});
+    const std::string proc = "/proc/" + std::to_string(process.pid());
+    // Every worker has begun once the four connections are open.
+    const bool connected = wait_until(
+        [&] {
+          int sockets = 0;
+          for (const auto& fd : entries(proc + "/fd")) {
+            std::error_code ignored;
+            sockets += std::filesystem::read_symlink(fd, ignored).string().starts_with("socket:");
+          }
+          return sockets >= 4;
+        },
+        20s);
+    ASSERT_TRUE(connected) << process.output();
+    EXPECT_EQ(entries(proc + "/task").size(), static_cast<std::size_t>(threads));
+    process.send_signal(SIGINT);
+    EXPECT_EQ(process.wait_exit(30s), 130) << process.output();
+  }
 }
 
 TEST_F(RunAgainstNginx, TwoShardsMergeIntoOneRun) {
