@@ -254,6 +254,14 @@ std::optional<Status> status_for_read_error(const beast::error_code& error) {
   return std::nullopt;
 }
 
+// RFC 9112 §6.3: a request whose Transfer-Encoding does not end in chunked has no length the
+// server can know, and must get a 400 and a close. Beast reads such a request as bodiless, so
+// without this check the bytes of its body would be served as the next request (smuggling).
+bool has_unframed_transfer_coding(const bhttp::request_parser<bhttp::string_body>& parser) {
+  return !parser.chunked() &&
+         parser.get().find(bhttp::field::transfer_encoding) != parser.get().end();
+}
+
 std::string_view message_for(Status status) {
   switch (status) {
     case Status::request_header_fields_too_large:
@@ -509,6 +517,9 @@ asio::awaitable<void> run_session(tcp::socket socket, SessionEnvironment* enviro
     if (would_block(read_error)) {
       read_error =
           co_await continue_when_ready(connection.get(), Connection::Awaiting::readable, read);
+    }
+    if (!read_error && has_unframed_transfer_coding(parser)) {
+      read_error = bhttp::error::bad_transfer_encoding;
     }
     Request& request = parser.get();
     Response& response = state.response;

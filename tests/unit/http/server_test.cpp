@@ -252,6 +252,27 @@ TEST(Server, MalformedRequestGets400AndClose) {
   }
 }
 
+TEST(Server, ATransferCodingThatIsNotFinallyChunkedGets400AndItsBodyIsNeverServed) {
+  // The body of such a request has no knowable end (RFC 9112 §6.3): read as a bodiless request,
+  // it would be served as a second, smuggled request.
+  TestServer server;
+  for (const char* coding : {"gzip", "chunked, gzip", "identity"}) {
+    RawSocket socket(host, server.port());
+    ASSERT_TRUE(socket.send(std::string("POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: ") +
+                            coding + "\r\n\r\nGET /fast HTTP/1.1\r\nHost: t\r\n\r\n"));
+    const std::string answer = socket.read_until_closed(seconds(10));
+    EXPECT_EQ(status_of(answer), 400) << coding << ": " << answer;
+    EXPECT_EQ(answer.find("HTTP/1.1", 1), std::string::npos) << coding << ": " << answer;
+  }
+  // A chunked body (possibly after other codings) is still read.
+  RawSocket socket(host, server.port());
+  ASSERT_TRUE(socket.send(
+      "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"));
+  const auto answer = socket.read_response(seconds(10));
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_EQ(status_of(*answer), 200) << *answer;
+}
+
 TEST(Server, SlowlorisConnectionIsClosed) {
   TestServer server;  // header_read_timeout 400 ms
   RawSocket socket(host, server.port());
