@@ -13,6 +13,7 @@
 #include "http/server.hpp"
 #include "http/server_state.hpp"
 #include "metrics/registry.hpp"
+#include "target/protection_gate.hpp"
 #include "target/service.hpp"
 
 namespace loadlab::cli {
@@ -42,6 +43,7 @@ void serve(const target::ServiceConfig& config) {
   http::add_metrics_route(router, registry);
   std::unique_ptr<target::Service> service = target::make_service(config, registry, clock, state);
   service->register_routes(router);
+  router.mark_control_routes(target::is_exempt_route);
   server.set_gate(service->request_gate());
 
   boost::asio::signal_set signals(server.executor(), SIGTERM, SIGINT);

@@ -104,8 +104,9 @@ std::optional<Response> RequestDispatch::answer_now() {
     ticket_ = std::move(decision.ticket);
     if (decision.rejection) return std::move(decision.rejection);
   }
-  if (environment_.workers != nullptr || !match_.route->immediate) return std::nullopt;
-  // A route that answers at once, in the async model: its gate check and its call, here.
+  if (on_worker() || !match_.route->immediate) return std::nullopt;
+  // A route that answers at once (in the async model, or a control route): its gate check and
+  // its call, here.
   if (environment_.gate != nullptr) {
     if (std::optional<Response> early = environment_.gate->on_start(*context_)) return early;
   }
@@ -116,9 +117,13 @@ std::optional<Response> RequestDispatch::answer_now() {
   }
 }
 
+bool RequestDispatch::on_worker() const noexcept {
+  return environment_.workers != nullptr && !match_.route->control;
+}
+
 asio::awaitable<Response> RequestDispatch::call_handler() {
   try {
-    if (environment_.workers != nullptr) {
+    if (on_worker()) {
       // The gated handler checks RequestGate::on_start on the worker, just before it starts.
       const Handler* handler = environment_.gate != nullptr
                                    ? &(*environment_.gated_handlers)[match_.route->index]

@@ -49,6 +49,8 @@ class RequestDispatch {
  private:
   // start()'s work: the response when it is known without waiting.
   std::optional<Response> answer_now();
+  // The threaded model runs the matched route on a worker, unless it is a control route.
+  [[nodiscard]] bool on_worker() const noexcept;
 
   SessionEnvironment& environment_;
   const Request& request_;

@@ -39,6 +39,10 @@ void Router::add(Verb method, const std::string& path, Handler handler) {
   entry.allow += beast::http::to_string(method);
 }
 
+void Router::mark_control_routes(const std::function<bool(std::string_view path)>& is_control) {
+  for (Route& route : routes_) route.control = is_control(route.path);
+}
+
 RouteMatch Router::match(Verb method, std::string_view path) const {
   const auto found = paths_.find(path);
   if (found == paths_.end()) return RouteMatch{};

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <deque>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -19,6 +20,10 @@ struct Route {
   Handler handler;             // always set (for an immediate route, it calls `immediate`)
   ImmediateHandler immediate;  // set for routes that answer without waiting
   std::size_t index = 0;       // dense, 0..route_count()-1: lets the server keep per-route state
+  // Control plane (probes, /metrics, admin): answered on the I/O thread even in the threaded
+  // model, never queued behind busy workers, so overload can fail readiness (by its own rule) but
+  // never liveness, a scrape or an operator's switch.
+  bool control = false;
 };
 
 struct RouteMatch {
@@ -38,6 +43,9 @@ class Router {
     add(Verb::get, path, std::move(handler));
   }
   void post(const std::string& path, Handler handler) { add(Verb::post, path, std::move(handler)); }
+
+  // Marks every route whose path `is_control` accepts as control plane (Route::control).
+  void mark_control_routes(const std::function<bool(std::string_view path)>& is_control);
 
   // path excludes the query string.
   [[nodiscard]] RouteMatch match(Verb method, std::string_view path) const;

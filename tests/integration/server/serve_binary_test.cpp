@@ -3,10 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "child_process.hpp"
 #include "http_client.hpp"
 #include "raw_socket.hpp"
+#include "wait.hpp"
 
 namespace loadlab::testing {
 namespace {
@@ -102,6 +104,29 @@ TEST(ServeBinary, ProtocolErrorsAreJsonAndClose) {
     hang_up.close(/*reset=*/true);
   }
   EXPECT_EQ(http_get(server.host(), server.port(), "/metrics").status, 200);
+  EXPECT_EQ(server.stop(), 0);
+}
+
+TEST(ServeBinary, InTheThreadedModelProbesAndScrapesDoNotWaitForBusyWorkers) {
+  // SPEC 2.4: overload may fail readiness, never liveness; a scrape must still see the overload.
+  ChildProcess server = start_loadlab_serve({"--model", "threaded", "--workers", "1"});
+  std::thread holder([&] {
+    (void)http_get(server.host(), server.port(), "/api/blocking?duration=3", seconds(20));
+  });
+  EXPECT_TRUE(wait_until(
+      [&] {
+        const auto metrics = http_get(server.host(), server.port(), "/metrics", seconds(1));
+        return metrics.body.find(R"(http_worker_threads{state="busy"} 1)") != std::string::npos;
+      },
+      seconds(10)));
+  for (const char* path :
+       {"/liveness", "/health", "/healthz", "/readiness", "/admin/protections"}) {
+    EXPECT_EQ(http_get(server.host(), server.port(), path, seconds(1)).status, 200) << path;
+  }
+  EXPECT_NE(
+      http_get(server.host(), server.port(), "/api/fast", std::chrono::milliseconds(300)).status,
+      200);  // an ordinary route waits for the worker
+  holder.join();
   EXPECT_EQ(server.stop(), 0);
 }
 

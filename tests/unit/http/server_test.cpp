@@ -391,5 +391,29 @@ TEST(Server, ThreadedModelRunsHandlersOnWorkersInFifo) {
   EXPECT_NE(text.find("http_worker_queue_length 0"), std::string::npos);
 }
 
+TEST(Server, InTheThreadedModelControlRoutesDoNotWaitForABusyWorker) {
+  ServerOptions options = small_limits();
+  options.model = ExecutionModel::threaded;
+  options.workers = 1;
+  TestServer server(options);
+  // The only worker is busy for 3 s.
+  std::thread holder(
+      [&] { (void)loadlab::testing::http_get(host, server.port(), "/slow?ms=3000", seconds(20)); });
+  EXPECT_TRUE(wait_until(
+      [&] {
+        return server.registry().expose().find(R"(http_worker_threads{state="busy"} 1)") !=
+               std::string::npos;
+      },
+      seconds(10)));
+  // Probes and scrapes answer at once; an ordinary immediate route waits for the worker.
+  EXPECT_EQ(loadlab::testing::http_get(host, server.port(), "/control-now", seconds(1)).status,
+            200);
+  EXPECT_EQ(loadlab::testing::http_get(host, server.port(), "/control", seconds(1)).status, 200);
+  EXPECT_NE(
+      loadlab::testing::http_get(host, server.port(), "/thread-now", milliseconds(300)).status,
+      200);
+  holder.join();
+}
+
 }  // namespace
 }  // namespace loadlab::http::test

@@ -90,6 +90,15 @@ inline void add_test_routes(Router& router) {
   router.get("/throw-now", ImmediateHandler([](RequestContext&) -> Response {
                throw std::runtime_error("immediate handler failed");
              }));
+  // Control routes (like probes and /metrics): on the I/O thread in both models.
+  router.get("/control-now", ImmediateHandler([](RequestContext& context) {
+               return json_response(Status::ok, nlohmann::json{{"n", "control"}},
+                                    context.request.version());
+             }));
+  router.get("/control", [](RequestContext& context) {
+    return answer_fast("control", context.request.version());
+  });
+  router.mark_control_routes([](std::string_view path) { return path.starts_with("/control"); });
 }
 
 // The I/O backend of the test servers: epoll, or what LOADLAB_TEST_IO_BACKEND names (CTest runs
