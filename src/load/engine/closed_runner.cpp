@@ -21,6 +21,9 @@ void ClosedRunner::apply(core::TimePoint now) {
 }
 
 void ClosedRunner::on_tick(core::TimePoint now) {
+  // From the end on, gracefulStop governs: iterations under way may finish until
+  // ScenarioRunner::tick cuts what is left at hard_end_at_ (as k6 does).
+  if (now >= end_at_) return;
   // VUs beyond the hard limit (the target gracefulRampDown ago) are cut now.
   const auto limit = worker_.placement.split(schedule_.hard_limit(now - start_at_));
   for (auto i = static_cast<std::size_t>(std::max<std::int64_t>(limit, 0)); i < vus_.size(); ++i) {

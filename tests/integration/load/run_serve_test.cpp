@@ -3,7 +3,11 @@
 // and the median of /api/slow.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "exposition.hpp"
 #include "http_client.hpp"
@@ -73,6 +77,34 @@ TEST(RunAgainstServe, SlowRouteMedianIsItsDelay) {
   const double median = summary_value(run.result, "http_req_duration", "med");
   EXPECT_GE(median, 50) << run.output;
   EXPECT_LE(median, 55) << run.output;
+}
+
+TEST(RunAgainstServe, ClosedModelIterationsUnderWayFinishWithinGracefulStop) {
+  // k6: when a constant-vus or ramping-vus scenario ends, iterations under way may finish within
+  // gracefulStop. Each VU starts its second 700 ms iteration at 0.7 s, before the 1 s end; with
+  // gracefulStop both finish (4 iterations), without it both are interrupted at the end.
+  auto server = start_loadlab_serve({"--protect", "naked"});
+  TempDir dir;
+  const std::vector<std::pair<std::string, std::string>> executors{
+      {"constant", "    executor: constant-vus\n    vus: 2\n    duration: 1s\n"},
+      {"ramping",
+       "    executor: ramping-vus\n    startVUs: 2\n    stages: [{ duration: 1s, target: 2 }]\n"}};
+  for (const auto& [name, executor] : executors) {
+    for (const std::string grace : {"5s", "0s"}) {
+      const auto path = dir.file(name + grace + ".yaml");
+      std::ofstream(path) << "scenarios:\n  main:\n" + executor + "    gracefulStop: " + grace +
+                                 "\n    requests:\n      - url: /api/slow?delay=0.7\n";
+      const auto json = dir.file(name + grace + ".json");
+      const auto run = run_loadlab(
+          {"run", path, "--target", server.base_url(), "-t", "1", "-q", "--out", "json=" + json},
+          json, 60s);
+      ASSERT_EQ(run.exit_code, 0) << run.output;
+      const double done = summary_value(run.result, "iterations", "count");
+      const double cut = summary_value(run.result, "iterations_interrupted", "count");
+      EXPECT_EQ(done, grace == "5s" ? 4 : 2) << name << " " << grace << "\n" << run.output;
+      EXPECT_EQ(cut, grace == "5s" ? 0 : 2) << name << " " << grace << "\n" << run.output;
+    }
+  }
 }
 
 }  // namespace
