@@ -104,6 +104,7 @@ void ScenarioRunner::finish() {
   finished_ = true;
   timer_.cancel();
   for (auto& vu : vus_) vu->close();
+  if (worker_.runner_finished) worker_.runner_finished();
 }
 
 std::unique_ptr<ScenarioRunner> make_runner(WorkerContext& worker,

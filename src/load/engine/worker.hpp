@@ -74,6 +74,7 @@ class Worker {
 
  private:
   void housekeeping();
+  void on_runner_finished();
   void arm_housekeeping();
   void arm_supervision();
   // Once this worker's scenarios are over: the last seconds go out and done() turns true.

@@ -4,6 +4,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "core/clock.hpp"
@@ -64,6 +65,8 @@ struct WorkerContext {
   core::TimePoint run_start;
   bool queue_when_busy = false;  // quick mode -R: late requests wait for a connection (wrk2)
   std::uint64_t sequence = 0;
+  // Called by a runner when it has finished (the worker then ends its share at once).
+  std::function<void()> runner_finished;
 
   // ${seq}: unique across the workers and shards of a run.
   std::uint64_t next_sequence() noexcept {
