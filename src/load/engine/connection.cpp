@@ -84,6 +84,7 @@ Connection::~Connection() = default;  // polled_ closes itself
 void Connection::start(const ExchangeRequest& request) {
   assert(state_ == State::idle);
   request_ = request;
+  if (context_.deadlines != nullptr) context_.deadlines->note(request.deadline);
   report_ = ExchangeReport{};
   pending_abort_ = ExchangeError::none;
   retried_ = false;
@@ -119,6 +120,7 @@ void Connection::connect() {
   state_ = State::connecting;
   retired_tls_ = std::move(tls_);
   connect_deadline_ = context_.clock.now() + context_.connect_timeout;
+  if (context_.deadlines != nullptr) context_.deadlines->note(connect_deadline_);
   error_code ec;
   const auto& address = request_.endpoint->address;
   socket_.open(address.protocol(), ec);
@@ -413,6 +415,12 @@ void Connection::expire_if_due(core::TimePoint now) {
   } else if (now >= request_.deadline) {
     abort_pending(ExchangeError::request_timeout);
   }
+}
+
+std::optional<core::TimePoint> Connection::pending_deadline() const noexcept {
+  if (state_ == State::idle || pending_abort_ != ExchangeError::none) return std::nullopt;
+  if (state_ == State::connecting) return std::min(connect_deadline_, request_.deadline);
+  return request_.deadline;
 }
 
 void Connection::interrupt() {

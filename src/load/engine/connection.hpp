@@ -2,7 +2,8 @@
 // request, read and parse the response, keep the socket alive for the next one, reconnect after
 // a close or an error. Callback-driven on the worker's single-threaded io_context; exactly one
 // socket operation is pending while an exchange runs, none between exchanges. Deadlines are
-// enforced by the worker's sweeper (expire_if_due), not by a timer per request.
+// enforced by the worker's sweep (expire_if_due), woken by its DeadlineAlarm, not by a timer per
+// request.
 #pragma once
 
 #include <array>
@@ -18,6 +19,7 @@
 
 #include "core/clock.hpp"
 #include "http/readiness_poller.hpp"
+#include "load/engine/deadline_alarm.hpp"
 #include "load/engine/endpoints.hpp"
 #include "load/engine/response_parser.hpp"
 
@@ -87,6 +89,8 @@ struct ConnectionContext {
   LazyTlsContext* tls = nullptr;  // for https endpoints
   // When set, plain-http sockets leave Asio's reactor once connected and are watched here.
   http::ReadinessPoller* poller = nullptr;
+  // When set, told of every connect and request deadline, so the sweep runs when one passes.
+  DeadlineAlarm* deadlines = nullptr;
 };
 
 // The client TLS settings of a worker: TLS 1.2 or later, the system's trusted certificates
@@ -112,6 +116,8 @@ class Connection final : private http::ReadinessPoller::Watcher {
   void start(const ExchangeRequest& request);
   // Ends the running exchange as a timeout when now is past its deadline.
   void expire_if_due(core::TimePoint now);
+  // When the running exchange would time out (nullopt: none running, or already ending).
+  [[nodiscard]] std::optional<core::TimePoint> pending_deadline() const noexcept;
   // Ends the running exchange (reported as interrupted) and closes the socket.
   void interrupt();
   // Closes an idle socket (no report).

@@ -68,6 +68,20 @@ void ScenarioRunner::on_iteration_interrupted(Vu& vu) {
   maybe_finish(now);
 }
 
+std::optional<core::TimePoint> ScenarioRunner::expire_due(core::TimePoint now) {
+  std::optional<core::TimePoint> earliest;
+  if (finished_) return earliest;
+  for (auto& vu : vus_) {
+    if (!vu->busy()) continue;
+    vu->expire_if_due(now);
+    if (const auto deadline = vu->pending_deadline();
+        deadline && (!earliest || *deadline < *earliest)) {
+      earliest = deadline;
+    }
+  }
+  return earliest;
+}
+
 void ScenarioRunner::tick(core::TimePoint now) {
   if (finished_) return;
   for (auto& vu : vus_) {

@@ -24,6 +24,8 @@ class ScenarioRunner : public VuOwner {
 
   // Arms the scenario's start (run start + startTime).
   void begin();
+  // Times out the exchanges whose deadline has passed; returns the earliest one still pending.
+  std::optional<core::TimePoint> expire_due(core::TimePoint now);
   // Housekeeping (about every 100 ms): request deadlines, end of the active phase, gracefulStop.
   void tick(core::TimePoint now);
   // Abort: interrupt every iteration and finish now.

@@ -41,6 +41,9 @@ class Vu final : public ExchangeObserver {
   // Abandons the running iteration (reported to the owner as interrupted).
   void interrupt();
   void expire_if_due(core::TimePoint now) { connection_.expire_if_due(now); }
+  [[nodiscard]] std::optional<core::TimePoint> pending_deadline() const noexcept {
+    return connection_.pending_deadline();
+  }
   void close() noexcept { connection_.close(); }
 
   [[nodiscard]] bool busy() const noexcept { return in_iteration_; }

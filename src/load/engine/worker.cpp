@@ -28,13 +28,15 @@ Worker::Worker(const std::vector<PreparedScenario>& scenarios, std::vector<Scena
       scratch_(kScratchBytes),
       tls_context_(config.verify_tls),
       poller_(io_, config.io_backend),
+      deadlines_(io_, clock, [this](core::TimePoint now) { return expire_due(now); }),
       connection_context_{io_,
                           clock,
                           std::span<char>(scratch_),
                           config.connect_timeout,
                           config.max_response_header_bytes,
                           &tls_context_,
-                          &poller_},
+                          &poller_,
+                          &deadlines_},
       context_{io_,
                clock,
                recorder_,
@@ -69,6 +71,15 @@ void Worker::finish() {
   recorder_.flush();
   hand_over_series(SeriesCollector::kFinished);
   done_.store(true, std::memory_order_release);
+}
+
+std::optional<core::TimePoint> Worker::expire_due(core::TimePoint now) {
+  std::optional<core::TimePoint> earliest;
+  for (auto& runner : runners_) {
+    const auto next = runner->expire_due(now);
+    if (next && (!earliest || *next < *earliest)) earliest = next;
+  }
+  return earliest;
 }
 
 void Worker::on_runner_finished() {
@@ -118,6 +129,7 @@ void Worker::housekeeping() {
   }
   if (all_finished) {
     housekeeping_timer_.cancel();  // when this pass was posted by on_runner_finished
+    deadlines_.stop();
     poller_.stop();  // the loop runs dry and run() returns (after the supervision, if hosted)
     finish();
     if (supervise_ && !supervise_()) arm_supervision();

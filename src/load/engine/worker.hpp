@@ -74,6 +74,7 @@ class Worker {
 
  private:
   void housekeeping();
+  std::optional<core::TimePoint> expire_due(core::TimePoint now);
   void on_runner_finished();
   void arm_housekeeping();
   void arm_supervision();
@@ -91,6 +92,7 @@ class Worker {
   std::vector<char> scratch_;
   LazyTlsContext tls_context_;
   http::ReadinessPoller poller_;  // before the connections, which close their sockets first
+  DeadlineAlarm deadlines_;
   ConnectionContext connection_context_;
   WorkerContext context_;
   std::vector<std::unique_ptr<ScenarioRunner>> runners_;

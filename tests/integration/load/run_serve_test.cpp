@@ -107,5 +107,22 @@ TEST(RunAgainstServe, ClosedModelIterationsUnderWayFinishWithinGracefulStop) {
   }
 }
 
+TEST(RunAgainstServe, ARequestTimesOutAtItsTimeoutNotAtTheNextSweep) {
+  // Deadlines used to be checked only by the 100 ms housekeeping pass: a 50 ms timeout fired
+  // after 84 to 150 ms. The worker's deadline alarm now wakes the sweep when one passes.
+  auto server = start_loadlab_serve({"--protect", "naked"});
+  TempDir dir;
+  const auto json = dir.file("timeout.json");
+  const auto run =
+      run_loadlab({"run", server.base_url() + "/api/slow?delay=3", "-c", "4", "-d", "1s",
+                   "--timeout", "50ms", "-t", "1", "-q", "--out", "json=" + json},
+                  json, 60s);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  ASSERT_TRUE(run.result.is_object()) << run.output;
+  EXPECT_GE(summary_value(run.result, "http_reqs", "count"), 40) << run.output;
+  EXPECT_EQ(summary_value(run.result, "http_req_failed", "rate"), 1) << run.output;
+  EXPECT_LT(summary_value(run.result, "http_req_duration", "max"), 80) << run.output;
+}
+
 }  // namespace
 }  // namespace loadlab::testing
