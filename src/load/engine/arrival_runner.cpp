@@ -46,8 +46,13 @@ void ArrivalRunner::dispatch(core::TimePoint now) {
       waiting_for_vu_ = true;  // the next free VU resumes dispatching
       break;
     } else {
-      ++dropped;
-      ++next_;
+      // Every iteration due by now finds no VU either: drop them in one step. One at a time, a
+      // rate far beyond what the VUs can serve (1e9/s) kept this loop from ever returning to the
+      // event loop, so the run overran its duration many times over and ignored Ctrl-C.
+      const std::int64_t due_by_now =
+          std::max(next_ + 1, schedule_.count_before(now - start_at_ + core::Duration{1}));
+      dropped += due_by_now - next_;
+      next_ = due_by_now;
       continue;
     }
     ++next_;
@@ -65,10 +70,15 @@ void ArrivalRunner::on_vu_free(Vu& vu, core::TimePoint now) {
 }
 
 void ArrivalRunner::on_active_end(core::TimePoint now) {
-  // Queued iterations that never found a connection before the end were not sent: count them.
-  if (!worker_.queue_when_busy) return;
-  const std::int64_t unsent = schedule_.total() - next_;
-  worker_.recorder.record_dropped_iterations(scenario_.index, unsent, now);
+  // Iterations that fell due before the end but were never started (queued for a connection
+  // that never came free, or not yet reached by dispatch) are dropped. Those not yet due when a
+  // run is stopped early (Ctrl-C, abortOnFail) were never owed, so they are not counted.
+  const core::Duration elapsed = std::min(now, end_at_) - start_at_;
+  const std::int64_t due_by_end =
+      std::min(schedule_.total(), schedule_.count_before(elapsed + core::Duration{1}));
+  if (due_by_end > next_) {
+    worker_.recorder.record_dropped_iterations(scenario_.index, due_by_end - next_, now);
+  }
   next_ = schedule_.total();
 }
 
