@@ -1,6 +1,7 @@
 // The table of built-in metrics.
 #include "load/metric_catalog.hpp"
 
+#include <algorithm>
 #include <array>
 
 namespace loadlab::load {
@@ -59,6 +60,10 @@ const MetricInfo* find_metric(std::string_view name) noexcept {
     if (metric.name == name) return &metric;
   }
   return nullptr;
+}
+
+bool is_builtin_tag(std::string_view tag) noexcept {
+  return std::find(kRequestTags.begin(), kRequestTags.end(), tag) != kRequestTags.end();
 }
 
 }  // namespace loadlab::load

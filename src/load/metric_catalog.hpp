@@ -23,5 +23,8 @@ struct MetricInfo {
 // Every metric in order of the summary.
 [[nodiscard]] std::span<const MetricInfo> builtin_metrics() noexcept;
 [[nodiscard]] const MetricInfo* find_metric(std::string_view name) noexcept;
+// The tags loadlab itself records (scenario, name, method, status, expected_response): a
+// scenario's or request's own `tags` may not reuse these names.
+[[nodiscard]] bool is_builtin_tag(std::string_view tag) noexcept;
 
 }  // namespace loadlab::load

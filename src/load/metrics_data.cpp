@@ -34,9 +34,11 @@ double per_second(double count, core::Duration elapsed) {
 std::vector<ScenarioNames> names_of(const TestPlan& plan) {
   std::vector<ScenarioNames> names;
   for (const auto& scenario : plan.scenarios) {
-    ScenarioNames entry{scenario.name, {}};
+    ScenarioNames entry{scenario.name, {}, scenario.tags};
     for (const auto& request : scenario.requests) {
-      entry.requests.push_back(RequestName{request.name, request.method});
+      std::map<std::string, std::string> tags = request.tags;
+      tags.insert(scenario.tags.begin(), scenario.tags.end());  // the request's own win
+      entry.requests.push_back(RequestName{request.name, request.method, std::move(tags)});
     }
     names.push_back(std::move(entry));
   }
@@ -186,15 +188,24 @@ std::optional<MetricValues> MetricsData::resolve(const MetricSelector& selector,
   values.kind = info->kind;
   const std::string& metric = selector.metric;
 
-  auto scenario_matches = [&](std::size_t scenario) {
+  // A tag that is not one of loadlab's own is a scenario's or request's `tags` entry.
+  auto tagged = [](const std::map<std::string, std::string>& tags, const std::string& tag,
+                   const std::string& value) {
+    const auto found = tags.find(tag);
+    return found != tags.end() && found->second == value;
+  };
+  auto scenario_matches = [&](std::size_t scenario, bool with_custom_tags) {
     for (const auto& [tag, value] : selector.tags) {
       if (tag == "scenario" && (scenario >= names.size() || names[scenario].name != value))
+        return false;
+      if (with_custom_tags && !is_builtin_tag(tag) &&
+          (scenario >= names.size() || !tagged(names[scenario].tags, tag, value)))
         return false;
     }
     return true;
   };
   auto key_matches = [&](const RequestKey& key, const RequestStats& stats) {
-    if (!scenario_matches(key.scenario)) return false;
+    if (!scenario_matches(key.scenario, false)) return false;
     const RequestName* request =
         key.scenario < names.size() && key.request < names[key.scenario].requests.size()
             ? &names[key.scenario].requests[key.request]
@@ -204,6 +215,8 @@ std::optional<MetricValues> MetricsData::resolve(const MetricSelector& selector,
       if (tag == "method" && (request == nullptr || request->method != value)) return false;
       if (tag == "status" && std::to_string(key.status) != value) return false;
       if (tag == "expected_response" && (stats.failed == 0 ? "true" : "false") != value)
+        return false;
+      if (!is_builtin_tag(tag) && (request == nullptr || !tagged(request->tags, tag, value)))
         return false;
     }
     return true;
@@ -246,7 +259,7 @@ std::optional<MetricValues> MetricsData::resolve(const MetricSelector& selector,
     std::vector<const core::HdrHistogram*> parts;
     bool any = false;
     for (std::size_t i = 0; i < scenarios.size(); ++i) {
-      if (!scenario_matches(i)) continue;
+      if (!scenario_matches(i, true)) continue;
       any = true;
       const ScenarioStats& stats = scenarios[i];
       if (metric == "iterations") values.count += static_cast<double>(stats.iterations);

@@ -31,11 +31,13 @@ struct TestPlan;
 struct RequestName {
   std::string name;
   std::string method;
+  std::map<std::string, std::string> tags;  // the scenario's `tags`, then the request's own
   friend bool operator==(const RequestName&, const RequestName&) = default;
 };
 struct ScenarioNames {
   std::string name;
   std::vector<RequestName> requests;
+  std::map<std::string, std::string> tags;  // the scenario's `tags`
   friend bool operator==(const ScenarioNames&, const ScenarioNames&) = default;
 };
 [[nodiscard]] std::vector<ScenarioNames> names_of(const TestPlan& plan);

@@ -54,6 +54,19 @@ SparseHistogram sparse_field(const Json& object, const char* name, const std::st
   }
 }
 
+// Optional `tags`: a mapping of strings (absent in results written before tags were recorded).
+std::map<std::string, std::string> tags_field(const Json& object, const std::string& path) {
+  std::map<std::string, std::string> tags;
+  if (!object.is_object() || !object.contains("tags")) return tags;
+  const Json& value = object.at("tags");
+  if (!value.is_object()) fail(path + ".tags", "expected a mapping of tag names to strings");
+  for (const auto& [tag, item] : value.items()) {
+    if (!item.is_string()) fail(path + ".tags." + tag, "expected a string");
+    tags[tag] = item.get<std::string>();
+  }
+  return tags;
+}
+
 const Json& array_field(const Json& object, const char* name, const std::string& path) {
   const Json& value = field(object, name, path);
   if (!value.is_array()) fail(path + "." + name, "expected an array");
@@ -67,9 +80,13 @@ nlohmann::json MetricsData::to_json() const {
   for (const auto& scenario : names) {
     Json requests_json = Json::array();
     for (const auto& request : scenario.requests) {
-      requests_json.push_back({{"name", request.name}, {"method", request.method}});
+      Json request_json{{"name", request.name}, {"method", request.method}};
+      if (!request.tags.empty()) request_json["tags"] = request.tags;
+      requests_json.push_back(std::move(request_json));
     }
-    names_json.push_back({{"name", scenario.name}, {"requests", std::move(requests_json)}});
+    Json scenario_json{{"name", scenario.name}, {"requests", std::move(requests_json)}};
+    if (!scenario.tags.empty()) scenario_json["tags"] = scenario.tags;
+    names_json.push_back(std::move(scenario_json));
   }
   Json requests_json = Json::array();
   for (const auto& [key, stats] : requests) {
@@ -112,12 +129,14 @@ MetricsData MetricsData::from_json(const nlohmann::json& json) {
   const Json& names_json = array_field(json, "names", root);
   for (std::size_t i = 0; i < names_json.size(); ++i) {
     const std::string path = root + ".names[" + std::to_string(i) + "]";
-    ScenarioNames entry{string_field(names_json[i], "name", path), {}};
+    ScenarioNames entry{
+        string_field(names_json[i], "name", path), {}, tags_field(names_json[i], path)};
     const Json& requests_json = array_field(names_json[i], "requests", path);
     for (std::size_t j = 0; j < requests_json.size(); ++j) {
       const std::string request_path = path + ".requests[" + std::to_string(j) + "]";
       entry.requests.push_back(RequestName{string_field(requests_json[j], "name", request_path),
-                                           string_field(requests_json[j], "method", request_path)});
+                                           string_field(requests_json[j], "method", request_path),
+                                           tags_field(requests_json[j], request_path)});
     }
     scenario_names.push_back(std::move(entry));
   }

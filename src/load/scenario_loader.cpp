@@ -11,6 +11,7 @@
 
 #include "core/duration.hpp"
 #include "load/field_reader.hpp"
+#include "load/metric_catalog.hpp"
 #include "load/threshold_reader.hpp"
 #include "load/yaml_json.hpp"
 
@@ -82,11 +83,38 @@ class PlanReader {
       fail("scenarios", "missing (a plan needs at least one scenario)");
     }
     if (document.contains("thresholds"))
-      plan.thresholds = read_thresholds(document.at("thresholds"));
+      plan.thresholds = read_thresholds(document.at("thresholds"), declared_tags(plan));
     return plan;
   }
 
  private:
+  // A scenario's or request's own tags: strings, and not one of the names loadlab records itself
+  // (a request's `name` field, not a `name` tag, groups its URLs).
+  static std::map<std::string, std::string> read_tags(const Json& value, const std::string& path) {
+    auto tags = as_string_map(value, path);
+    for (const auto& [tag, ignored] : tags) {
+      if (is_builtin_tag(tag)) {
+        fail(sub(path, tag), "'" + tag +
+                                 "' is a tag loadlab records itself (scenario, name, method, "
+                                 "status, expected_response); use another name");
+      }
+      if (tag.empty() || tag.find_first_of("{}:,") != std::string::npos)
+        fail(sub(path, tag), "a tag name may not be empty or contain { } : or ,");
+    }
+    return tags;
+  }
+
+  static std::vector<std::string> declared_tags(const TestPlan& plan) {
+    std::set<std::string> names;
+    for (const auto& scenario : plan.scenarios) {
+      for (const auto& [tag, ignored] : scenario.tags) names.insert(tag);
+      for (const auto& request : scenario.requests) {
+        for (const auto& [tag, ignored] : request.tags) names.insert(tag);
+      }
+    }
+    return {names.begin(), names.end()};
+  }
+
   std::string render_constant(const Json& value, const std::string& path) {
     const Template t = compile(as_string(value, path), path);
     if (!t.is_constant()) fail(path, "only ${__ENV.X} placeholders are allowed here");
@@ -216,7 +244,7 @@ class PlanReader {
       request.weight = as_number(value.at("weight"), sub(path, "weight"), true);
     if (value.contains("thinkTime"))
       request.think_time = as_think_time(value.at("thinkTime"), sub(path, "thinkTime"));
-    if (value.contains("tags")) request.tags = as_string_map(value.at("tags"), sub(path, "tags"));
+    if (value.contains("tags")) request.tags = read_tags(value.at("tags"), sub(path, "tags"));
     return request;
   }
 
@@ -317,7 +345,7 @@ class PlanReader {
     if (auto* v = get("startTime")) scenario.start_time = as_duration(*v, sub(path, "startTime"));
     if (auto* v = get("gracefulStop"))
       scenario.graceful_stop = as_duration(*v, sub(path, "gracefulStop"));
-    if (auto* v = get("tags")) scenario.tags = as_string_map(*v, sub(path, "tags"));
+    if (auto* v = get("tags")) scenario.tags = read_tags(*v, sub(path, "tags"));
     if (auto* v = get("description"); v && !v->is_string())
       fail(sub(path, "description"), "expected a string");
 

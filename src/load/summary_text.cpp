@@ -122,11 +122,18 @@ std::string summary_text(const RunResult& result, SummaryStyle style) {
   std::set<std::string> failed_metrics;
   std::set<std::string> passed_metrics;
   std::vector<MetricSelector> threshold_selectors;
+  std::vector<std::string> custom_tags;  // the scenarios' and requests' own `tags`
+  for (const auto& scenario : metrics.names) {
+    for (const auto& [tag, ignored] : scenario.tags) custom_tags.push_back(tag);
+    for (const auto& request : scenario.requests) {
+      for (const auto& [tag, ignored] : request.tags) custom_tags.push_back(tag);
+    }
+  }
   if (!result.thresholds.empty()) {
     out += "\n  THRESHOLDS\n";
     std::string current;
     for (const auto& outcome : result.thresholds) {
-      auto selector = MetricSelector::parse(outcome.metric);
+      auto selector = MetricSelector::parse(outcome.metric, custom_tags);
       if (outcome.metric != current) {
         out += "\n    " + outcome.metric + "\n";
         current = outcome.metric;

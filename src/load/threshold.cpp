@@ -53,7 +53,8 @@ std::string_view kind_hint(MetricKind kind) {
 
 }  // namespace
 
-core::Expected<MetricSelector, std::string> MetricSelector::parse(std::string_view text) {
+core::Expected<MetricSelector, std::string> MetricSelector::parse(
+    std::string_view text, std::span<const std::string> custom_tags) {
   const std::string quoted = "'" + std::string(text) + "'";
   text = trim(text);
   MetricSelector selector;
@@ -82,10 +83,18 @@ core::Expected<MetricSelector, std::string> MetricSelector::parse(std::string_vi
     if (tag.empty() || value.empty()) {
       return core::unexpected("metric " + quoted + ": empty tag name or value");
     }
-    if (std::find(info->tags.begin(), info->tags.end(), tag) == info->tags.end()) {
+    const bool builtin = std::find(info->tags.begin(), info->tags.end(), tag) != info->tags.end();
+    const bool scenario_tagged =
+        std::find(info->tags.begin(), info->tags.end(), "scenario") != info->tags.end();
+    const bool custom = scenario_tagged && !is_builtin_tag(tag) &&
+                        std::find(custom_tags.begin(), custom_tags.end(), tag) != custom_tags.end();
+    if (!builtin && !custom) {
       return core::unexpected(
           "metric " + quoted + ": tag '" + tag + "' is not recorded for " + selector.metric +
-          (info->tags.empty() ? " (it has no sub-metrics)" : " (use " + join(info->tags) + ")"));
+          (info->tags.empty()
+               ? " (it has no sub-metrics)"
+               : " (use " + join(info->tags) +
+                     (scenario_tagged ? " or a tag the scenarios declare" : "") + ")"));
     }
     for (const auto& existing : selector.tags) {
       if (existing.first == tag)

@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -29,8 +30,11 @@ struct MetricSelector {
   std::vector<std::pair<std::string, std::string>> tags;
 
   // Checks the metric is known and each tag is recorded for it: "unknown metric 'foo'",
-  // "tag 'bar' is not recorded for http_reqs (use scenario, name, ...)".
-  static core::Expected<MetricSelector, std::string> parse(std::string_view text);
+  // "tag 'bar' is not recorded for http_reqs (use scenario, name, ...)". `custom_tags` are the
+  // tag names the plan's scenarios and requests declare (their `tags`); they select sub-metrics
+  // of every metric that has a scenario tag, as in k6.
+  static core::Expected<MetricSelector, std::string> parse(
+      std::string_view text, std::span<const std::string> custom_tags = {});
   [[nodiscard]] std::string key() const;  // canonical text form
   friend bool operator==(const MetricSelector&, const MetricSelector&) = default;
 };

@@ -10,13 +10,14 @@ namespace loadlab::load {
 using Json = nlohmann::json;
 using namespace fields;  // NOLINT(google-build-using-namespace)
 
-std::vector<MetricThresholds> read_thresholds(const Json& value) {
+std::vector<MetricThresholds> read_thresholds(const Json& value,
+                                              std::span<const std::string> custom_tags) {
   if (!value.is_object())
     fail("thresholds", "expected a mapping of metric names to lists of expressions");
   std::vector<MetricThresholds> out;
   for (const auto& [metric, list] : value.items()) {
     const std::string path = "thresholds." + metric;
-    auto selector = MetricSelector::parse(metric);
+    auto selector = MetricSelector::parse(metric, custom_tags);
     if (!selector) fail(path, selector.error());
     MetricThresholds group{*selector, {}};
     const Json items = list.is_array() ? list : Json::array({list});

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <span>
+#include <string>
 #include <vector>
 
 #include "load/threshold.hpp"
@@ -10,6 +12,8 @@
 namespace loadlab::load {
 
 // Groups come out sorted by canonical selector key; keys naming the same sub-metric are merged.
-std::vector<MetricThresholds> read_thresholds(const nlohmann::json& value);
+// `custom_tags`: the tag names the plan's scenarios and requests declare.
+std::vector<MetricThresholds> read_thresholds(const nlohmann::json& value,
+                                              std::span<const std::string> custom_tags = {});
 
 }  // namespace loadlab::load

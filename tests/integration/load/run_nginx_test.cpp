@@ -245,6 +245,36 @@ TEST_F(RunAgainstNginx, ThresholdsDecideTheExitCode) {
   EXPECT_EQ(fail.exit_code, 99) << fail.output;
 }
 
+TEST_F(RunAgainstNginx, ThresholdsSelectTheScenariosAndRequestsTheirTagsName) {
+  // k6's scenario and request `tags` were accepted and dropped; they now select sub-metrics.
+  const std::string scenarios =
+      "scenarios:\n"
+      "  a:\n    executor: shared-iterations\n    vus: 2\n    iterations: 30\n"
+      "    tags: {kind: front}\n    requests:\n      - url: /\n"
+      "  b:\n    executor: shared-iterations\n    vus: 1\n    iterations: 20\n"
+      "    tags: {kind: back}\n    mix: sequence\n    requests:\n"
+      "      - url: /\n      - {url: /, tags: {kind: front, step: second}}\n"
+      "thresholds:\n"
+      "  'http_reqs{kind:front}': ['count==50']\n"
+      "  'http_reqs{kind:back}': ['count==20']\n"
+      "  'http_reqs{step:second}': ['count==20']\n"
+      "  'iterations{kind:back}': ['count==20']\n";
+  const auto passing = write_scenario("tags.yaml", scenarios);
+  const auto json = dir_.file("tags.json");
+  const auto run = run_loadlab(
+      {"run", passing, "--target", nginx_->url(), "-q", "--out", "json=" + json}, json, 30s);
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  ASSERT_TRUE(run.result.is_object()) << run.output;
+  ASSERT_EQ(run.result.at("thresholds").size(), 4U);
+  for (const auto& outcome : run.result.at("thresholds")) {
+    EXPECT_TRUE(outcome.at("ok").get<bool>()) << outcome.dump();
+  }
+  const auto failing = write_scenario(
+      "tags-fail.yaml", scenarios + "  'http_reqs{kind:back,scenario:a}': ['count>0']\n");
+  const auto fail = run_loadlab({"run", failing, "--target", nginx_->url(), "-q"}, "", 30s);
+  EXPECT_EQ(fail.exit_code, 99) << fail.output;
+}
+
 TEST_F(RunAgainstNginx, AbortOnFailEndsTheRunEarly) {
   const auto path = write_scenario(
       "abort.yaml",

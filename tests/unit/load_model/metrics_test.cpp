@@ -165,6 +165,32 @@ TEST(MetricsData, JsonRoundTripIsExact) {
   EXPECT_EQ(again.scenarios[1].dropped_iterations, 3);
 }
 
+TEST(MetricsData, CustomTagsSelectTheirScenariosAndRequestsAndSurviveJson) {
+  // Scenario "cpu" tagged type:compute, its request "hash" overriding it with type:crypto;
+  // scenario "io" tagged type:io.
+  auto names = two_scenarios();
+  names[0].tags = {{"type", "compute"}};
+  names[0].requests[0].tags = {{"type", "compute"}};
+  names[0].requests[1].tags = {{"type", "crypto"}};
+  names[1].tags = {{"type", "io"}};
+  names[1].requests[0].tags = {{"type", "io"}};
+  Recorder recorder(names, kStart);
+  feed(recorder, 0, 3000, 5);  // cpu: fib 1000, hash 1000; io: slow 1000
+  const MetricsData data = MetricsData::from_json(recorder.take().to_json());
+  ASSERT_EQ(data.names, names);
+  const std::vector<std::string> declared{"type"};
+  const auto count = [&](const std::string& selector) {
+    const auto values = data.resolve(*MetricSelector::parse(selector, declared), seconds{15});
+    return values ? values->count : -1.0;
+  };
+  EXPECT_EQ(count("http_reqs{type:compute}"), 1000);
+  EXPECT_EQ(count("http_reqs{type:crypto}"), 1000);
+  EXPECT_EQ(count("http_req_duration{type:io}"), 1000);
+  EXPECT_EQ(count("http_reqs{type:crypto,scenario:io}"), -1);  // no such sub-metric
+  EXPECT_EQ(count("iterations{type:compute}"), 2000);  // iterations carry the scenario's tags
+  EXPECT_EQ(count("iterations{type:crypto}"), -1);
+}
+
 TEST(MetricsData, MergeRefusesDifferentPlans) {
   MetricsData a(two_scenarios());
   MetricsData b({{"other", {{"x", "GET"}}}});

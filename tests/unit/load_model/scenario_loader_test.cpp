@@ -288,6 +288,32 @@ TEST(ScenarioLoader, ThresholdErrorsNameTheMetric) {
             std::string::npos);
 }
 
+TEST(ScenarioLoader, ThresholdsSelectTheTagsTheScenariosDeclare) {
+  const std::string scenarios =
+      "scenarios:\n"
+      "  a:\n    executor: constant-vus\n    vus: 1\n    duration: 1s\n"
+      "    tags: {team: core}\n"
+      "    requests: [{url: /, tags: {type: api}}]\n";
+  const TestPlan plan = load_ok(scenarios +
+                                "thresholds:\n  'http_req_duration{type:api}': ['p(95)<500']\n"
+                                "  'iterations{team:core}': ['count>0']\n");
+  ASSERT_EQ(plan.thresholds.size(), 2U);
+  EXPECT_EQ(plan.thresholds[0].selector.key(), "http_req_duration{type:api}");
+  EXPECT_NE(load_error(scenarios + "thresholds:\n  'http_reqs{kind:api}': ['count>0']\n")
+                .find("thresholds.http_reqs{kind:api}: metric 'http_reqs{kind:api}': tag 'kind' "
+                      "is not recorded"),
+            std::string::npos);
+  // loadlab's own tag names cannot be redefined: a request's name field groups its URLs.
+  EXPECT_NE(load_error("scenarios:\n  a:\n    executor: constant-vus\n    vus: 1\n"
+                       "    duration: 1s\n    requests: [{url: /, tags: {name: x}}]\n")
+                .find("scenarios.a.requests[0].tags.name: 'name' is a tag loadlab records itself"),
+            std::string::npos);
+  EXPECT_NE(load_error("scenarios:\n  a:\n    executor: constant-vus\n    vus: 1\n"
+                       "    duration: 1s\n    tags: {'a:b': x}\n    requests: [{url: /}]\n")
+                .find("scenarios.a.tags.a:b: a tag name may not"),
+            std::string::npos);
+}
+
 TEST(ScenarioLoader, SyntaxErrorsCarryAPosition) {
   EXPECT_NE(load_error("scenarios:\n  a: [\n").find("invalid YAML: line"), std::string::npos);
   EXPECT_NE(load_error("{\"scenarios\": }").find("invalid JSON"), std::string::npos);

@@ -92,6 +92,22 @@ TEST(MetricSelector, RejectsUnknownMetricsAndTags) {
             std::string::npos);
 }
 
+TEST(MetricSelector, AcceptsTheTagsTheScenariosDeclareOnMetricsWithAScenarioTag) {
+  const std::vector<std::string> declared{"team", "type"};
+  auto s = MetricSelector::parse("http_req_duration{type:api,scenario:a}", declared);
+  ASSERT_TRUE(s.has_value()) << s.error();
+  EXPECT_EQ(s->key(), "http_req_duration{scenario:a,type:api}");
+  EXPECT_TRUE(MetricSelector::parse("iterations{team:x}", declared).has_value());
+  EXPECT_NE(MetricSelector::parse("http_reqs{flavour:x}", declared)
+                .error()
+                .find("or a tag the scenarios declare"),
+            std::string::npos);
+  // Metrics without a scenario tag (the run-wide phases and gauges) have no sub-metrics at all.
+  EXPECT_NE(MetricSelector::parse("vus{type:api}", declared).error().find("no sub-metrics"),
+            std::string::npos);
+  EXPECT_FALSE(MetricSelector::parse("http_req_waiting{type:api}", declared).has_value());
+}
+
 TEST(Threshold, AggregationMustFitTheMetricKind) {
   auto check = [](std::string_view metric, std::string_view expr) {
     return check_applicable(*MetricSelector::parse(metric), parse(expr));
