@@ -1,6 +1,8 @@
 // Admin API access rule.
 #include "target/admin_guard.hpp"
 
+#include <algorithm>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/field.hpp>
 #include <nlohmann/json.hpp>
 
@@ -46,10 +48,18 @@ std::optional<http::Response> AdminGuard::refuse(const http::Request& request) c
         version);
   }
   const auto header = request.find(http::beast::http::field::authorization);
-  constexpr std::string_view scheme = "Bearer ";
-  if (header != request.end() && header->value().substr(0, scheme.size()) == scheme &&
-      same_secret(header->value().substr(scheme.size()), token_)) {
-    return std::nullopt;
+  if (header != request.end()) {
+    // The scheme name is case-insensitive (RFC 9110 §11.1): curl -H 'authorization: bearer X'
+    // and clients that lower-case it are the same credentials. Spaces after it are allowed.
+    const std::string_view value = header->value();
+    constexpr std::string_view scheme = "bearer";
+    if (value.size() > scheme.size() &&
+        boost::beast::iequals(value.substr(0, scheme.size()), scheme) &&
+        value[scheme.size()] == ' ') {
+      std::string_view credentials = value.substr(scheme.size());
+      credentials.remove_prefix(std::min(credentials.find_first_not_of(' '), credentials.size()));
+      if (same_secret(credentials, token_)) return std::nullopt;
+    }
   }
   http::Response response =
       http::error_response(http::Status::unauthorized, "admin token required", version);

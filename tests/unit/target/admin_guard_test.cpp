@@ -48,6 +48,11 @@ TEST(AdminGuard, TokenRequiredBeyondLoopback) {
   EXPECT_TRUE(guard.refuse(request_with("Basic s3cret")));
   EXPECT_TRUE(guard.refuse(request_with("Bearer s3cret2")));
   EXPECT_FALSE(guard.refuse(request_with("Bearer s3cret")));
+  // The scheme is case-insensitive (RFC 9110 §11.1) and may be followed by several spaces.
+  EXPECT_FALSE(guard.refuse(request_with("bearer s3cret")));
+  EXPECT_FALSE(guard.refuse(request_with("BEARER  s3cret")));
+  EXPECT_TRUE(guard.refuse(request_with("Bearers3cret")));
+  EXPECT_TRUE(guard.refuse(request_with("Basic s3cret")));
 }
 
 TEST(AdminGuard, ClosedBeyondLoopbackWithoutToken) {
