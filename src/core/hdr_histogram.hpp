@@ -37,7 +37,10 @@ class HdrHistogram {
   [[nodiscard]] std::int64_t total_count() const noexcept { return total_count_; }
   [[nodiscard]] std::int64_t clamped() const noexcept { return clamped_; }
   [[nodiscard]] std::int64_t min() const noexcept;  // 0 when empty
-  [[nodiscard]] std::int64_t max() const noexcept;  // 0 when empty
+  [[nodiscard]] std::int64_t max() const noexcept;  // 0 when empty; its bucket's top
+  // The largest value recorded or merged in, exact (max() is its bucket's highest equivalent
+  // value); after from_json it is the top of the highest bucket. 0 when empty.
+  [[nodiscard]] std::int64_t max_recorded() const noexcept { return total_count_ == 0 ? 0 : max_; }
   [[nodiscard]] double mean() const noexcept;
   [[nodiscard]] double stddev() const noexcept;
   // HdrHistogram's getValueAtPercentile: the highest value equivalent to the value at the

@@ -1,6 +1,7 @@
 // Sparse storage of per-interval distributions.
 #include "load/sparse_histogram.hpp"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
@@ -11,6 +12,14 @@ core::HdrHistogram SparseHistogram::make_dense() {
                             2);
 }
 
+namespace {
+// The series layout's geometry (no counts are ever recorded in it).
+const core::HdrHistogram& series_layout() {
+  static const core::HdrHistogram layout = SparseHistogram::make_dense();
+  return layout;
+}
+}  // namespace
+
 SparseHistogram SparseHistogram::from(const core::HdrHistogram& dense) {
   SparseHistogram sparse;
   if (dense.total_count() == 0) return sparse;
@@ -20,12 +29,14 @@ SparseHistogram SparseHistogram::from(const core::HdrHistogram& dense) {
     dense.for_each_bucket([&](std::int64_t value, std::int64_t count) {
       sparse.buckets_.emplace_back(value, count);
     });
-    return sparse;
+  } else {
+    core::HdrHistogram series = make_dense();
+    dense.for_each_bucket(
+        [&](std::int64_t value, std::int64_t count) { series.record(value, count); });
+    sparse = from(series);
   }
-  core::HdrHistogram series = make_dense();
-  dense.for_each_bucket(
-      [&](std::int64_t value, std::int64_t count) { series.record(value, count); });
-  return from(series);
+  sparse.max_ = dense.max_recorded();
+  return sparse;
 }
 
 void SparseHistogram::merge(const SparseHistogram& other) {
@@ -46,6 +57,7 @@ void SparseHistogram::merge(const SparseHistogram& other) {
     }
   }
   buckets_ = std::move(merged);
+  max_ = std::max(max_, other.max_);
 }
 
 core::HdrHistogram SparseHistogram::to_dense() const {
@@ -63,6 +75,7 @@ std::int64_t SparseHistogram::total_count() const noexcept {
 nlohmann::json SparseHistogram::to_json() const {
   nlohmann::json out = nlohmann::json::array();
   for (const auto& [value, count] : buckets_) out.push_back({value, count});
+  if (!out.empty()) out.back()[0] = max_;
   return out;
 }
 
@@ -81,7 +94,14 @@ SparseHistogram SparseHistogram::from_json(const nlohmann::json& json) {
       throw std::invalid_argument("values must increase and counts be positive");
     }
     previous = value;
-    sparse.buckets_.emplace_back(value, count);
+    sparse.buckets_.emplace_back(series_layout().highest_equivalent(value), count);
+  }
+  if (!sparse.buckets_.empty()) {
+    sparse.max_ = previous;  // the last value is the exact max
+    for (std::size_t i = 1; i < sparse.buckets_.size(); ++i) {
+      if (sparse.buckets_[i].first == sparse.buckets_[i - 1].first)
+        throw std::invalid_argument("two values in one bucket");
+    }
   }
   return sparse;
 }

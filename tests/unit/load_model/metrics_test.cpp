@@ -154,6 +154,30 @@ TEST(MetricsData, SeriesCoarsensInsteadOfGrowing) {
   EXPECT_EQ(coarse.series[0].requests, data.series[0].requests + 4);
 }
 
+TEST(SparseHistogram, KeepsTheExactMaxThroughMergeAndJson) {
+  // 1234 µs lies in the 2-digit bucket topped by 1239: the series max used to read 1239, above
+  // the largest request of the run.
+  core::HdrHistogram a = SparseHistogram::make_dense();
+  a.record(100);
+  a.record(1234);  // bucket 1232..1239
+  core::HdrHistogram b = SparseHistogram::make_dense();
+  b.record(1231);
+  b.record(50);
+  SparseHistogram sparse = SparseHistogram::from(a);
+  EXPECT_EQ(sparse.max(), 1234);
+  sparse.merge(SparseHistogram::from(b));
+  EXPECT_EQ(sparse.max(), 1234);
+  EXPECT_EQ(sparse.total_count(), 4);
+  const SparseHistogram again = SparseHistogram::from_json(sparse.to_json());
+  EXPECT_EQ(again, sparse);
+  EXPECT_EQ(again.max(), 1234);
+  EXPECT_EQ(again.to_dense().count_at_value(1234), 1);
+  // A file whose last value is a bucket's top (written before the max was kept) still reads.
+  EXPECT_EQ(SparseHistogram::from_json(nlohmann::json::parse("[[100, 1], [1239, 2]]")).max(), 1239);
+  EXPECT_THROW((void)SparseHistogram::from_json(nlohmann::json::parse("[[1233, 1], [1234, 1]]")),
+               std::invalid_argument);
+}
+
 TEST(MetricsData, JsonRoundTripIsExact) {
   Recorder recorder(two_scenarios(), kStart);
   feed(recorder, 0, 2000, 7);
