@@ -141,11 +141,31 @@ CircuitBreaker::Snapshot CircuitBreaker::snapshot() {
 }
 
 void CircuitBreaker::reconfigure(const CircuitBreakerConfig& config) {
-  const auto now = clock_.now();
   std::lock_guard lock(mutex_);
+  // The state, its generation and opened_at_ stay: an operator tuning a threshold must not let
+  // traffic through to a dependency the breaker is protecting. An open breaker's wait is
+  // measured with the new open_duration from when it opened (advance_locked reads config_).
   config_ = config;
-  window_.assign(static_cast<std::size_t>(config.window_size), 0);
-  transition_locked(BreakerState::closed, now);  // also clears the window and counters
+  if (window_.size() != static_cast<std::size_t>(config.window_size)) resize_window_locked();
+}
+
+void CircuitBreaker::resize_window_locked() {
+  // Keeps the most recent outcomes that fit in the new window, oldest first.
+  const auto new_size = static_cast<std::size_t>(config_.window_size);
+  const std::size_t kept = std::min(static_cast<std::size_t>(calls_), new_size);
+  std::vector<std::uint8_t> resized(new_size, 0);
+  const std::size_t old_size = window_.size();
+  const std::size_t first_kept = (next_slot_ + old_size - kept) % old_size;
+  failures_ = slow_calls_ = 0;
+  for (std::size_t i = 0; i < kept; ++i) {
+    const auto slot = window_[(first_kept + i) % old_size];
+    resized[i] = slot;
+    failures_ += (slot & kFailureBit) ? 1 : 0;
+    slow_calls_ += (slot & kSlowBit) ? 1 : 0;
+  }
+  window_ = std::move(resized);
+  calls_ = static_cast<int>(kept);
+  next_slot_ = kept % new_size;
 }
 
 void CircuitBreaker::advance_locked(core::TimePoint now) {

@@ -74,13 +74,16 @@ class CircuitBreaker {
   };
   [[nodiscard]] Snapshot snapshot();
 
-  // New thresholds apply from now on; the window restarts and the breaker closes.
+  // New thresholds apply from the next call on; the state stays (an open breaker stays open,
+  // its wait now open_duration from when it opened) and so do the recorded outcomes, of which a
+  // smaller window keeps the most recent.
   void reconfigure(const CircuitBreakerConfig& config);
 
  private:
   void advance_locked(core::TimePoint now);
   void transition_locked(BreakerState to, core::TimePoint now);
   void record_locked(bool failure, bool slow);
+  void resize_window_locked();
   [[nodiscard]] bool should_trip_locked() const;
   [[nodiscard]] bool is_slow(core::Duration duration) const noexcept;
 

@@ -97,6 +97,37 @@ TEST(Protections, BreakerTripsOnFailuresBlocksCallsAndRecovers) {
   EXPECT_EQ(services.get("/client?ms=1").status, 200);
 }
 
+// Opens the downstream breaker (3 consecutive failures, a minute's wait) and checks it is open.
+void trip_downstream_breaker(Services& services) {
+  ASSERT_EQ(services
+                .put_protections({{"breaker",
+                                   {{"rule", "consecutive_failures"},
+                                    {"consecutive_failures", 3},
+                                    {"open_ms", 60000}}}})
+                .status,
+            200);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(services.get("/client?ms=1&fail_rate=1").status, 502);
+  ASSERT_EQ(services.target_metric("circuit_breaker_state{dependency=\"downstream\"}"), 1.0);
+}
+
+// An operator tuning the breaker while it protects a failing dependency must not let traffic
+// through to it.
+TEST(Protections, ChangingBreakerSettingsKeepsAnOpenBreakerOpen) {
+  Services services({"--protect", "breaker,timeouts"});
+  trip_downstream_breaker(services);
+  const double reached_before = services.downstream_requests("/upstream");
+  ASSERT_EQ(services.put_protections({{"breaker", {{"open_ms", 59000}}}}).status, 200);
+  EXPECT_EQ(services.target_metric("circuit_breaker_state{dependency=\"downstream\"}"), 1.0);
+  EXPECT_EQ(services
+                .target_metric(
+                    "circuit_breaker_transitions_total{dependency=\"downstream\",to=\"closed\"}")
+                .value_or(0),
+            0.0);
+  const auto refused = services.get("/client?ms=1&fail_rate=1");
+  EXPECT_EQ(refused.status, 503) << refused.body;
+  EXPECT_EQ(services.downstream_requests("/upstream"), reached_before);
+}
+
 TEST(Protections, RunTimeToggleTakesEffectWithoutRestart) {
   Services services({"--protect", "naked"});
   for (int i = 0; i < 12; ++i) {

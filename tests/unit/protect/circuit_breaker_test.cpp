@@ -259,6 +259,93 @@ TEST_F(CircuitBreakerTest, IgnoredOutcomesAreNotRecorded) {
   EXPECT_EQ(breaker.snapshot().calls, 0);
 }
 
+TEST_F(CircuitBreakerTest, ReconfiguringAnOpenBreakerKeepsItOpenWithTheNewWait) {
+  CircuitBreaker breaker("downstream", defaults(), clock, registry);
+  const auto opened = trip(breaker);
+  clock.advance(2s);
+  auto longer = defaults();
+  longer.open_duration = 59s;
+  breaker.reconfigure(longer);
+  EXPECT_EQ(breaker.state(), BreakerState::open);
+  EXPECT_EQ(state_gauge("downstream"), 1);
+  EXPECT_EQ(transitions("downstream", "closed"), 0);
+  auto rejected = breaker.try_acquire();
+  ASSERT_FALSE(rejected);
+  EXPECT_EQ(rejected.error().retry_after, 57s);  // 59 s from when it opened, 2 s ago
+  clock.set(opened + 59s - 1ns);
+  EXPECT_EQ(breaker.state(), BreakerState::open);
+  clock.set(opened + 59s);
+  EXPECT_EQ(breaker.state(), BreakerState::half_open);
+}
+
+TEST_F(CircuitBreakerTest, AShorterOpenWaitAlreadyOverGoesHalfOpenOnTheNextCall) {
+  CircuitBreaker breaker("downstream", defaults(), clock, registry);
+  trip(breaker);
+  clock.advance(3s);
+  auto shorter = defaults();
+  shorter.open_duration = 2s;
+  breaker.reconfigure(shorter);
+  EXPECT_EQ(breaker.state(), BreakerState::half_open);
+  EXPECT_EQ(transitions("downstream", "closed"), 0);
+}
+
+TEST_F(CircuitBreakerTest, ReconfiguringAHalfOpenBreakerKeepsItsProbe) {
+  CircuitBreaker breaker("downstream", defaults(), clock, registry);
+  trip(breaker);
+  clock.advance(10s);
+  auto probe = breaker.try_acquire();
+  ASSERT_TRUE(probe);
+  auto changed = defaults();
+  changed.open_duration = 20s;
+  breaker.reconfigure(changed);
+  EXPECT_EQ(breaker.state(), BreakerState::half_open);
+  EXPECT_FALSE(breaker.try_acquire());  // the one probe is still out
+  breaker.on_result(*probe, CallOutcome::success, 10ms);
+  EXPECT_EQ(breaker.state(), BreakerState::closed);
+}
+
+TEST_F(CircuitBreakerTest, ReconfiguringAClosedBreakerKeepsTheOutcomesInItsWindow) {
+  CircuitBreaker breaker("downstream", defaults(), clock, registry);
+  for (int i = 0; i < 9; ++i) ASSERT_TRUE(call(breaker, CallOutcome::failure));
+  auto changed = defaults();
+  changed.open_duration = 30s;
+  breaker.reconfigure(changed);
+  EXPECT_EQ(breaker.snapshot().failures, 9);
+  ASSERT_TRUE(call(breaker, CallOutcome::failure));  // the 10th failure trips as before
+  EXPECT_EQ(breaker.state(), BreakerState::open);
+}
+
+TEST_F(CircuitBreakerTest, ASmallerWindowKeepsTheMostRecentOutcomes) {
+  CircuitBreaker breaker("downstream", defaults(), clock, registry);
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(call(breaker, CallOutcome::success));
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(call(breaker, CallOutcome::failure));
+  auto smaller = defaults();
+  smaller.window_size = 6;
+  smaller.minimum_calls = 6;
+  breaker.reconfigure(smaller);
+  auto kept = breaker.snapshot();
+  EXPECT_EQ(kept.calls, 6);  // two successes and the four failures
+  EXPECT_EQ(kept.failures, 4);
+  EXPECT_EQ(breaker.state(), BreakerState::closed);
+  ASSERT_TRUE(call(breaker, CallOutcome::success));  // the oldest success leaves: 4 of 6 failed
+  EXPECT_EQ(breaker.state(), BreakerState::open);
+}
+
+TEST_F(CircuitBreakerTest, ALargerWindowKeepsEveryOutcomeAndFillsUp) {
+  auto small = defaults();
+  small.window_size = 4;
+  small.minimum_calls = 4;
+  CircuitBreaker breaker("downstream", small, clock, registry);
+  for (int i = 0; i < 6; ++i) ASSERT_TRUE(call(breaker, CallOutcome::success));  // ring wrapped
+  breaker.reconfigure(defaults());
+  EXPECT_EQ(breaker.snapshot().calls, 4);
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(call(breaker, CallOutcome::failure));
+  EXPECT_EQ(breaker.snapshot().calls, 9);
+  EXPECT_EQ(breaker.state(), BreakerState::closed);  // 9 calls, under the minimum of 10
+  ASSERT_TRUE(call(breaker, CallOutcome::failure));  // 6 of 10 failed
+  EXPECT_EQ(breaker.state(), BreakerState::open);
+}
+
 TEST_F(CircuitBreakerTest, ValidateNamesTheField) {
   auto config = defaults();
   config.minimum_calls = 21;
