@@ -51,7 +51,7 @@ void serve(const target::ServiceConfig& config) {
   try {
     server.start();
   } catch (const std::exception& error) {
-    throw CommandFailed(1, error.what());
+    throw CommandFailed(1, std::string("error: ") + error.what());
   }
   const auto endpoint = server.local_endpoint();
   const std::string host = endpoint.address().is_v6() ? "[" + endpoint.address().to_string() + "]"
@@ -78,8 +78,10 @@ void add_serve_command(CLI::App& app) {
     target::ServiceConfig config;
     try {
       config = resolve_serve_config(*line);
+      (void)server_options_from(config);  // a bad listen address is a usage error too
     } catch (const ConfigError& error) {
-      throw CommandFailed(2, error.what());
+      // The same one-line form as main's for any other start-up error.
+      throw CommandFailed(2, std::string("error: ") + error.what());
     }
     if (line->print_config) {
       std::cout << format_serve_config(config);

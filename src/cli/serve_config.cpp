@@ -5,14 +5,18 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <boost/asio/ip/address_v6.hpp>
 #include <cctype>
 #include <charconv>
 #include <cstdlib>
 #include <functional>
+#include <optional>
 #include <sstream>
+#include <string_view>
 #include <vector>
 
 #include "core/duration.hpp"
+#include "http/client.hpp"
 #include "target/faults.hpp"
 
 namespace loadlab::cli {
@@ -34,15 +38,23 @@ struct Setting {
   throw ConfigError("invalid " + name + " '" + text + "': " + rule);
 }
 
-long long integer(const std::string& name, const std::string& text, long long min, long long max) {
+std::optional<long long> integer_in(std::string_view text, long long min, long long max) {
   long long value = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (text.empty() || ec != std::errc{} || end != text.data() + text.size() || value < min ||
       value > max) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+long long integer(const std::string& name, const std::string& text, long long min, long long max) {
+  const std::optional<long long> value = integer_in(text, min, max);
+  if (!value) {
     invalid(name, text,
             "must be an integer between " + std::to_string(min) + " and " + std::to_string(max));
   }
-  return value;
+  return *value;
 }
 
 double number(const std::string& name, const std::string& text, double min, double max) {
@@ -77,15 +89,22 @@ std::chrono::milliseconds milliseconds(const std::string& name, const std::strin
 std::size_t bytes(const std::string& name, const std::string& text) {
   static const std::vector<std::pair<std::string, std::size_t>> units = {
       {"GiB", 1ull << 30}, {"MiB", 1ull << 20}, {"KiB", 1ull << 10}, {"B", 1}};
-  for (const auto& [suffix, factor] : units) {
+  std::string_view number = text;
+  std::size_t factor = 1;
+  for (const auto& [suffix, unit] : units) {
     if (text.size() > suffix.size() && text.ends_with(suffix)) {
-      const std::string number = text.substr(0, text.size() - suffix.size());
-      return static_cast<std::size_t>(
-                 integer(name, number, 1, (1ll << 50) / static_cast<long long>(factor))) *
-             factor;
+      number.remove_suffix(suffix.size());
+      factor = unit;
+      break;
     }
   }
-  return static_cast<std::size_t>(integer(name, text, 1, 1ll << 50));
+  // The message quotes the whole value given, not the number left after its unit.
+  const auto value = integer_in(number, 1, (1ll << 50) / static_cast<long long>(factor));
+  if (!value) {
+    invalid(name, text,
+            "must be a whole number of bytes from 1 to 2^50, or with B, KiB, MiB or GiB");
+  }
+  return static_cast<std::size_t>(*value) * factor;
 }
 
 std::string show_ms(std::chrono::milliseconds value) {
@@ -150,6 +169,10 @@ const std::vector<Setting>& settings() {
       {"downstream", "base URL of the dependency (the downstream role)",
        [](ServiceConfig& c, const std::string& v) {
          if (!v.starts_with("http://")) invalid("downstream", v, "must start with http://");
+         // Checked here rather than when the service starts, so every bad URL gets the same
+         // one-line message and exit status.
+         if (auto origin = http::Origin::parse(v); !origin)
+           invalid("downstream", v, origin.error());
          c.downstream_url = v;
        },
        [](const ServiceConfig& c) { return c.downstream_url; }},
@@ -379,8 +402,15 @@ http::ServerOptions server_options_from(const target::ServiceConfig& config) {
     invalid("listen", listen, "expected HOST:PORT");
   }
   std::string host = listen.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
     host = host.substr(1, host.size() - 2);
+  } else if (host.find(':') != std::string::npos) {
+    // A colon left in the host is either a bare IPv6 address or a mistake such as
+    // 127.0.0.1:0:0, which the resolver would only report at start-up, as a system error.
+    boost::system::error_code not_ipv6;
+    boost::asio::ip::make_address_v6(host, not_ipv6);
+    if (not_ipv6) invalid("listen", listen, "expected HOST:PORT (an IPv6 host in brackets)");
+  }
   http::ServerOptions options;
   options.host = host;
   options.port =

@@ -10,6 +10,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/system/system_error.hpp>
 #include <stdexcept>
 
 #include "http/request_gate.hpp"
@@ -109,8 +110,9 @@ void Server::start() {
     acceptor_->bind(endpoint);
     acceptor_->listen(asio::socket_base::max_listen_connections);
     endpoint_ = acceptor_->local_endpoint();
-  } catch (const std::exception& error) {
-    throw std::runtime_error("cannot listen on " + where + ": " + error.what());
+  } catch (const boost::system::system_error& error) {
+    // Not what(): it appends Boost's source location, which tells an operator nothing.
+    throw std::runtime_error("cannot listen on " + where + ": " + error.code().message());
   }
 
   asio::co_spawn(shards_.front()->context, accept_connections(this), asio::detached);

@@ -2,6 +2,7 @@
 // configuration layering and one-line errors.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -171,11 +172,42 @@ TEST(ServeBinary, BadConfigurationFailsWithOneLine) {
   EXPECT_NE(status, 0);
 }
 
+// Runs the binary to completion and returns {exit status, stdout and stderr together}.
+std::pair<int, std::string> run_to_exit_with_stderr(const std::vector<std::string>& args) {
+  std::vector<std::string> argv{"/bin/sh", "-c", "exec \"$0\" \"$@\" 2>&1", loadlab_binary()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  ChildProcess child = ChildProcess::spawn(argv);
+  const auto status = child.wait_exit(seconds(20));
+  return {status.value_or(-1), child.output()};
+}
+
+// Every bad setting is a usage error (exit 2) told in one line of the error policy's form,
+// quoting the value as given and naming no source file.
+TEST(ServeBinary, StartUpErrorsAreOneLineWithExitStatusTwo) {
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"serve", "--downstream", "notaurl"}, "loadlab: error: invalid downstream 'notaurl': "},
+      {{"serve", "--downstream", "http://"}, "loadlab: error: invalid downstream 'http://': "},
+      {{"serve", "--listen", "127.0.0.1:0:0"}, "loadlab: error: invalid listen '127.0.0.1:0:0': "},
+      {{"serve", "--memory-limit", "5XB"}, "loadlab: error: invalid memory-limit '5XB': "},
+      {{"serve", "--memory-limit", "0MiB"}, "loadlab: error: invalid memory-limit '0MiB': "},
+  };
+  for (const auto& [args, start] : cases) {
+    const auto [status, output] = run_to_exit_with_stderr(args);
+    EXPECT_EQ(status, 2) << args[2] << ": " << output;
+    EXPECT_EQ(output.rfind(start, 0), 0u) << output;
+    EXPECT_EQ(std::count(output.begin(), output.end(), '\n'), 1) << output;
+    EXPECT_EQ(output.find(".hpp"), std::string::npos) << output;
+    EXPECT_EQ(output.find(".ipp"), std::string::npos) << output;
+  }
+}
+
 TEST(ServeBinary, AddressInUseIsAnError) {
   ChildProcess first = start_loadlab_serve({"--threads", "1"});
   const auto [status, output] =
-      run_to_exit({"serve", "--listen", "127.0.0.1:" + std::to_string(first.port())});
-  EXPECT_NE(status, 0);
+      run_to_exit_with_stderr({"serve", "--listen", "127.0.0.1:" + std::to_string(first.port())});
+  EXPECT_EQ(status, 1) << output;  // a run-time failure, not a usage error
+  EXPECT_EQ(output.rfind("loadlab: error: cannot listen on 127.0.0.1:", 0), 0u) << output;
+  EXPECT_EQ(output.find(".hpp"), std::string::npos) << output;
   EXPECT_EQ(first.stop(), 0);
 }
 
