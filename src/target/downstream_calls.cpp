@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/deferred.hpp>
 #include <boost/asio/experimental/parallel_group.hpp>
@@ -68,6 +69,32 @@ http::Status status_for(const CallOutcome& outcome) noexcept {
       return http::Status::bad_gateway;
   }
   return http::Status::bad_gateway;
+}
+
+FanOutVerdict fan_out_verdict(const std::vector<CallOutcome>& outcomes) noexcept {
+  int failed = 0;
+  int refused = 0;
+  bool any_timeout = false;
+  std::chrono::seconds longest_retry_after{0};
+  for (const auto& outcome : outcomes) {
+    if (outcome.result == UpstreamResult::ok) continue;
+    ++failed;
+    if (outcome.result == UpstreamResult::timeout) any_timeout = true;
+    // A deadline that expired before the call is a timeout (504), not an overload refusal.
+    const bool refused_locally = (outcome.result == UpstreamResult::breaker_open ||
+                                  outcome.result == UpstreamResult::shed) &&
+                                 outcome.rejection.has_value();
+    if (refused_locally) {
+      ++refused;
+      longest_retry_after = std::max(longest_retry_after, outcome.rejection->retry_after);
+    }
+  }
+  if (failed == 0) return {http::Status::ok, std::nullopt};
+  const bool none_succeeded = failed == static_cast<int>(outcomes.size());
+  if (refused > 0 && (refused == failed || none_succeeded)) {
+    return {http::Status::service_unavailable, longest_retry_after};
+  }
+  return {any_timeout ? http::Status::gateway_timeout : http::Status::bad_gateway, std::nullopt};
 }
 
 void DownstreamCallRoutes::register_routes(http::Router& router) {
@@ -228,20 +255,22 @@ boost::asio::awaitable<http::Response> DownstreamCallRoutes::cascade_failure(
 
   nlohmann::json results = nlohmann::json::array();
   int ok = 0;
-  bool any_timeout = false;
   for (const auto& outcome : outcomes) {
     results.push_back(describe(outcome));
     if (outcome.result == UpstreamResult::ok) ++ok;
-    if (outcome.result == UpstreamResult::timeout) any_timeout = true;
   }
   const double elapsed_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   nlohmann::json body{
       {"calls", *calls}, {"succeeded", ok}, {"results", results}, {"duration_ms", elapsed_ms}};
-  if (ok == *calls) co_return http::json_response(http::Status::ok, body, version);
+  const FanOutVerdict verdict = fan_out_verdict(outcomes);
+  if (verdict.status == http::Status::ok)
+    co_return http::json_response(verdict.status, body, version);
   body["error"] = fmt::format("{} of {} downstream calls failed", *calls - ok, *calls);
-  co_return http::error_response(
-      any_timeout ? http::Status::gateway_timeout : http::Status::bad_gateway, body, version);
+  http::Response response = http::error_response(verdict.status, body, version);
+  if (verdict.retry_after)
+    response.set("Retry-After", std::to_string(verdict.retry_after->count()));
+  co_return response;
 }
 
 boost::asio::awaitable<http::Response> DownstreamCallRoutes::no_timeout(

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/clock.hpp"
 #include "core/expected.hpp"
@@ -42,6 +43,16 @@ struct CallOutcome {
 UpstreamResult classify_call(const core::Expected<http::ClientResponse, http::ClientError>& reply);
 // 200 for ok, 504 for timeout, 502 otherwise.
 http::Status status_for(const CallOutcome& outcome) noexcept;
+
+// The answer to a fan-out of calls (/api/cascade-failure): 200 when all succeeded; 503 with
+// Retry-After (the longest any refusal asked for) when a protection refused a call and the
+// refusals explain the failure: every failed call was refused, or no call succeeded; otherwise
+// 504 when a call timed out, 502 when one failed.
+struct FanOutVerdict {
+  http::Status status = http::Status::ok;
+  std::optional<std::chrono::seconds> retry_after;
+};
+FanOutVerdict fan_out_verdict(const std::vector<CallOutcome>& outcomes) noexcept;
 
 class DownstreamCallRoutes {
  public:

@@ -9,6 +9,7 @@
 #include "http/router.hpp"
 #include "http/server_state.hpp"
 #include "metrics/registry.hpp"
+#include "protect/rejection.hpp"
 #include "target/sleep.hpp"
 
 namespace loadlab::target {
@@ -74,10 +75,14 @@ boost::asio::awaitable<http::Response> ExpensiveOpRoutes::expensive_op(
     publish_locked();
   }
   if (ticket.admission == Admission::rejected) {
-    co_return http::error_response(http::Status::service_unavailable,
-                                   {{"error", "queue full: expensive operation rejected"},
-                                    {"queue_ratio", ratio_gauge_.value()}},
-                                   version);
+    http::Response refused =
+        http::error_response(http::Status::service_unavailable,
+                             {{"error", "queue full: expensive operation rejected"},
+                              {"queue_ratio", ratio_gauge_.value()}},
+                             version);
+    // An overload refusal: a worker frees up within one task, so a retry then may be admitted.
+    refused.set("Retry-After", std::to_string(protect::retry_after_for(task_duration_).count()));
+    co_return refused;
   }
   if (waiter) {
     co_await waiter->wake.async_receive(boost::asio::as_tuple(boost::asio::use_awaitable));

@@ -128,6 +128,19 @@ TEST(Protections, ChangingBreakerSettingsKeepsAnOpenBreakerOpen) {
   EXPECT_EQ(services.downstream_requests("/upstream"), reached_before);
 }
 
+// With the breaker open /api/cascade-failure sends no call: like /client, 503 + Retry-After.
+TEST(Protections, CascadeFailureRefusedByTheBreakerIs503WithRetryAfter) {
+  Services services({"--protect", "breaker,timeouts"});
+  trip_downstream_breaker(services);
+  const auto refused = services.get("/api/cascade-failure?delay=0&calls=3");
+  EXPECT_EQ(refused.status, 503) << refused.body;
+  EXPECT_FALSE(refused.header("retry-after").empty());
+  const auto body = nlohmann::json::parse(refused.body);
+  EXPECT_EQ(body.at("succeeded"), 0);
+  for (const auto& result : body.at("results")) EXPECT_EQ(result.at("result"), "breaker_open");
+  EXPECT_EQ(services.downstream_requests("/slow"), 0.0);
+}
+
 TEST(Protections, RunTimeToggleTakesEffectWithoutRestart) {
   Services services({"--protect", "naked"});
   for (int i = 0; i < 12; ++i) {

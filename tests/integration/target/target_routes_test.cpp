@@ -244,6 +244,7 @@ TEST(SeedQueueTable, FiveInFlightServedSixthRejected) {
   EXPECT_EQ(get(target, "/liveness").status, 200);
   const auto shed = get(target, "/expensive-op");
   EXPECT_EQ(shed.status, 503) << shed.body;
+  EXPECT_EQ(shed.header("retry-after"), "3");  // a worker frees up within one 3 s task
   for (auto& client : clients) EXPECT_EQ(client.get(), 200);
   EXPECT_EQ(get(target, "/readiness").status, 200);
 }

@@ -43,5 +43,74 @@ TEST(ClassifyCall, ClientErrorsByKind) {
   EXPECT_EQ(classify_call(failed(http::ClientErrorKind::protocol)), UpstreamResult::error);
 }
 
+CallOutcome outcome_of(UpstreamResult result) {
+  return CallOutcome{result, std::nullopt, {}, {}, 0, std::nullopt, std::nullopt};
+}
+
+CallOutcome refused_by(protect::RejectReason reason, std::chrono::seconds retry_after) {
+  auto outcome =
+      outcome_of(reason == protect::RejectReason::breaker_open ? UpstreamResult::breaker_open
+                                                               : UpstreamResult::shed);
+  outcome.rejection = protect::Rejection{reason, retry_after};
+  return outcome;
+}
+
+using std::chrono::seconds;
+
+TEST(FanOutVerdict, AllSucceededIsOk) {
+  const auto verdict =
+      fan_out_verdict({outcome_of(UpstreamResult::ok), outcome_of(UpstreamResult::ok)});
+  EXPECT_EQ(verdict.status, http::Status::ok);
+  EXPECT_FALSE(verdict.retry_after);
+}
+
+// No call was sent: like the single-call routes, an overload refusal the client may retry.
+TEST(FanOutVerdict, EveryCallRefusedLocallyIs503WithTheLongestRetryAfter) {
+  const auto verdict =
+      fan_out_verdict({refused_by(protect::RejectReason::breaker_open, seconds{7}),
+                       refused_by(protect::RejectReason::bulkhead_full, seconds{1}),
+                       refused_by(protect::RejectReason::breaker_open, seconds{9})});
+  EXPECT_EQ(verdict.status, http::Status::service_unavailable);
+  EXPECT_EQ(verdict.retry_after, seconds{9});
+}
+
+TEST(FanOutVerdict, RefusalsBesideSuccessesAre503) {
+  const auto verdict =
+      fan_out_verdict({outcome_of(UpstreamResult::ok),
+                       refused_by(protect::RejectReason::bulkhead_full, seconds{1})});
+  EXPECT_EQ(verdict.status, http::Status::service_unavailable);
+  EXPECT_EQ(verdict.retry_after, seconds{1});
+}
+
+// The breaker opened part way: nothing succeeded and a retry now would be refused.
+TEST(FanOutVerdict, NothingSucceededAndSomeRefusedIs503) {
+  const auto verdict =
+      fan_out_verdict({outcome_of(UpstreamResult::error), outcome_of(UpstreamResult::timeout),
+                       refused_by(protect::RejectReason::breaker_open, seconds{5})});
+  EXPECT_EQ(verdict.status, http::Status::service_unavailable);
+  EXPECT_EQ(verdict.retry_after, seconds{5});
+}
+
+TEST(FanOutVerdict, ADownstreamFailureBesideASuccessStaysAGatewayError) {
+  EXPECT_EQ(fan_out_verdict({outcome_of(UpstreamResult::ok), outcome_of(UpstreamResult::error),
+                             refused_by(protect::RejectReason::breaker_open, seconds{5})})
+                .status,
+            http::Status::bad_gateway);
+  EXPECT_EQ(
+      fan_out_verdict({outcome_of(UpstreamResult::ok), outcome_of(UpstreamResult::timeout)}).status,
+      http::Status::gateway_timeout);
+  const auto failed = fan_out_verdict({outcome_of(UpstreamResult::error)});
+  EXPECT_EQ(failed.status, http::Status::bad_gateway);
+  EXPECT_FALSE(failed.retry_after);
+}
+
+TEST(FanOutVerdict, ADeadlineThatExpiredBeforeTheCallIsATimeout) {
+  auto expired = outcome_of(UpstreamResult::timeout);
+  expired.rejection = protect::Rejection{protect::RejectReason::deadline_expired};
+  const auto verdict = fan_out_verdict({expired});
+  EXPECT_EQ(verdict.status, http::Status::gateway_timeout);
+  EXPECT_FALSE(verdict.retry_after);
+}
+
 }  // namespace
 }  // namespace loadlab::target
