@@ -22,6 +22,49 @@ ParamError missing(std::string_view name, const std::string& range) {
   return ParamError{std::string(name), "is required and " + range};
 }
 
+// Code points in `text`, or nullopt when it is not well-formed UTF-8 (RFC 3629: no overlong
+// forms, no surrogates, nothing above U+10FFFF).
+std::optional<std::size_t> utf8_length(std::string_view text) noexcept {
+  std::size_t code_points = 0;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto lead = static_cast<unsigned char>(text[i]);
+    std::size_t continuation = 0;
+    char32_t code_point = 0;
+    char32_t smallest = 0;
+    if (lead < 0x80) {
+      code_point = lead;
+    } else if ((lead & 0xE0) == 0xC0) {
+      continuation = 1;
+      code_point = lead & 0x1F;
+      smallest = 0x80;
+    } else if ((lead & 0xF0) == 0xE0) {
+      continuation = 2;
+      code_point = lead & 0x0F;
+      smallest = 0x800;
+    } else if ((lead & 0xF8) == 0xF0) {
+      continuation = 3;
+      code_point = lead & 0x07;
+      smallest = 0x10000;
+    } else {
+      return std::nullopt;
+    }
+    if (continuation >= text.size() - i) return std::nullopt;  // cut short
+    for (std::size_t k = 1; k <= continuation; ++k) {
+      const auto byte = static_cast<unsigned char>(text[i + k]);
+      if ((byte & 0xC0) != 0x80) return std::nullopt;
+      code_point = (code_point << 6) | (byte & 0x3F);
+    }
+    if (code_point < smallest || code_point > 0x10FFFF ||
+        (code_point >= 0xD800 && code_point <= 0xDFFF)) {
+      return std::nullopt;
+    }
+    i += continuation + 1;
+    ++code_points;
+  }
+  return code_points;
+}
+
 int hex_value(char c) noexcept {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -103,7 +146,10 @@ core::Expected<std::string, ParamError> parse_string_param(const QueryParams& qu
     if (fallback) return std::move(*fallback);
     return core::unexpected(missing(name, rule));
   }
-  if (raw->size() > max_length) return core::unexpected(ParamError{std::string(name), rule});
+  // Characters as the seed (pydantic) counts them: code points, not bytes.
+  const std::optional<std::size_t> length = utf8_length(*raw);
+  if (!length) return core::unexpected(ParamError{std::string(name), "must be valid UTF-8"});
+  if (*length > max_length) return core::unexpected(ParamError{std::string(name), rule});
   return *raw;
 }
 

@@ -76,6 +76,30 @@ TEST(StringParam, LengthLimitAndDefault) {
   EXPECT_FALSE(parse_string_param(query, "absent", std::nullopt, 10).has_value());
 }
 
+// The seed (pydantic) counts characters: 150 "é" (300 bytes) fit in 200, 201 do not.
+TEST(StringParam, TheLimitCountsCharactersNotBytes) {
+  std::string accents;
+  for (int i = 0; i < 150; ++i) accents += "%C3%A9";
+  EXPECT_EQ(parse_string_param(parse_query("title=" + accents), "title", std::nullopt, 200)->size(),
+            300u);
+  std::string two_hundred;
+  for (int i = 0; i < 200; ++i) two_hundred += "%F0%9F%98%80";  // U+1F600, four bytes each
+  EXPECT_TRUE(parse_string_param(parse_query("t=" + two_hundred), "t", std::nullopt, 200));
+  EXPECT_FALSE(
+      parse_string_param(parse_query("t=" + two_hundred + "%C3%A9"), "t", std::nullopt, 200));
+}
+
+TEST(StringParam, InvalidUtf8IsRejectedWithAClearMessage) {
+  for (const char* bad :
+       {"%FF", "%C3", "%C3%28", "%C0%AF", "%E0%80%AF", "%ED%A0%80", "%F4%90%80%80", "ab%E2%82"}) {
+    const auto result =
+        parse_string_param(parse_query(std::string("t=") + bad), "t", std::nullopt, 200);
+    ASSERT_FALSE(result.has_value()) << bad;
+    EXPECT_EQ(result.error().message, "must be valid UTF-8") << bad;
+  }
+  EXPECT_TRUE(parse_string_param(parse_query("t=%E2%82%AC%F4%8F%BF%BF"), "t", std::nullopt, 2));
+}
+
 TEST(Unprocessable, NamesParameterAndRange) {
   const auto error = parse_int_param(parse_query("complexity=99"), "complexity", 30, 1, 40).error();
   const Response response = unprocessable(error);
