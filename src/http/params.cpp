@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <nlohmann/json.hpp>
@@ -159,6 +160,32 @@ Response unprocessable(const ParamError& error, unsigned version) {
                                       {"parameter", error.parameter},
                                       {"detail", error.parameter + " " + error.message}},
                        version);
+}
+
+RequestTarget split_request_target(std::string_view target) noexcept {
+  const auto has_scheme = [target](std::string_view scheme) {
+    if (target.size() < scheme.size()) return false;
+    for (std::size_t i = 0; i < scheme.size(); ++i) {
+      if (std::tolower(static_cast<unsigned char>(target[i])) != scheme[i]) return false;
+    }
+    return true;
+  };
+  std::string_view path_and_query = target;
+  for (const std::string_view scheme :
+       {std::string_view("http://"), std::string_view("https://")}) {
+    if (!has_scheme(scheme)) continue;
+    const std::string_view after_scheme = target.substr(scheme.size());
+    const std::size_t authority_end = after_scheme.find_first_of("/?");
+    path_and_query = authority_end == std::string_view::npos ? std::string_view{}
+                                                             : after_scheme.substr(authority_end);
+    break;
+  }
+  RequestTarget split;
+  const std::size_t question = path_and_query.find('?');
+  split.path = path_and_query.substr(0, question);
+  if (question != std::string_view::npos) split.query = path_and_query.substr(question + 1);
+  if (split.path.empty() && path_and_query.data() != target.data()) split.path = "/";
+  return split;
 }
 
 QueryParams parse_query(std::string_view query) {

@@ -35,4 +35,12 @@ Response unprocessable(const ParamError& error, unsigned version = 11);
 // Splits and percent-decodes a query string ("a=1&b=x%20y"); malformed escapes are kept verbatim.
 QueryParams parse_query(std::string_view query);
 
+// A request target split for routing. The absolute form ("http://host:80/a?b", which servers
+// must accept, RFC 9112 §3.2.2) loses its scheme and authority; an empty path there is "/".
+struct RequestTarget {
+  std::string_view path;
+  std::optional<std::string_view> query;  // after the first '?'
+};
+RequestTarget split_request_target(std::string_view target) noexcept;
+
 }  // namespace loadlab::http

@@ -75,9 +75,8 @@ bool RequestDispatch::start(Response& out) {
 }
 
 std::optional<Response> RequestDispatch::answer_now() {
-  const std::string_view target = request_.target();
-  const std::size_t question = target.find('?');
-  path_ = target.substr(0, question);
+  const RequestTarget target = split_request_target(request_.target());
+  path_ = target.path;
 
   const auto incoming = request_.find("X-Request-ID");
   request_id_ = incoming != request_.end() && acceptable_request_id(incoming->value())
@@ -92,7 +91,7 @@ std::optional<Response> RequestDispatch::answer_now() {
     return Router::not_found(path_, request_.version());
   }
 
-  if (question != std::string_view::npos) query_ = parse_query(target.substr(question + 1));
+  if (target.query) query_ = parse_query(*target.query);
   const auto& deadline_after = environment_.options->request_deadline;
   // Braces, not emplace's parentheses: clang 14 has no parenthesised aggregate initialisation.
   context_.emplace(RequestContext{

@@ -28,6 +28,26 @@ TEST(ParseQuery, TruncatedEscapeAndEmptyInput) {
   EXPECT_EQ(*parse_query("%61=b").find("a"), "b");
 }
 
+TEST(RequestTarget, OriginFormSplitsAtTheFirstQuestionMark) {
+  const auto split = split_request_target("/api/fast?a=1?b");
+  EXPECT_EQ(split.path, "/api/fast");
+  EXPECT_EQ(split.query, "a=1?b");
+  EXPECT_FALSE(split_request_target("/api/fast").query);
+  EXPECT_EQ(split_request_target("*").path, "*");
+}
+
+TEST(RequestTarget, AbsoluteFormLosesSchemeAndAuthority) {
+  EXPECT_EQ(split_request_target("http://example.com/api/fast").path, "/api/fast");
+  const auto split = split_request_target("HTTPS://user@Example.com:8443/a/b?x=1");
+  EXPECT_EQ(split.path, "/a/b");
+  EXPECT_EQ(split.query, "x=1");
+  EXPECT_EQ(split_request_target("http://example.com").path, "/");
+  const auto query_only = split_request_target("http://example.com?x=1");
+  EXPECT_EQ(query_only.path, "/");
+  EXPECT_EQ(query_only.query, "x=1");
+  EXPECT_EQ(split_request_target("ftp://example.com/a").path, "ftp://example.com/a");  // a miss
+}
+
 TEST(IntParam, AcceptsRangeAndDefault) {
   const QueryParams query = parse_query("complexity=40&low=1");
   EXPECT_EQ(parse_int_param(query, "complexity", 30, 1, 40).value(), 40);

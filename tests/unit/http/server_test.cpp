@@ -184,6 +184,39 @@ TEST(Server, UnknownRouteAndWrongMethodAreJson) {
   EXPECT_EQ(nlohmann::json::parse(wrong.body)["error"], "method not allowed");
 }
 
+// RFC 9112 §3.2.2: a server must accept a target in absolute form; it routes by the path.
+TEST(Server, AnAbsoluteFormTargetIsRoutedByItsPath) {
+  TestServer server;
+  RawSocket socket(host, server.port());
+  socket.send("GET http://example.com/fast?n=absolute HTTP/1.1\r\nHost: example.com\r\n\r\n");
+  const auto absolute = socket.read_response(seconds(10));
+  ASSERT_TRUE(absolute.has_value());
+  EXPECT_EQ(status_of(*absolute), 200) << *absolute;
+  EXPECT_EQ(nlohmann::json::parse(body_of(*absolute))["n"], "absolute");
+
+  socket.send("GET HTTPS://Example.com:8443/fast HTTP/1.1\r\nHost: example.com\r\n\r\n");
+  const auto upper_case = socket.read_response(seconds(10));
+  ASSERT_TRUE(upper_case.has_value());
+  EXPECT_EQ(status_of(*upper_case), 200) << *upper_case;
+
+  socket.send("GET http://example.com HTTP/1.1\r\nHost: example.com\r\n\r\n");
+  const auto no_path = socket.read_response(seconds(10));
+  ASSERT_TRUE(no_path.has_value());
+  EXPECT_EQ(status_of(*no_path), 404);
+  EXPECT_EQ(nlohmann::json::parse(body_of(*no_path))["path"], "/");
+
+  // The asterisk form names no resource here: a JSON miss, and the connection goes on.
+  socket.send("OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n");
+  const auto asterisk = socket.read_response(seconds(10));
+  ASSERT_TRUE(asterisk.has_value());
+  EXPECT_EQ(status_of(*asterisk), 404) << *asterisk;
+  EXPECT_EQ(nlohmann::json::parse(body_of(*asterisk))["path"], "*");
+  socket.send("GET /fast?n=after HTTP/1.1\r\nHost: x\r\n\r\n");
+  const auto after = socket.read_response(seconds(10));
+  ASSERT_TRUE(after.has_value());
+  EXPECT_EQ(status_of(*after), 200);
+}
+
 TEST(Server, HandlerExceptionBecomes500) {
   TestServer server;
   const auto result = loadlab::testing::http_get(host, server.port(), "/throw");
