@@ -83,6 +83,9 @@ std::optional<Response> RequestDispatch::answer_now() {
                     ? std::string_view(incoming->value())
                     : generate_request_id(generated_id_);
 
+  if (request_.method() == Verb::unknown) {
+    return Router::not_implemented(request_.method_string(), request_.version());
+  }
   match_ = environment_.router->match(request_.method(), path_);
   if (match_.outcome == RouteMatch::Outcome::method_not_allowed) {
     return Router::method_not_allowed(request_.method(), match_.allow, request_.version());
@@ -144,7 +147,7 @@ ResponseStamp RequestDispatch::finish(const Response& response) {
   if (ticket_) ticket_->finish(response.result_int());
   ticket_.reset();
   const core::Duration elapsed = environment_.clock->now() - received_at_;
-  environment_.metrics->record(match_.route, request_.method(), response.result_int(),
+  environment_.metrics->record(match_.route, match_.path, request_.method(), response.result_int(),
                                seconds_of(elapsed));
   environment_.metrics->inflight().dec();
   environment_.state->request_finished();
@@ -155,7 +158,7 @@ ResponseStamp finish_protocol_error(SessionEnvironment& environment, const Respo
                                     Verb method, core::TimePoint started) {
   std::array<char, 17> generated{};
   const core::Duration elapsed = environment.clock->now() - started;
-  environment.metrics->record(nullptr, method, response.result_int(), seconds_of(elapsed));
+  environment.metrics->record(nullptr, {}, method, response.result_int(), seconds_of(elapsed));
   return ResponseStamp(generate_request_id(generated), elapsed);
 }
 

@@ -47,10 +47,29 @@ RequestMetrics::Series& RequestMetrics::unmatched_series(Verb method) noexcept {
   return *unmatched_[slot < verb_slots ? slot : 0];
 }
 
-void RequestMetrics::record(const Route* route, Verb method, unsigned status,
-                            double seconds) noexcept {
-  Series& series = route != nullptr && route->index < routes_.size() ? *routes_[route->index]
-                                                                     : unmatched_series(method);
+RequestMetrics::Series& RequestMetrics::other_method_series(Verb method,
+                                                            std::string_view route_path) {
+  const std::string_view method_name = beast::http::to_string(method);
+  std::string key;
+  key.reserve(method_name.size() + 1 + route_path.size());
+  key.append(method_name).append(1, ' ').append(route_path);
+  std::lock_guard lock(other_methods_mutex_);
+  auto& series = other_methods_[key];
+  if (!series) {
+    series = std::make_unique<Series>();
+    series->method = std::string(method_name);
+    series->path = std::string(route_path);
+  }
+  return *series;
+}
+
+void RequestMetrics::record(const Route* route, std::string_view route_path, Verb method,
+                            unsigned status, double seconds) noexcept {
+  const bool own_route =
+      route != nullptr && route->index < routes_.size() && route->method == method;
+  Series& series = own_route             ? *routes_[route->index]
+                   : !route_path.empty() ? other_method_series(method, route_path)
+                                         : unmatched_series(method);
   metrics::Histogram* duration = series.duration.load(std::memory_order_acquire);
   if (duration == nullptr) {
     // Family::with returns the same child to every racer, so a double store is harmless.

@@ -5,7 +5,10 @@
 #include <array>
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "http/message.hpp"
@@ -26,8 +29,12 @@ class RequestMetrics {
   RequestMetrics& operator=(const RequestMetrics&) = delete;
   ~RequestMetrics();
 
-  // route == nullptr: an unmatched or unparsable request (path label "<unmatched>").
-  void record(const Route* route, Verb method, unsigned status, double seconds) noexcept;
+  // route: the route that answered, or nullptr; route_path: the route table's path when it was
+  // known (a wrong method on a known path), else empty: an unmatched or unparsable request
+  // (path label "<unmatched>"). A method other than the route's own (HEAD answered by a GET
+  // route, or a 405) is counted under its own method and the route's path.
+  void record(const Route* route, std::string_view route_path, Verb method, unsigned status,
+              double seconds) noexcept;
   metrics::Gauge& inflight() noexcept { return inflight_; }
   metrics::Gauge& connections() noexcept { return connections_; }
   metrics::Counter& rejected_connections() noexcept { return rejected_connections_; }
@@ -44,6 +51,8 @@ class RequestMetrics {
     std::array<std::atomic<metrics::Counter*>, status_count> by_status{};
   };
   Series& unmatched_series(Verb method) noexcept;
+  // Rare pairs (HEAD, a wrong method) get their series on first use, under a lock.
+  Series& other_method_series(Verb method, std::string_view route_path);
 
   metrics::Family<metrics::Counter>& requests_;
   metrics::Family<metrics::Histogram>& durations_;
@@ -52,6 +61,9 @@ class RequestMetrics {
   metrics::Counter& rejected_connections_;
   std::vector<std::unique_ptr<Series>> routes_;  // by Route::index
   std::array<std::unique_ptr<Series>, verb_slots> unmatched_;
+  std::mutex other_methods_mutex_;
+  // Keyed by "METHOD path": bounded by the verbs Beast knows times the route table's paths.
+  std::unordered_map<std::string, std::unique_ptr<Series>> other_methods_;
 };
 
 }  // namespace loadlab::http

@@ -35,8 +35,23 @@ void Router::add(Verb method, const std::string& path, Handler handler) {
   }
   routes_.push_back(Route{method, path, std::move(handler), {}, routes_.size()});
   entry.routes.push_back(&routes_.back());
-  if (!entry.allow.empty()) entry.allow += ", ";
-  entry.allow += beast::http::to_string(method);
+  entry.allow.clear();
+  const auto allow = [&entry](Verb allowed) {
+    if (!entry.allow.empty()) entry.allow += ", ";
+    entry.allow += beast::http::to_string(allowed);
+  };
+  bool head_allowed = false;
+  for (const Route* route : entry.routes) {
+    if (route->method == Verb::head) {
+      if (head_allowed) continue;
+      head_allowed = true;
+    }
+    allow(route->method);
+    if (route->method == Verb::get && !head_allowed) {
+      allow(Verb::head);  // answered by the GET route (see match)
+      head_allowed = true;
+    }
+  }
 }
 
 void Router::mark_control_routes(const std::function<bool(std::string_view path)>& is_control) {
@@ -46,10 +61,27 @@ void Router::mark_control_routes(const std::function<bool(std::string_view path)
 RouteMatch Router::match(Verb method, std::string_view path) const {
   const auto found = paths_.find(path);
   if (found == paths_.end()) return RouteMatch{};
+  const std::string_view route_path = found->first;
+  const Route* get_route = nullptr;
   for (const Route* route : found->second.routes) {
-    if (route->method == method) return RouteMatch{RouteMatch::Outcome::found, route, {}};
+    if (route->method == method) {
+      return RouteMatch{RouteMatch::Outcome::found, route, {}, route_path};
+    }
+    if (route->method == Verb::get) get_route = route;
   }
-  return RouteMatch{RouteMatch::Outcome::method_not_allowed, nullptr, found->second.allow};
+  // RFC 9110 §9.3.2: servers must support HEAD, which is GET without the body; the session
+  // leaves the body out when it writes the answer.
+  if (method == Verb::head && get_route != nullptr) {
+    return RouteMatch{RouteMatch::Outcome::found, get_route, {}, route_path};
+  }
+  return RouteMatch{RouteMatch::Outcome::method_not_allowed, nullptr, found->second.allow,
+                    route_path};
+}
+
+Response Router::not_implemented(std::string_view method, unsigned version) {
+  return error_response(Status::not_implemented,
+                        nlohmann::json{{"error", "method not implemented"}, {"method", method}},
+                        version);
 }
 
 Response Router::not_found(std::string_view path, unsigned version) {

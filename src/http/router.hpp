@@ -30,7 +30,9 @@ struct RouteMatch {
   enum class Outcome { found, not_found, method_not_allowed };
   Outcome outcome = Outcome::not_found;
   const Route* route = nullptr;  // set when found
-  std::string_view allow;        // "GET, POST" when method_not_allowed
+  std::string_view allow;        // "GET, HEAD, POST" when method_not_allowed
+  // The table's path (the metrics label) whenever the path is known, even for a wrong method.
+  std::string_view path;
 };
 
 class Router {
@@ -47,7 +49,7 @@ class Router {
   // Marks every route whose path `is_control` accepts as control plane (Route::control).
   void mark_control_routes(const std::function<bool(std::string_view path)>& is_control);
 
-  // path excludes the query string.
+  // path excludes the query string. HEAD matches a path's GET route unless it has its own.
   [[nodiscard]] RouteMatch match(Verb method, std::string_view path) const;
 
   [[nodiscard]] std::size_t route_count() const noexcept { return routes_.size(); }
@@ -56,6 +58,8 @@ class Router {
   // The JSON answers for a miss (the server adds them, so every miss looks the same).
   static Response not_found(std::string_view path, unsigned version = 11);
   static Response method_not_allowed(Verb method, std::string_view allow, unsigned version = 11);
+  // 501 for a method this server does not know at all (RFC 9110 §9.1), e.g. FOO.
+  static Response not_implemented(std::string_view method, unsigned version = 11);
 
  private:
   struct PathEntry {

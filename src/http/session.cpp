@@ -545,25 +545,30 @@ asio::awaitable<void> run_session(tcp::socket socket, SessionEnvironment* enviro
       keep_alive = request.keep_alive() && response.keep_alive() && !environment->state->draining();
     }
     response.keep_alive(keep_alive);
+    // A HEAD request is answered by its GET route (Router::match): the same head, Content-Length
+    // included, and no body (RFC 9110 §9.3.2). Left out here, so every route and both execution
+    // models get it without knowing.
+    const bool head_only = !read_error && request.method() == Verb::head;
+    const std::string_view body = head_only ? std::string_view{} : response.body();
 
     // The head goes out with the body in one call (WriteResponse), or, with io_uring, in one
     // send linked to the receive of the next request (no system call of its own).
     connection->expire_after(options.idle_timeout);
     if (keep_alive && buffer.size() == 0 && !connection->socket.input_pending() &&
-        !response.chunked() && response.body().size() <= max_ring_send_body &&
+        (head_only || !response.chunked()) && body.size() <= max_ring_send_body &&
         shard->poller.backend() == PollerBackend::io_uring) {
       std::string& outgoing = connection->socket.outgoing();
       render_response_head(response, &state.stamp, outgoing);
-      outgoing.append(response.body());
+      outgoing.append(body);
       if (connection->socket.send_outgoing_then_want_input()) continue;  // to the next request
       outgoing.clear();  // the input ended: the plain write below meets it
     }
     beast::error_code write_error;
-    if (response.chunked()) {
+    if (response.chunked() && !head_only) {
       write_error = co_await write_chunked_response(connection.get(), response, state.stamp);
     } else {
       render_response_head(response, &state.stamp, shard->output_scratch);
-      WriteResponse write{connection.get(), shard->output_scratch, response.body()};
+      WriteResponse write{connection.get(), shard->output_scratch, body};
       write_error = write();
       if (would_block(write_error)) {
         write.keep_unsent();

@@ -49,11 +49,39 @@ TEST(Router, WrongMethodListsAllowed) {
   router.post("/api/tasks", ok_handler());
   const RouteMatch match = router.match(Verb::delete_, "/api/tasks");
   ASSERT_EQ(match.outcome, RouteMatch::Outcome::method_not_allowed);
-  EXPECT_EQ(match.allow, "GET, POST");
+  EXPECT_EQ(match.allow, "GET, HEAD, POST");
+  EXPECT_EQ(match.path, "/api/tasks");  // the metrics count the 405 under the route's path
   const Response response = Router::method_not_allowed(Verb::delete_, match.allow);
   EXPECT_EQ(response.result(), Status::method_not_allowed);
-  EXPECT_EQ(response[beast::http::field::allow], "GET, POST");
+  EXPECT_EQ(response[beast::http::field::allow], "GET, HEAD, POST");
   EXPECT_EQ(nlohmann::json::parse(response.body())["error"], "method not allowed");
+}
+
+TEST(Router, HeadIsAnsweredByTheGetRoute) {
+  Router router;
+  router.get("/health", ok_handler());
+  router.post("/work", ok_handler());
+  const RouteMatch head = router.match(Verb::head, "/health");
+  ASSERT_EQ(head.outcome, RouteMatch::Outcome::found);
+  EXPECT_EQ(head.route->method, Verb::get);
+  EXPECT_EQ(head.path, "/health");
+  const RouteMatch no_get = router.match(Verb::head, "/work");
+  EXPECT_EQ(no_get.outcome, RouteMatch::Outcome::method_not_allowed);
+  EXPECT_EQ(no_get.allow, "POST");
+}
+
+TEST(Router, AnExplicitHeadRouteWinsAndIsListedOnce) {
+  Router router;
+  router.get("/both", ok_handler());
+  router.add(Verb::head, "/both", ok_handler());
+  EXPECT_EQ(router.match(Verb::head, "/both").route->method, Verb::head);
+  EXPECT_EQ(router.match(Verb::put, "/both").allow, "GET, HEAD");
+}
+
+TEST(Router, NotImplementedNamesTheMethod) {
+  const Response response = Router::not_implemented("FOO");
+  EXPECT_EQ(response.result(), Status::not_implemented);
+  EXPECT_EQ(nlohmann::json::parse(response.body())["method"], "FOO");
 }
 
 TEST(Router, NotFoundBodyIsJson) {

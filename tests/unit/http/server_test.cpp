@@ -180,7 +180,7 @@ TEST(Server, UnknownRouteAndWrongMethodAreJson) {
   call.target = "/fast";
   const auto wrong = connection.request(call);
   EXPECT_EQ(wrong.status, 405);
-  EXPECT_EQ(wrong.header("allow"), "GET");
+  EXPECT_EQ(wrong.header("allow"), "GET, HEAD");
   EXPECT_EQ(nlohmann::json::parse(wrong.body)["error"], "method not allowed");
 }
 
@@ -215,6 +215,83 @@ TEST(Server, AnAbsoluteFormTargetIsRoutedByItsPath) {
   const auto after = socket.read_response(seconds(10));
   ASSERT_TRUE(after.has_value());
   EXPECT_EQ(status_of(*after), 200);
+}
+
+// Sends HEAD, then (after a pause, so the HEAD is answered alone) the same GET on one
+// connection; returns everything the server wrote.
+std::string head_then_get(std::uint16_t port, const std::string& target) {
+  RawSocket socket(host, port);
+  socket.send("HEAD " + target + " HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::this_thread::sleep_for(milliseconds(200));
+  socket.send("GET " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  return socket.read_until_closed(seconds(10));
+}
+
+// HEAD is GET without the body (RFC 9110 §9.3.2): same status and Content-Length, and the next
+// bytes on the connection are the next response.
+void expect_head_answered_like_get(std::uint16_t port, const std::string& target) {
+  const std::string both = head_then_get(port, target);
+  const std::size_t head_end = both.find("\r\n\r\n");
+  ASSERT_NE(head_end, std::string::npos) << both;
+  const std::string head = both.substr(0, head_end + 4);
+  const std::string get = both.substr(head_end + 4);
+  EXPECT_EQ(status_of(head), 200) << both;
+  EXPECT_EQ(get.rfind("HTTP/1.1 200", 0), 0u) << target << ": a body followed the HEAD head\n"
+                                              << both;
+  const auto length_of = [](const std::string& text) {
+    const std::size_t at = text.find("Content-Length: ");
+    return at == std::string::npos ? std::string{}
+                                   : text.substr(at + 16, text.find("\r\n", at) - at - 16);
+  };
+  EXPECT_FALSE(length_of(head).empty()) << head;
+  EXPECT_EQ(length_of(head), length_of(get));
+  EXPECT_EQ(std::to_string(body_of(get).size()), length_of(get));
+}
+
+TEST(Server, HeadIsAnsweredByTheGetRouteWithoutItsBody) {
+  TestServer server;
+  expect_head_answered_like_get(server.port(), "/fast?n=head");
+  expect_head_answered_like_get(server.port(), "/big?body_kb=1");  // an immediate route
+  const std::string text = server.registry().expose();
+  EXPECT_NE(text.find(R"(http_requests_total{method="HEAD",path="/fast",status="200"} 1)"),
+            std::string::npos)
+      << text;
+}
+
+TEST(Server, InTheThreadedModelHeadIsAnsweredWithoutTheBodyToo) {
+  ServerOptions options = small_limits();
+  options.model = ExecutionModel::threaded;
+  options.workers = 1;
+  TestServer server(options);
+  expect_head_answered_like_get(server.port(), "/fast?n=head");
+  expect_head_answered_like_get(server.port(), "/control-now");
+}
+
+// RFC 9110 §15.6.2: a method the server does not recognise is 501, not 405.
+TEST(Server, AnUnknownMethodIs501WithJson) {
+  TestServer server;
+  RawSocket socket(host, server.port());
+  socket.send("FOO /fast HTTP/1.1\r\nHost: x\r\n\r\n");
+  const auto answer = socket.read_response(seconds(10));
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_EQ(status_of(*answer), 501) << *answer;
+  const auto body = nlohmann::json::parse(body_of(*answer));
+  EXPECT_EQ(body["error"], "method not implemented");
+  EXPECT_EQ(body["method"], "FOO");
+}
+
+TEST(Server, AWrongMethodOnAKnownPathIsCountedUnderItsRoute) {
+  TestServer server;
+  HttpConnection connection(host, server.port());
+  HttpCall call;
+  call.method = "POST";
+  call.target = "/fast";
+  EXPECT_EQ(connection.request(call).status, 405);
+  const std::string text = server.registry().expose();
+  EXPECT_NE(text.find(R"(http_requests_total{method="POST",path="/fast",status="405"} 1)"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(text.find(R"(path="<unmatched>",status="405")"), std::string::npos) << text;
 }
 
 TEST(Server, HandlerExceptionBecomes500) {
