@@ -19,7 +19,9 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // CLI11 prints its message (or the help) here; its own codes (104, 105, 106, ...) would break
+    // the documented contract that bad input exits 2.
+    return app.exit(e) == 0 ? 0 : 2;
   } catch (const loadlab::cli::CommandFailed& e) {
     if (e.what()[0] != '\0') std::fprintf(stderr, "loadlab: %s\n", e.what());
     return e.exit_code();
