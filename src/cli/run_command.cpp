@@ -1,10 +1,12 @@
 // `loadlab run URL -c N -d 30s [-R rate]` (quick mode, like wrk/wrk2) and
 // `loadlab run SCENARIO.yaml` (k6 options): runs the load engine, shows a live line on a
 // terminal, prints the summary, writes --out files; exit 99 when a threshold fails (as k6).
+#include <fmt/format.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -78,7 +80,12 @@ load::TestPlan quick_plan_from(const RunCommandLine& line, const CLI::App& comma
   quick.connections = line.connections;
   quick.duration = duration_flag("-d", line.duration);
   if (quick.duration.count() <= 0) throw CommandFailed(2, "-d must be positive");
-  if (line.rate && *line.rate <= 0) throw CommandFailed(2, "-R must be positive");
+  // CLI11 reads "nan" and "inf" as doubles; neither is a schedule (nan compares false to 0).
+  if (line.rate && (!std::isfinite(*line.rate) || *line.rate <= 0 || *line.rate > 1e9)) {
+    throw CommandFailed(2, fmt::format("-R {}: expected a finite positive rate, at most 1e9 (as "
+                                       "in a scenario file)",
+                                       *line.rate));
+  }
   quick.rate = line.rate;
   quick.method = line.method;
   for (const auto& header : line.headers) {

@@ -67,5 +67,13 @@ TEST(CliContract, HelpAndVersionExit0) {
   EXPECT_EQ(run_loadlab("--version").exit_code, 0);
 }
 
+TEST(CliContract, QuickModeRefusesNonFiniteRates) {
+  for (const std::string rate : {"nan", "inf", "0", "2e9"}) {
+    const Outcome outcome = run_loadlab("run http://127.0.0.1:9/ -d 1s -q -R " + rate);
+    EXPECT_EQ(outcome.exit_code, 2) << rate << ": " << outcome.output;
+    EXPECT_TRUE(mentions(outcome, "-R")) << rate << ": " << outcome.output;
+  }
+}
+
 }  // namespace
 }  // namespace loadlab::cli
