@@ -35,6 +35,9 @@ namespace {
 
 constexpr int kThresholdsFailed = 99;  // k6's exit code
 constexpr int kInterrupted = 130;
+// The cap scenario files put on VU counts (fields::as_count): more VUs than this exhaust memory
+// before the first request instead of failing with a message.
+constexpr std::int64_t kMaxConnections = 10'000'000;
 
 struct RunCommandLine {
   std::string target;  // URL or scenario file
@@ -77,6 +80,10 @@ load::TestPlan quick_plan_from(const RunCommandLine& line, const CLI::App& comma
   load::QuickOptions quick;
   quick.url = line.target;
   if (line.connections < 1) throw CommandFailed(2, "-c must be at least 1");
+  if (line.connections > kMaxConnections) {
+    throw CommandFailed(2, "-c " + std::to_string(line.connections) + ": expected at most " +
+                               std::to_string(kMaxConnections) + " (as a scenario file's VUs)");
+  }
   quick.connections = line.connections;
   quick.duration = duration_flag("-d", line.duration);
   if (quick.duration.count() <= 0) throw CommandFailed(2, "-d must be positive");

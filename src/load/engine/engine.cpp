@@ -6,7 +6,9 @@
 #include <algorithm>
 #include <chrono>
 #include <ctime>
+#include <exception>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -84,6 +86,23 @@ int thread_count(const TestPlan& plan, const EngineOptions& options) {
   peak = std::max<std::int64_t>(1, split_count(peak, options.shard));
   return static_cast<int>(std::min<std::int64_t>(threads, peak));
 }
+
+// The first exception thrown by any of the run's threads.
+class FirstFailure {
+ public:
+  void keep(std::exception_ptr error) noexcept {
+    const std::lock_guard lock(mutex_);
+    if (!first_) first_ = std::move(error);
+  }
+  void rethrow_if_any() {
+    const std::lock_guard lock(mutex_);
+    if (first_) std::rethrow_exception(first_);
+  }
+
+ private:
+  std::mutex mutex_;
+  std::exception_ptr first_;
+};
 
 // Merges the workers' latest snapshots and asks the thresholds whether to abort.
 bool abort_due(std::vector<std::unique_ptr<Worker>>& workers, const TestPlan& plan,
@@ -227,13 +246,34 @@ RunResult run_plan(const TestPlan& plan, const EngineOptions& options, core::Clo
   Supervision supervision{plan, options, clock, workers, collector, spool, result.info, run_start};
   // The first worker runs on this thread and hosts the supervision: no thread sits idle.
   workers.front()->host([&supervision] { return supervision.pass(); });
+  // An exception out of any worker (std::bad_alloc for a huge VU count, std::system_error when a
+  // thread cannot start) must not reach std::terminate through a joinable std::thread or a
+  // thread's entry function: every worker is told to stop, every started thread joined, and the
+  // first exception rethrown for the CLI to print.
+  FirstFailure failure;
+  const auto stop_all = [&workers] {
+    for (auto& worker : workers) worker->request_stop();
+  };
   std::vector<std::thread> pool;
-  pool.reserve(workers.size() - 1);
-  for (std::size_t i = 1; i < workers.size(); ++i) {
-    pool.emplace_back([&w = *workers[i]] { w.run(); });
+  try {
+    pool.reserve(workers.size() - 1);
+    for (std::size_t i = 1; i < workers.size(); ++i) {
+      pool.emplace_back([&w = *workers[i], &failure, &stop_all] {
+        try {
+          w.run();
+        } catch (...) {
+          failure.keep(std::current_exception());
+          stop_all();
+        }
+      });
+    }
+    workers.front()->run();
+  } catch (...) {
+    failure.keep(std::current_exception());
+    stop_all();
   }
-  workers.front()->run();
   for (auto& thread : pool) thread.join();
+  failure.rethrow_if_any();
   result.info.elapsed = clock.now() - run_start;
 
   // Every worker has handed over its last seconds with the kFinished watermark: all are released.

@@ -75,5 +75,34 @@ TEST(CliContract, QuickModeRefusesNonFiniteRates) {
   }
 }
 
+TEST(CliContract, QuickModeCapsConnectionsAsScenarioFilesCapVus) {
+  // 100 million VUs used to be allocated (OOM kill, or std::terminate under ulimit -v).
+  Outcome outcome = run_loadlab("run http://127.0.0.1:9/ -d 1s -q -c 100000000");
+  EXPECT_EQ(outcome.exit_code, 2) << outcome.output;
+  EXPECT_TRUE(mentions(outcome, "-c 100000000: expected at most 10000000")) << outcome.output;
+  outcome = run_loadlab("run http://127.0.0.1:9/ -d 1s -q -R 10 -c 10000001");
+  EXPECT_EQ(outcome.exit_code, 2) << outcome.output;
+}
+
+TEST(CliContract, RunningOutOfMemoryInAWorkerIsAnErrorNotATerminate) {
+  // Ten million VUs over two threads do not fit in 1 GB of address space: both the calling
+  // thread's worker and the other thread's get std::bad_alloc. That used to end in
+  // std::terminate (exit 134, "terminate called without an active exception").
+  const std::string plan = ::testing::TempDir() + "/cli-contract-huge.yaml";
+  {
+    FILE* file = std::fopen(plan.c_str(), "w");
+    ASSERT_NE(file, nullptr);
+    std::fputs("baseUrl: http://127.0.0.1:9\nvus: 10000000\nduration: 1s\nrequests: [{url: /}]\n",
+               file);
+    std::fclose(file);
+  }
+  const Outcome outcome = run_shell("sh -c 'ulimit -v 1000000 && exec " + loadlab_binary() +
+                                    " run " + plan + " -t 2 -q' 2>&1");
+  std::remove(plan.c_str());
+  EXPECT_EQ(outcome.exit_code, 2) << outcome.output;  // -1: killed by a signal (SIGABRT)
+  EXPECT_FALSE(mentions(outcome, "terminate called")) << outcome.output;
+  EXPECT_TRUE(mentions(outcome, "loadlab: ")) << outcome.output;
+}
+
 }  // namespace
 }  // namespace loadlab::cli
