@@ -94,6 +94,10 @@ load::TestPlan quick_plan_from(const RunCommandLine& line, const CLI::App& comma
                                        *line.rate));
   }
   quick.rate = line.rate;
+  if (!load::is_http_token(line.method)) {
+    throw CommandFailed(2, "-m '" + line.method +
+                               "': expected an HTTP method (a token such as GET, POST or PURGE)");
+  }
   quick.method = line.method;
   for (const auto& header : line.headers) {
     const auto colon = header.find(':');

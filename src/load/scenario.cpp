@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 
 namespace loadlab::load {
 
@@ -98,6 +99,14 @@ const Scenario* TestPlan::find_scenario(std::string_view name) const noexcept {
     if (scenario.name == name) return &scenario;
   }
   return nullptr;
+}
+
+bool is_http_token(std::string_view text) noexcept {
+  static constexpr std::string_view kSymbols = "!#$%&'*+-.^_`|~";
+  return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
+    const auto byte = static_cast<unsigned char>(c);
+    return std::isalnum(byte) != 0 || kSymbols.find(c) != std::string_view::npos;
+  });
 }
 
 TestPlan quick_plan(const QuickOptions& options) {

@@ -153,6 +153,9 @@ struct QuickOptions {
   core::Duration timeout = 10s;
 };
 
+// RFC 9110 token (a method or a field name): one or more letters, digits or !#$%&'*+-.^_`|~.
+[[nodiscard]] bool is_http_token(std::string_view text) noexcept;
+
 // The one-scenario plan equivalent to quick mode: constant-vus (vus = connections) without a
 // rate; constant-arrival-rate (preAllocatedVUs = maxVUs = connections) with one. Its scenario is
 // named "default" and its single request "METHOD URL"; statuses 200..399 are expected (k6's

@@ -84,6 +84,12 @@ TEST(CliContract, QuickModeCapsConnectionsAsScenarioFilesCapVus) {
   EXPECT_EQ(outcome.exit_code, 2) << outcome.output;
 }
 
+TEST(CliContract, QuickModeMethodMustBeAToken) {
+  const Outcome outcome = run_loadlab("run http://127.0.0.1:9/ -d 1s -q -m 'GET / HTTP/1.0'");
+  EXPECT_EQ(outcome.exit_code, 2) << outcome.output;
+  EXPECT_TRUE(mentions(outcome, "expected an HTTP method")) << outcome.output;
+}
+
 TEST(CliContract, RunningOutOfMemoryInAWorkerIsAnErrorNotATerminate) {
   // Ten million VUs over two threads do not fit in 1 GB of address space: both the calling
   // thread's worker and the other thread's get std::bad_alloc. That used to end in

@@ -269,6 +269,44 @@ TEST(ScenarioLoader, ErrorsNameTheFieldPath) {
             std::string::npos);
 }
 
+TEST(ScenarioLoader, AnyMethodTokenIsSentAsWritten) {
+  const std::string head = "scenarios:\n  a:\n    executor: constant-vus\n    duration: 1s\n";
+  for (const std::string method : {"PURGE", "get", "M-SEARCH", "GET"}) {
+    const TestPlan plan = load_ok(head + "    requests: [{url: /, method: " + method + "}]\n");
+    ASSERT_EQ(plan.scenarios.size(), 1U);
+    EXPECT_EQ(plan.scenarios[0].requests[0].method, method);
+  }
+  for (const std::string method : {"'GE T'", "'GET\\r\\n'", "''", "'GET/1'"}) {
+    EXPECT_EQ(load_error(head + "    requests: [{url: /, method: " + method + "}]\n")
+                  .rfind("scenarios.a.requests[0].method: expected an HTTP method", 0),
+              0U)
+        << method;
+  }
+}
+
+TEST(QuickPlan, ACustomMethodRoundTripsThroughTheResultsConfig) {
+  // `run URL -m PURGE --shard 1/2` results used to be refused by `loadlab merge`.
+  QuickOptions quick;
+  quick.url = "http://127.0.0.1:8000/cache";
+  for (const std::string method : {"PURGE", "delete"}) {
+    quick.method = method;
+    const TestPlan plan = quick_plan(quick);
+    auto again = load_plan_json(plan_to_json(plan), no_env());
+    ASSERT_TRUE(again.has_value()) << again.error();
+    EXPECT_EQ(*again, plan);
+  }
+}
+
+TEST(HttpToken, AcceptsRfc9110TokensOnly) {
+  EXPECT_TRUE(is_http_token("GET"));
+  EXPECT_TRUE(is_http_token("X-Custom_1.2~!#$%&'*+^`|"));
+  EXPECT_FALSE(is_http_token(""));
+  EXPECT_FALSE(is_http_token("X A"));
+  EXPECT_FALSE(is_http_token("X:A"));
+  EXPECT_FALSE(is_http_token("X\r\nY"));
+  EXPECT_FALSE(is_http_token("caf\xc3\xa9"));
+}
+
 TEST(ScenarioLoader, ThresholdErrorsNameTheMetric) {
   const std::string head = "vus: 1\nduration: 1s\nrequests: [{url: /}]\nthresholds:\n";
   EXPECT_NE(load_error(head + "  http_req_duration: ['p(95<500']\n")
