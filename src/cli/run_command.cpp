@@ -99,6 +99,7 @@ load::TestPlan quick_plan_from(const RunCommandLine& line, const CLI::App& comma
                                "': expected an HTTP method (a token such as GET, POST or PURGE)");
   }
   quick.method = line.method;
+  bool host_given = false;
   for (const auto& header : line.headers) {
     const auto colon = header.find(':');
     if (colon == std::string::npos || colon == 0) {
@@ -106,7 +107,19 @@ load::TestPlan quick_plan_from(const RunCommandLine& line, const CLI::App& comma
     }
     auto value = header.substr(colon + 1);
     value.erase(0, value.find_first_not_of(" \t"));
-    quick.headers.emplace_back(header.substr(0, colon), value);
+    auto name = header.substr(0, colon);
+    // The same rules as a scenario file's headers: no CR/LF injection, no second Content-Length.
+    if (const auto problem = load::header_problem(name, value); !problem.empty()) {
+      throw CommandFailed(2, "-H '" + header + "': " + problem);
+    }
+    if (load::same_header_name(name, "Host")) {
+      if (host_given) {
+        throw CommandFailed(
+            2, "-H '" + header + "': Host given twice (header names are case-insensitive)");
+      }
+      host_given = true;
+    }
+    quick.headers.emplace_back(std::move(name), std::move(value));
   }
   if (command.count("--body") > 0) quick.body = read_file(line.body_file, "--body");
   quick.timeout = duration_flag("--timeout", line.timeout);

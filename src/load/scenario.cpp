@@ -109,6 +109,26 @@ bool is_http_token(std::string_view text) noexcept {
   });
 }
 
+bool same_header_name(std::string_view a, std::string_view b) noexcept {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
+    return std::tolower(static_cast<unsigned char>(x)) ==
+           std::tolower(static_cast<unsigned char>(y));
+  });
+}
+
+std::string header_problem(std::string_view name, std::string_view value) {
+  if (!is_http_token(name)) return "not a valid header name";
+  // A second, user-given length would contradict the computed one (a request smuggled into the
+  // body, or a connection waiting for bytes that never come); k6 ignores it, loadlab says so.
+  if (same_header_name(name, "Content-Length") || same_header_name(name, "Transfer-Encoding")) {
+    return "is computed from the body by loadlab; remove it";
+  }
+  if (value.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos) {
+    return "header values must not contain line breaks";
+  }
+  return {};
+}
+
 TestPlan quick_plan(const QuickOptions& options) {
   RequestSpec request;
   request.method = options.method;

@@ -156,6 +156,16 @@ struct QuickOptions {
 // RFC 9110 token (a method or a field name): one or more letters, digits or !#$%&'*+-.^_`|~.
 [[nodiscard]] bool is_http_token(std::string_view text) noexcept;
 
+// Field names compare case-insensitively (RFC 9110 5.1): "host" is the Host header.
+[[nodiscard]] bool same_header_name(std::string_view a, std::string_view b) noexcept;
+
+// Why a request header cannot be sent as given, empty when it can: a name that is not a token,
+// a value with a line break or NUL (header injection), or a framing header (Content-Length,
+// Transfer-Encoding) that loadlab computes from the body. Scenario files and quick mode's -H
+// both use it. (Host is allowed: it replaces the one derived from the URL; callers refuse a
+// second one, since a request has exactly one Host, RFC 9112 3.2.)
+[[nodiscard]] std::string header_problem(std::string_view name, std::string_view value);
+
 // The one-scenario plan equivalent to quick mode: constant-vus (vus = connections) without a
 // rate; constant-arrival-rate (preAllocatedVUs = maxVUs = connections) with one. Its scenario is
 // named "default" and its single request "METHOD URL"; statuses 200..399 are expected (k6's

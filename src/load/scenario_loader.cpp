@@ -215,12 +215,18 @@ class PlanReader {
       });
       if (!has_content_type) headers["Content-Type"] = "application/json";
     }
+    bool host_given = false;
     for (const auto& [name, text] : headers) {
-      if (name.empty() || name.find_first_of(" :\r\n") != std::string::npos) {
-        fail(sub(path, "headers") + "." + name, "not a valid header name");
+      if (const auto problem = header_problem(name, text); !problem.empty()) {
+        fail(sub(path, "headers") + "." + name, problem);
       }
-      if (text.find_first_of("\r\n") != std::string::npos) {
-        fail(sub(path, "headers") + "." + name, "header values must not contain line breaks");
+      // 'Host' and 'host' are two keys of the mapping but one header: sending both is a 400.
+      if (same_header_name(name, "Host")) {
+        if (host_given) {
+          fail(sub(path, "headers") + "." + name,
+               "Host given twice (header names are case-insensitive)");
+        }
+        host_given = true;
       }
       request.headers.push_back(Header{name, compile(text, sub(path, "headers") + "." + name)});
     }

@@ -29,6 +29,7 @@ RequestBuilder::RequestBuilder(const RequestSpec& spec, std::string_view base_ur
   sends_length_ = spec.method == "POST" || spec.method == "PUT" || spec.method == "PATCH";
   for (const auto& header : spec.headers) {
     if (iequals(header.name, "user-agent")) user_agent_given_ = true;
+    if (iequals(header.name, "host")) host_given_ = true;
   }
   if (!spec.expect.body_contains.empty()) body_capture_ = kMaxBodyCapture;
 
@@ -60,9 +61,13 @@ void RequestBuilder::serialise(std::string& out, std::string_view target, const 
   out += spec_->method;
   out += ' ';
   out += target;
-  out += " HTTP/1.1\r\nHost: ";
-  out += endpoint.host_header;
-  out += "\r\n";
+  out += " HTTP/1.1\r\n";
+  // Two Host fields make a request invalid (RFC 9112 3.2: nginx answers 400 to each one).
+  if (!host_given_) {
+    out += "Host: ";
+    out += endpoint.host_header;
+    out += "\r\n";
+  }
   if (!user_agent_given_) out += "User-Agent: loadlab/0.1\r\n";
   for (const auto& header : spec_->headers) {
     out += header.name;

@@ -59,6 +59,7 @@ class RequestBuilder {
   bool head_ = false;
   bool sends_length_ = false;  // Content-Length even when the body is empty (POST, PUT, PATCH)
   bool user_agent_given_ = false;
+  bool host_given_ = false;  // the spec's Host header replaces the one from the URL (as k6, wrk)
   std::size_t body_capture_ = 0;
   const Endpoint* fixed_endpoint_ = nullptr;  // when the URL is not templated
   std::string fixed_target_;                  // its path and query

@@ -90,6 +90,20 @@ TEST(CliContract, QuickModeMethodMustBeAToken) {
   EXPECT_TRUE(mentions(outcome, "expected an HTTP method")) << outcome.output;
 }
 
+TEST(CliContract, QuickModeHeadersFollowTheScenarioFileRules) {
+  for (const std::string header :
+       {"\"$(printf 'X-A: 1\\r\\nX-Injected: 2')\"", "'Bad Name: 1'", "'Content-Length: 99'"}) {
+    const Outcome outcome = run_loadlab("run http://127.0.0.1:9/ -d 1s -q -H " + header);
+    EXPECT_EQ(outcome.exit_code, 2) << header << ": " << outcome.output;
+    EXPECT_TRUE(mentions(outcome, "-H '")) << header << ": " << outcome.output;
+  }
+  // The request would carry two Host fields, which a server must answer with 400.
+  const Outcome outcome =
+      run_loadlab("run http://127.0.0.1:9/ -d 1s -q -H 'Host: a.example' -H 'host: b.example'");
+  EXPECT_EQ(outcome.exit_code, 2) << outcome.output;
+  EXPECT_TRUE(mentions(outcome, "-H 'host: b.example': Host given twice")) << outcome.output;
+}
+
 TEST(CliContract, RunningOutOfMemoryInAWorkerIsAnErrorNotATerminate) {
   // Ten million VUs over two threads do not fit in 1 GB of address space: both the calling
   // thread's worker and the other thread's get std::bad_alloc. That used to end in

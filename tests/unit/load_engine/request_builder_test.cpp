@@ -50,6 +50,22 @@ TEST(RequestBuilder, RendersTemplatesPerRequest) {
   EXPECT_NE(builder.build(second, buffers).bytes.find("GET /users/8 "), std::string_view::npos);
 }
 
+TEST(RequestBuilder, AGivenHostHeaderReplacesTheUrlsHost) {
+  RequestSpec spec;
+  spec.name = "vhost";
+  spec.url = Template::literal("http://127.0.0.1:8123/");
+  spec.headers.push_back({"host", Template::literal("example.com")});
+  EndpointTable endpoints;
+  const RequestBuilder builder(spec, "", endpoints);
+  Random random;
+  TemplateContext context{random, 0, 1, 0};
+  RenderBuffers buffers;
+  const auto built = builder.build(context, buffers);
+  ASSERT_NE(built.endpoint, nullptr);
+  EXPECT_EQ(built.endpoint->address.port(), 8123);  // still sent to the URL's address
+  EXPECT_EQ(built.bytes, "GET / HTTP/1.1\r\nUser-Agent: loadlab/0.1\r\nhost: example.com\r\n\r\n");
+}
+
 TEST(RequestBuilder, HttpsIsATlsEndpointAndARelativeUrlNeedsABase) {
   RequestSpec spec;
   spec.name = "x";

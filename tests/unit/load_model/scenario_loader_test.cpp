@@ -307,6 +307,32 @@ TEST(HttpToken, AcceptsRfc9110TokensOnly) {
   EXPECT_FALSE(is_http_token("caf\xc3\xa9"));
 }
 
+TEST(ScenarioLoader, HeadersAreTokensWithoutFramingOrLineBreaks) {
+  const std::string head = "scenarios:\n  a:\n    executor: constant-vus\n    duration: 1s\n";
+  const auto header_error = [&head](const std::string& header) {
+    return load_error(head + "    requests: [{url: /, headers: {" + header + "}}]\n");
+  };
+  EXPECT_EQ(header_error("'Content-Length': '99'"),
+            "scenarios.a.requests[0].headers.Content-Length: is computed from the body by "
+            "loadlab; remove it");
+  EXPECT_EQ(header_error("'transfer-encoding': chunked"),
+            "scenarios.a.requests[0].headers.transfer-encoding: is computed from the body by "
+            "loadlab; remove it");
+  EXPECT_EQ(header_error("'X A': '1'"),
+            "scenarios.a.requests[0].headers.X A: not a valid header name");
+  EXPECT_EQ(header_error("'X-A': \"1\\r\\nX-Injected: 2\""),
+            "scenarios.a.requests[0].headers.X-A: header values must not contain line breaks");
+  EXPECT_EQ(load_error("defaults: {headers: {'Content-Length': '5'}}\n" + head +
+                       "    requests: [{url: /}]\n")
+                .rfind("scenarios.a.requests[0].headers.Content-Length: is computed", 0),
+            0U);
+  const TestPlan plan = load_ok(head + "    requests: [{url: /, headers: {Host: example.com}}]\n");
+  EXPECT_EQ(plan.scenarios[0].requests[0].headers[0].name, "Host");
+  EXPECT_EQ(header_error("Host: a.example, host: b.example"),
+            "scenarios.a.requests[0].headers.host: Host given twice (header names are "
+            "case-insensitive)");
+}
+
 TEST(ScenarioLoader, ThresholdErrorsNameTheMetric) {
   const std::string head = "vus: 1\nduration: 1s\nrequests: [{url: /}]\nthresholds:\n";
   EXPECT_NE(load_error(head + "  http_req_duration: ['p(95<500']\n")
