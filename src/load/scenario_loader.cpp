@@ -61,14 +61,20 @@ class PlanReader {
     }
     if (document.contains("defaults")) read_defaults(document.at("defaults"));
 
-    const bool shortcut = document.contains("vus") || document.contains("duration") ||
-                          document.contains("stages") || document.contains("iterations") ||
-                          document.contains("requests");
+    // Every shortcut option, including mix and thinkTime: ignoring one beside `scenarios` would
+    // silently run a different test from the one written.
+    static const std::vector<std::string> kShortcutOptions{
+        "vus", "duration", "stages", "iterations", "requests", "mix", "thinkTime"};
+    const auto given_shortcut =
+        std::find_if(kShortcutOptions.begin(), kShortcutOptions.end(),
+                     [&document](const std::string& key) { return document.contains(key); });
+    const bool shortcut = given_shortcut != kShortcutOptions.end();
     if (document.contains("scenarios")) {
       if (shortcut) {
-        fail("scenarios",
-             "give either 'scenarios' or the shortcut options (vus, duration, stages, "
-             "iterations, requests), not both");
+        fail(*given_shortcut,
+             "a shortcut option, not allowed beside 'scenarios': give either 'scenarios' or the "
+             "shortcut options (vus, duration, stages, iterations, requests, mix, thinkTime), not "
+             "both");
       }
       const Json& scenarios = document.at("scenarios");
       if (!scenarios.is_object() || scenarios.empty())

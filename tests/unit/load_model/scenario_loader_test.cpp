@@ -269,6 +269,18 @@ TEST(ScenarioLoader, ErrorsNameTheFieldPath) {
             std::string::npos);
 }
 
+TEST(ScenarioLoader, ShortcutOptionsBesideScenariosAreErrorsNamingTheField) {
+  const std::string scenarios =
+      "scenarios:\n  a:\n    executor: constant-vus\n    duration: 1s\n    requests: [{url: /}]\n";
+  for (const std::string field :
+       {"thinkTime: 1s", "mix: sequence", "vus: 2", "duration: 5s", "iterations: 3"}) {
+    const std::string error = load_error(field + "\n" + scenarios);
+    const std::string name = field.substr(0, field.find(':'));
+    EXPECT_EQ(error.rfind(name + ": ", 0), 0U) << error;
+    EXPECT_NE(error.find("not allowed beside 'scenarios'"), std::string::npos) << error;
+  }
+}
+
 TEST(ScenarioLoader, AnyMethodTokenIsSentAsWritten) {
   const std::string head = "scenarios:\n  a:\n    executor: constant-vus\n    duration: 1s\n";
   for (const std::string method : {"PURGE", "get", "M-SEARCH", "GET"}) {
