@@ -18,6 +18,9 @@ namespace loadlab::cli {
 namespace {
 
 constexpr std::size_t kMaxResultBytes = 512U * 1024 * 1024;
+// The exit codes of `loadlab run` (run_command.cpp) for the same verdicts.
+constexpr int kThresholdsFailed = 99;
+constexpr int kInterrupted = 130;
 
 struct MergeOptions {
   std::vector<std::string> inputs;
@@ -87,11 +90,20 @@ void run_merge(const MergeOptions& options) {
     style.color = ::isatty(STDOUT_FILENO) != 0;
     std::cout << load::summary_text(*merged, style) << std::flush;
   }
+  // An aborted shard means the merged load is not the planned one: exit as `run` would have for
+  // that shard (130 interrupted, 99 abortOnFail), never 0.
+  if (merged->info.aborted) {
+    const bool interrupted = merged->info.abort_reason == "interrupted";
+    throw CommandFailed(interrupted ? kInterrupted : kThresholdsFailed,
+                        "a shard was aborted (" + merged->info.abort_reason +
+                            "): the merged result is not a complete run");
+  }
   if (!merged->thresholds_passed()) {
     std::size_t failed = 0;
     for (const auto& outcome : merged->thresholds) failed += outcome.passed ? 0 : 1;
-    throw CommandFailed(99, std::to_string(failed) + " threshold" + (failed == 1 ? "" : "s") +
-                                " failed on the merged result");
+    throw CommandFailed(kThresholdsFailed, std::to_string(failed) + " threshold" +
+                                               (failed == 1 ? "" : "s") +
+                                               " failed on the merged result");
   }
 }
 
@@ -107,7 +119,10 @@ void add_merge_command(CLI::App& app) {
   command->add_option("-o,--output", options->output, "Write the merged result JSON here");
   command->add_option("--csv", options->csv, "Write the merged per-second series as CSV here");
   command->add_flag("-q,--quiet", options->quiet, "Do not print the summary");
-  command->footer("Exit status: 0 when every threshold passes, 99 when one fails, 2 on bad input.");
+  command->footer(
+      "Exit status: 0 when every threshold passes, 99 when one fails or a shard was aborted by "
+      "abortOnFail, 130 when a shard was interrupted, 2 on bad input (including an incomplete "
+      "set of shards).");
   command->callback([options] { run_merge(*options); });
 }
 

@@ -288,6 +288,24 @@ core::Expected<RunResult, std::string> merge_results(const std::vector<RunResult
       return core::unexpected(which + " has different scenario or request names than result 1");
     }
   }
+  // Thresholds judged on some of the shards would pass or fail on part of the load: every shard
+  // i/n must be there (repeats were refused above).
+  if (shards.size() != static_cast<std::size_t>(first.info.shard.count)) {
+    std::vector<std::string> missing;
+    for (std::int64_t index = 1; index <= first.info.shard.count && missing.size() < 10; ++index) {
+      const bool present =
+          std::any_of(shards.begin(), shards.end(),
+                      [index](const RunResult& shard) { return shard.info.shard.index == index; });
+      if (!present) missing.push_back(Shard{index, first.info.shard.count}.to_string());
+    }
+    return core::unexpected(fmt::format(
+        "incomplete set: {} of {} shards given, missing {}{}; merge every shard i/n for i = 1..n",
+        shards.size(), first.info.shard.count, fmt::join(missing, ", "),
+        static_cast<std::int64_t>(shards.size()) + static_cast<std::int64_t>(missing.size()) <
+                first.info.shard.count
+            ? ", ..."
+            : ""));
+  }
   RunResult merged;
   merged.info = first.info;
   std::vector<std::string> targets;  // one per replica when the shards aimed at several
@@ -309,9 +327,7 @@ core::Expected<RunResult, std::string> merge_results(const std::vector<RunResult
     merged.metrics.merge(shards[i].metrics);
   }
   merged.info.merged_shards = static_cast<std::int64_t>(shards.size());
-  merged.info.shard = shards.size() == static_cast<std::size_t>(first.info.shard.count)
-                          ? Shard{}
-                          : first.info.shard;
+  merged.info.shard = Shard{};  // the whole run
   return merged;
 }
 

@@ -65,8 +65,9 @@ core::Expected<RunResult, std::string> result_from_json(const nlohmann::json& js
 // Exact merge of shard results of one plan: metrics added, series aligned by offset from each
 // shard's start, elapsed = the longest, started_at = the earliest. Errors (naming "result N",
 // 1-based in argument order) when plans differ, a shard repeats, shard counts disagree or an
-// input is itself a merge. Merging fewer than n shards is allowed (a partial result keeps the
-// first shard's i/n and merged_shards = how many were merged).
+// input is itself a merge, and when the set is incomplete (every shard i/n for i = 1..n must be
+// there: thresholds judged on part of the load would be a false verdict). The merge is the whole
+// run: shard 1/1, merged_shards = n.
 core::Expected<RunResult, std::string> merge_results(const std::vector<RunResult>& shards);
 
 }  // namespace loadlab::load

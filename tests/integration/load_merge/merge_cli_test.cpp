@@ -141,5 +141,35 @@ TEST_F(MergeCli, BadInputsGiveOneLineAndExit2) {
   EXPECT_NE(outcome.exit_code, 0) << outcome.output;
 }
 
+TEST_F(MergeCli, AnIncompleteSetOfShardsIsRefused) {
+  const TestPlan p = plan("p(95)<1000");
+  const std::string a = write("a.json", shard_result(p, Shard{1, 2}));
+  const Outcome outcome = run_loadlab("merge " + a);
+  EXPECT_EQ(outcome.exit_code, 2) << outcome.output;
+  EXPECT_NE(outcome.output.find("incomplete set: 1 of 2 shards given, missing 2/2"),
+            std::string::npos)
+      << outcome.output;
+}
+
+TEST_F(MergeCli, AnAbortedShardFailsTheMergeWithRunsExitCode) {
+  const TestPlan p = plan("p(95)<1000");
+  const std::string a = write("a.json", shard_result(p, Shard{1, 2}));
+  RunResult interrupted = shard_result(p, Shard{2, 2});
+  interrupted.info.aborted = true;
+  interrupted.info.abort_reason = "interrupted";
+  const std::string b = write("b.json", interrupted);
+  Outcome outcome = run_loadlab("merge " + a + " " + b);
+  EXPECT_EQ(outcome.exit_code, 130) << outcome.output;  // as `loadlab run` after Ctrl-C
+  EXPECT_NE(outcome.output.find("a shard was aborted (interrupted)"), std::string::npos)
+      << outcome.output;
+
+  RunResult crossed = shard_result(p, Shard{2, 2});
+  crossed.info.aborted = true;
+  crossed.info.abort_reason = "threshold crossed";
+  const std::string c = write("c.json", crossed);
+  outcome = run_loadlab("merge " + a + " " + c);
+  EXPECT_EQ(outcome.exit_code, 99) << outcome.output;  // as `loadlab run` after abortOnFail
+}
+
 }  // namespace
 }  // namespace loadlab::load

@@ -178,6 +178,21 @@ TEST(RunResult, MergeRejectsMismatchedShards) {
             std::string::npos);
 }
 
+TEST(RunResult, MergeRefusesAnIncompleteSetOfShards) {
+  const TestPlan plan = small_plan();
+  // Shard 1 of 2 alone used to merge, and its thresholds were judged on half the load.
+  auto half = merge_results({result_of(plan, Shard{1, 2})});
+  ASSERT_FALSE(half.has_value());
+  EXPECT_EQ(half.error(),
+            "incomplete set: 1 of 2 shards given, missing 2/2; merge every shard i/n for i = 1..n");
+  auto some = merge_results({result_of(plan, Shard{3, 4}), result_of(plan, Shard{1, 4})});
+  ASSERT_FALSE(some.has_value());
+  EXPECT_NE(some.error().find("2 of 4 shards given, missing 2/4, 4/4;"), std::string::npos)
+      << some.error();
+  auto whole = merge_results({result_of(plan, Shard{})});
+  ASSERT_TRUE(whole.has_value()) << whole.error();  // one unsharded run is a complete set
+}
+
 TEST(RunResult, CsvHasOneLinePerSecond) {
   const RunResult result = result_of(small_plan(), Shard{});
   const std::string csv = series_csv(result.metrics);
