@@ -175,7 +175,7 @@ std::int64_t VuSchedule::whole_target(core::Duration t) const noexcept {
 }
 
 std::int64_t VuSchedule::target(core::Duration t) const noexcept {
-  return split_count(whole_target(t), shard_);
+  return vu_share(whole_target(t), shard_);
 }
 
 std::int64_t VuSchedule::hard_limit(core::Duration t) const noexcept {
@@ -188,7 +188,7 @@ std::int64_t VuSchedule::hard_limit(core::Duration t) const noexcept {
     const core::Duration end = s.start + s.length;
     if (end > window_start && end <= t) peak = std::max(peak, s.to);
   }
-  return split_count(peak, shard_);
+  return vu_share(peak, shard_);
 }
 
 std::optional<core::Duration> VuSchedule::next_change(core::Duration t) const noexcept {
@@ -223,7 +223,7 @@ std::optional<core::Duration> VuSchedule::next_change(core::Duration t) const no
 std::int64_t VuSchedule::peak() const noexcept {
   std::int64_t peak = 0;
   for (const auto& s : segments_) peak = std::max({peak, s.from, s.to});
-  return split_count(peak, shard_);
+  return vu_share(peak, shard_);
 }
 
 // ---------------------------------------------------------------- budgets
@@ -231,7 +231,7 @@ std::int64_t VuSchedule::peak() const noexcept {
 IterationBudget iteration_budget(const Scenario& scenario, Shard shard) {
   IterationBudget budget;
   budget.max_duration = scenario.max_duration;
-  budget.vus = split_count(scenario.vus, shard);
+  budget.vus = vu_share(scenario.vus, shard);
   if (scenario.executor == Executor::per_vu_iterations) {
     budget.iterations_per_vu = scenario.iterations;
   } else if (scenario.executor == Executor::shared_iterations) {
@@ -248,8 +248,8 @@ IterationBudget iteration_budget(const Scenario& scenario, Shard shard) {
 VuPool arrival_vu_pool(const Scenario& scenario, Shard shard) {
   VuPool pool;
   const std::int64_t max = std::max(scenario.max_vus, scenario.pre_allocated_vus);
-  pool.pre_allocated = std::max<std::int64_t>(1, split_count(scenario.pre_allocated_vus, shard));
-  pool.max = std::max(pool.pre_allocated, split_count(max, shard));
+  pool.pre_allocated = std::max<std::int64_t>(1, vu_share(scenario.pre_allocated_vus, shard));
+  pool.max = std::max(pool.pre_allocated, vu_share(max, shard));
   return pool;
 }
 

@@ -46,6 +46,10 @@ std::int64_t split_count(std::int64_t total, Shard shard) noexcept {
   return upto(shard.index) - upto(shard.index - 1);
 }
 
+std::int64_t vu_share(std::int64_t total, Shard shard) noexcept {
+  return interleaved_count(total, Shard{shard.count - shard.index + 1, shard.count});
+}
+
 std::int64_t global_index(std::int64_t local, Shard shard) noexcept {
   return local * shard.count + (shard.index - 1);
 }

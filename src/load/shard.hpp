@@ -26,6 +26,14 @@ core::Expected<Shard, std::string> parse_shard(std::string_view text);
 // floor(total*(i-1)/n). Parts differ by at most one and add up to total exactly.
 [[nodiscard]] std::int64_t split_count(std::int64_t total, Shard shard) noexcept;
 
+// VUs are dealt round-robin from the last shard backwards: the scenario's VU g (0-based, in the
+// order VUs are added) is shard n - (g mod n)'s. Round-robin, so a shard's share of a ramping
+// target only grows with it (a ramp adds VUs at the end) and, with WorkerPlacement::vu_id, every
+// VU has a distinct number 1..N; backwards, so that as with split_count the first shard (and the
+// first worker thread, which also supervises the run) gets the smaller share.
+// This shard's VUs among the scenario's first `total` (parts differ by at most one).
+[[nodiscard]] std::int64_t vu_share(std::int64_t total, Shard shard) noexcept;
+
 // Arrival-rate iterations are dealt round-robin: global iteration g belongs to shard
 // (g mod n) + 1. These convert between a shard's local index and the global one.
 [[nodiscard]] std::int64_t global_index(std::int64_t local, Shard shard) noexcept;

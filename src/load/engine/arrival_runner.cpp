@@ -9,8 +9,8 @@ ArrivalRunner::ArrivalRunner(WorkerContext& worker, const PreparedScenario& scen
     : ScenarioRunner(worker, scenario),
       schedule_(*scenario.scenario, worker.placement.arrival_shard()) {
   const VuPool pool = arrival_vu_pool(*scenario.scenario, worker.placement.shard);
-  pre_allocated_ = worker.placement.split(pool.pre_allocated);
-  max_vus_ = std::max(worker.placement.split(pool.max), pre_allocated_);
+  pre_allocated_ = worker.placement.vu_share(pool.pre_allocated);
+  max_vus_ = std::max(worker.placement.vu_share(pool.max), pre_allocated_);
   // A worker with iterations to run needs at least one VU even when the pool split gave none.
   if (max_vus_ == 0 && schedule_.total() > 0) max_vus_ = 1;
 }

@@ -8,7 +8,7 @@ ClosedRunner::ClosedRunner(WorkerContext& worker, const PreparedScenario& scenar
 
 void ClosedRunner::apply(core::TimePoint now) {
   const auto offset = now - start_at_;
-  target_ = worker_.placement.split(schedule_.target(offset));
+  target_ = worker_.placement.vu_share(schedule_.target(offset));
   while (static_cast<std::int64_t>(vus_.size()) < target_) add_vu();
   if (active(now)) {
     for (std::int64_t i = 0; i < target_; ++i) {
@@ -25,7 +25,7 @@ void ClosedRunner::on_tick(core::TimePoint now) {
   // ScenarioRunner::tick cuts what is left at hard_end_at_ (as k6 does).
   if (now >= end_at_) return;
   // VUs beyond the hard limit (the target gracefulRampDown ago) are cut now.
-  const auto limit = worker_.placement.split(schedule_.hard_limit(now - start_at_));
+  const auto limit = worker_.placement.vu_share(schedule_.hard_limit(now - start_at_));
   for (auto i = static_cast<std::size_t>(std::max<std::int64_t>(limit, 0)); i < vus_.size(); ++i) {
     vus_[i]->interrupt();
   }

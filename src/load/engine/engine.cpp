@@ -83,7 +83,7 @@ int thread_count(const TestPlan& plan, const EngineOptions& options) {
   std::int64_t peak = 0;
   for (const auto& scenario : plan.scenarios)
     peak += std::max<std::int64_t>(1, scenario.peak_vus());
-  peak = std::max<std::int64_t>(1, split_count(peak, options.shard));
+  peak = std::max<std::int64_t>(1, vu_share(peak, options.shard));
   return static_cast<int>(std::min<std::int64_t>(threads, peak));
 }
 

@@ -7,7 +7,7 @@ IterationsRunner::IterationsRunner(WorkerContext& worker, const PreparedScenario
     : ScenarioRunner(worker, scenario) {
   const IterationBudget budget = iteration_budget(*scenario.scenario, worker.placement.shard);
   shared_ = scenario.scenario->executor == Executor::shared_iterations;
-  vu_count_ = worker.placement.split(budget.vus);
+  vu_count_ = worker.placement.vu_share(budget.vus);
   per_vu_ = budget.iterations_per_vu;
   remaining_ = shared_ ? worker.placement.split(budget.shared_total) : 0;
   if (shared_ && remaining_ > 0 && vu_count_ == 0) vu_count_ = 1;

@@ -41,9 +41,7 @@ void ScenarioRunner::on_timer_fired(const boost::system::error_code& ec) {
 }
 
 Vu& ScenarioRunner::add_vu() {
-  const auto& placement = worker_.placement;
-  const auto local = static_cast<std::int64_t>(vus_.size());
-  const std::int64_t id = local * placement.slots() + placement.slot() + 1;
+  const std::int64_t id = worker_.placement.vu_id(static_cast<std::int64_t>(vus_.size()));
   vus_.push_back(std::make_unique<Vu>(worker_, *this, scenario_, id, vus_.size()));
   return *vus_.back();
 }

@@ -46,9 +46,20 @@ struct WorkerPlacement {
   [[nodiscard]] std::int64_t slot() const noexcept {
     return (shard.index - 1) + static_cast<std::int64_t>(thread_index) * shard.count;
   }
-  // This worker's share of a shard-level amount (VUs, iterations).
+  // This worker's share of a shard-level number of iterations.
   [[nodiscard]] std::int64_t split(std::int64_t shard_amount) const noexcept {
     return split_count(shard_amount, Shard{thread_index + 1, thread_count});
+  }
+  // This worker's VUs among the shard's first shard_vus, dealt as shards deal the scenario's
+  // (load::vu_share: round-robin from the last worker backwards).
+  [[nodiscard]] std::int64_t vu_share(std::int64_t shard_vus) const noexcept {
+    return load::vu_share(shard_vus, Shard{thread_index + 1, thread_count});
+  }
+  // ${vu} / ${__VU} of this worker's VU number `local` (0-based, in the order added): the
+  // scenario's VU g = local * slots() + (slots() - 1 - slot()) plus one, so over all workers and
+  // shards a scenario's N VUs are numbered exactly 1..N, as in k6.
+  [[nodiscard]] std::int64_t vu_id(std::int64_t local) const noexcept {
+    return (local + 1) * slots() - slot();
   }
   // The arrival-rate slice: global iteration g is this worker's when g mod slots == slot.
   [[nodiscard]] Shard arrival_shard() const noexcept { return Shard{slot() + 1, slots()}; }
