@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <memory>
@@ -191,7 +192,17 @@ OutputSpecs parse_outputs(const std::vector<std::string>& specs) {
     if (path.empty() || (kind != "json" && kind != "csv")) {
       throw CommandFailed(2, "--out " + spec + ": expected json=FILE or csv=FILE");
     }
-    (kind == "json" ? outputs.json : outputs.csv) = path;
+    std::string& slot = kind == "json" ? outputs.json : outputs.csv;
+    if (!slot.empty()) throw CommandFailed(2, "--out " + spec + ": " + kind + " given twice");
+    slot = path;
+  }
+  // One file for both would hold whichever was written last: the other output would be lost.
+  std::error_code ignored;
+  if (!outputs.json.empty() && !outputs.csv.empty() &&
+      std::filesystem::weakly_canonical(outputs.json, ignored) ==
+          std::filesystem::weakly_canonical(outputs.csv, ignored)) {
+    throw CommandFailed(
+        2, "--out json=" + outputs.json + " and csv=" + outputs.csv + " name the same file");
   }
   return outputs;
 }

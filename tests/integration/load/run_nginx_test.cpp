@@ -208,6 +208,22 @@ TEST_F(RunAgainstNginx, AnOutputFileThatCannotBeOpenedFailsBeforeTheRun) {
   EXPECT_NE(run.output.find("cannot open for writing"), std::string::npos) << run.output;
 }
 
+TEST_F(RunAgainstNginx, TwoOutputsInOneFileAreRefusedBeforeTheRun) {
+  // json=X and csv=X (or ./X) wrote both into X, and the later one replaced the first.
+  const auto same = dir_.file("both.out");
+  const auto run = run_loadlab_all_output({"run", nginx_->url(), "-c", "1", "-d", "60s", "-q",
+                                           "--out", "json=" + same, "--out", "csv=" + same},
+                                          20s);
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_NE(run.output.find("name the same file"), std::string::npos) << run.output;
+  const auto twice = run_loadlab_all_output(
+      {"run", nginx_->url(), "-c", "1", "-d", "60s", "-q", "--out", "json=" + dir_.file("a.json"),
+       "--out", "json=" + dir_.file("b.json")},
+      20s);
+  EXPECT_EQ(twice.exit_code, 2) << twice.output;
+  EXPECT_NE(twice.output.find("json given twice"), std::string::npos) << twice.output;
+}
+
 TEST_F(RunAgainstNginx, AFailedWriteStillLeavesTheOtherOutputAndTheSummary) {
   // /dev/full opens and then refuses every byte (ENOSPC), as a full disk would at the end.
   const auto csv = dir_.file("series.csv");
