@@ -334,6 +334,7 @@ struct ReadRequest {
   beast::flat_buffer* buffer;
   bhttp::request_parser<bhttp::string_body>* parser;
   std::chrono::milliseconds timeout;
+  bool* continue_sent;  // the interim 100 Continue went out (once per request)
 
   beast::error_code operator()() const {
     beast::error_code error;
@@ -349,8 +350,26 @@ struct ReadRequest {
       if (error) return error;
       if (!parser->is_done()) connection->expire_after(timeout);
     }
-    if (!parser->is_done()) bhttp::read(*connection, *buffer, *parser, error);
+    if (!parser->is_done()) {
+      send_continue_if_expected();
+      bhttp::read(*connection, *buffer, *parser, error);
+    }
     return error;
+  }
+
+  // A client that sent `Expect: 100-continue` holds its body back until told to go on (curl does
+  // for bodies over 1 KiB, then gives up waiting after a second). A head the parser accepted
+  // (its Content-Length within the body limit, else 413 already) is told at once (RFC 9110
+  // §10.1.1). 25 bytes on a connection with nothing else unsent: if the socket does not take
+  // them whole, the client sends its body after its own wait, as it would have anyway.
+  void send_continue_if_expected() const {
+    if (*continue_sent || buffer->size() != 0 || parser->get().version() < 11) return;
+    const auto expect = parser->get().find(bhttp::field::expect);
+    if (expect == parser->get().end() || !beast::iequals(expect->value(), "100-continue")) return;
+    *continue_sent = true;
+    static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+    beast::error_code ignored;
+    connection->write_some(asio::buffer(kContinue), ignored);
   }
 };
 
@@ -511,8 +530,9 @@ asio::awaitable<void> run_session(tcp::socket socket, SessionEnvironment* enviro
     parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
     parser.body_limit(options.max_body_bytes);
     connection->expire_after(options.header_read_timeout);
-    const ReadRequest read{connection.get(), &shard->input_scratch, &buffer, &parser,
-                           options.header_read_timeout};
+    bool continue_sent = false;
+    const ReadRequest read{connection.get(), &shard->input_scratch,       &buffer,
+                           &parser,          options.header_read_timeout, &continue_sent};
     beast::error_code read_error = read();
     if (would_block(read_error)) {
       read_error =

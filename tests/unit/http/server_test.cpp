@@ -338,6 +338,31 @@ TEST(Server, OversizedBodyGets413AndClose) {
   EXPECT_EQ(nlohmann::json::parse(body_of(answer))["error"], "request body too large");
 }
 
+TEST(Server, AnExpectedContinueIsSentBeforeTheBodyIsRead) {
+  // curl sends `Expect: 100-continue` with bodies over 1 KiB and holds the body back for a
+  // second unless told to go on: every such POST took a second longer.
+  TestServer server;
+  RawSocket socket(host, server.port());
+  ASSERT_TRUE(socket.send(
+      "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nExpect: 100-Continue\r\n\r\n"));
+  const auto interim = socket.read_response(seconds(10));
+  ASSERT_TRUE(interim.has_value());
+  EXPECT_EQ(*interim, "HTTP/1.1 100 Continue\r\n\r\n");
+  ASSERT_TRUE(socket.send("hello"));
+  const auto answer = socket.read_response(seconds(10));
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_EQ(status_of(*answer), 200) << *answer;
+  EXPECT_EQ(nlohmann::json::parse(body_of(*answer))["n"], "5");
+
+  // A body over the limit is refused at once, without inviting it.
+  RawSocket big(host, server.port());
+  ASSERT_TRUE(big.send(
+      "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 10000\r\nExpect: 100-continue\r\n\r\n"));
+  const std::string refused = big.read_until_closed(seconds(10));
+  EXPECT_EQ(status_of(refused), 413) << refused;
+  EXPECT_EQ(refused.find("100 Continue"), std::string::npos) << refused;
+}
+
 TEST(Server, BodyWithinLimitIsRead) {
   TestServer server;
   HttpCall call;
