@@ -50,6 +50,24 @@ TEST(RequestBuilder, RendersTemplatesPerRequest) {
   EXPECT_NE(builder.build(second, buffers).bytes.find("GET /users/8 "), std::string_view::npos);
 }
 
+TEST(RequestBuilder, BytesATargetMayNotCarryArePercentEncoded) {
+  // A space went out raw and split the request line (servers answer 400).
+  RequestSpec fixed;
+  fixed.url = compiled("http://127.0.0.1:8123/a b?q=\"x\"|é&ok=%41#frag");
+  EndpointTable endpoints;
+  const RequestBuilder fixed_builder(fixed, "", endpoints);
+  Random random;
+  RenderBuffers buffers;
+  TemplateContext context{random, 7, 3, 0};
+  EXPECT_EQ(fixed_builder.build(context, buffers).bytes.substr(0, 45),
+            "GET /a%20b?q=%22x%22%7C%C3%A9&ok=%41 HTTP/1.1");
+  RequestSpec templated;
+  templated.url = compiled("http://127.0.0.1:8123/search?q=Jo Ann&n=${seq}");
+  const RequestBuilder templated_builder(templated, "", endpoints);
+  EXPECT_EQ(templated_builder.build(context, buffers).bytes.substr(0, 39),
+            "GET /search?q=Jo%20Ann&n=7 HTTP/1.1\r\nHo");
+}
+
 TEST(RequestBuilder, AGivenHostHeaderReplacesTheUrlsHost) {
   RequestSpec spec;
   spec.name = "vhost";
