@@ -481,11 +481,28 @@ core::Expected<TestPlan, std::string> load_plan_text(std::string_view text, std:
   const auto first = text.find_first_not_of(" \t\r\n");
   Json document;
   if (first != std::string_view::npos && text[first] == '{') {
+    // A key given twice keeps only its last value in nlohmann's parse; as in YAML (yaml_json),
+    // that is an error, since the first one's settings would vanish without a word.
+    std::vector<std::set<std::string>> keys_per_object;
+    std::string duplicate;
+    const Json::parser_callback_t refuse_duplicate_keys = [&](int /*depth*/,
+                                                              Json::parse_event_t event,
+                                                              Json& parsed) {
+      if (event == Json::parse_event_t::object_start) keys_per_object.emplace_back();
+      if (event == Json::parse_event_t::object_end && !keys_per_object.empty())
+        keys_per_object.pop_back();
+      if (event == Json::parse_event_t::key && !keys_per_object.empty() &&
+          !keys_per_object.back().insert(parsed.get<std::string>()).second && duplicate.empty()) {
+        duplicate = parsed.get<std::string>();
+      }
+      return true;
+    };
     try {
-      document = Json::parse(text);
+      document = Json::parse(text, refuse_duplicate_keys);
     } catch (const Json::exception& e) {
       return core::unexpected(prefix + "invalid JSON: " + e.what());
     }
+    if (!duplicate.empty()) return core::unexpected(prefix + "duplicate key '" + duplicate + "'");
   } else {
     auto parsed = yaml_to_json(text);
     if (!parsed) return core::unexpected(prefix + "invalid YAML: " + parsed.error());

@@ -5,6 +5,7 @@
 
 #include <charconv>
 #include <stdexcept>
+#include <vector>
 
 namespace loadlab::load {
 
@@ -78,7 +79,18 @@ nlohmann::json convert(const YAML::Node& node, int depth, std::size_t& budget) {
 
 core::Expected<nlohmann::json, std::string> yaml_to_json(std::string_view text) {
   try {
-    const YAML::Node root = YAML::Load(std::string(text));
+    // A plan is one document: a second one after '---' (two plans pasted together) used to be
+    // dropped without a word. Empty documents (a trailing '---') do not count.
+    const std::vector<YAML::Node> documents = YAML::LoadAll(std::string(text));
+    YAML::Node root;
+    for (const auto& document : documents) {
+      if (document.IsNull()) continue;
+      if (root.IsDefined() && !root.IsNull()) {
+        throw ConversionError(position(document) +
+                              "a second YAML document ('---'): a plan is one document");
+      }
+      root = document;
+    }
     std::size_t budget = 100000;
     return convert(root, 0, budget);
   } catch (const YAML::Exception& e) {

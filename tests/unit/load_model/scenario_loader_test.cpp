@@ -390,6 +390,24 @@ TEST(ScenarioLoader, ThresholdsSelectTheTagsTheScenariosDeclare) {
             std::string::npos);
 }
 
+TEST(ScenarioLoader, ASecondDocumentOrADuplicateJsonKeyIsAnError) {
+  // Both used to lose settings without a word: the second YAML document, the first JSON value.
+  const std::string plan = "vus: 1\nduration: 1s\nrequests: [{url: /}]\n";
+  EXPECT_NE(load_error(plan + "---\nvus: 5\n").find("a second YAML document"), std::string::npos);
+  EXPECT_EQ(load_ok("---\n" + plan + "---\n").scenarios.size(), 1U);  // empty documents are fine
+  EXPECT_NE(load_error(R"({"vus": 1, "duration": "1s", "vus": 5, "requests": [{"url": "/"}]})")
+                .find("duplicate key 'vus'"),
+            std::string::npos);
+  EXPECT_NE(load_error(R"({"vus": 1, "duration": "1s", "requests": [{"url": "/", "url": "/b"}]})")
+                .find("duplicate key 'url'"),
+            std::string::npos);
+  // The same key in two objects is no duplicate.
+  EXPECT_EQ(load_ok(R"({"vus": 1, "duration": "1s", "requests": [{"url": "/a"}, {"url": "/b"}]})")
+                .scenarios[0]
+                .requests.size(),
+            2U);
+}
+
 TEST(ScenarioLoader, SyntaxErrorsCarryAPosition) {
   EXPECT_NE(load_error("scenarios:\n  a: [\n").find("invalid YAML: line"), std::string::npos);
   EXPECT_NE(load_error("{\"scenarios\": }").find("invalid JSON"), std::string::npos);
