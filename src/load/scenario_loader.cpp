@@ -56,6 +56,12 @@ class PlanReader {
         !plan.base_url.starts_with("https://")) {
       fail("baseUrl", "expected an absolute http:// or https:// URL, got '" + plan.base_url + "'");
     }
+    // Request paths are appended to the base: a query or fragment in it would end up before
+    // them (http://h/?a=1 + /api = http://h/?a=1/api).
+    if (plan.base_url.find_first_of("?#") != std::string::npos) {
+      fail("baseUrl",
+           "'" + plan.base_url + "' has a query or fragment; put those in the requests' urls");
+    }
     if (document.contains("insecureSkipTLSVerify")) {
       plan.insecure_skip_tls_verify =
           as_bool(document.at("insecureSkipTLSVerify"), "insecureSkipTLSVerify");

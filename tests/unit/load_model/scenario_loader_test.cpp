@@ -408,6 +408,17 @@ TEST(ScenarioLoader, ASecondDocumentOrADuplicateJsonKeyIsAnError) {
             2U);
 }
 
+TEST(ScenarioLoader, ABaseUrlWithAQueryIsAnError) {
+  EXPECT_NE(load_error("baseUrl: http://h:1/?a=1\nvus: 1\nduration: 1s\nrequests: [{url: /}]\n")
+                .find("baseUrl: 'http://h:1/?a=1' has a query or fragment"),
+            std::string::npos);
+  LoadOptions options = no_env();
+  options.base_url_override = "http://h:1#top";  // --target and BASE_URL alike
+  const auto plan = load_plan_text("vus: 1\nduration: 1s\nrequests: [{url: /}]\n", "", options);
+  ASSERT_FALSE(plan.has_value());
+  EXPECT_NE(plan.error().find("has a query or fragment"), std::string::npos) << plan.error();
+}
+
 TEST(ScenarioLoader, SyntaxErrorsCarryAPosition) {
   EXPECT_NE(load_error("scenarios:\n  a: [\n").find("invalid YAML: line"), std::string::npos);
   EXPECT_NE(load_error("{\"scenarios\": }").find("invalid JSON"), std::string::npos);
