@@ -174,6 +174,13 @@ boost::asio::awaitable<CallOutcome> DownstreamCallRoutes::call(
     if (allowed < std::chrono::milliseconds(std::chrono::hours(24))) {
       effective = effective ? std::min(*effective, allowed) : allowed;
     }
+    // A retry never runs past the call's deadline: at most what is left of it.
+    if (deadline != core::TimePoint::max()) {
+      const auto left =
+          std::max(std::chrono::milliseconds{1},
+                   std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock_->now()));
+      effective = effective ? std::min(*effective, left) : left;
+    }
     // The callee learns what is left of our deadline, as of this attempt (with `timeouts`).
     http::HeaderList headers;
     if (const auto left_ms = protections_->outbound_timeout_ms(request_deadline)) {
@@ -297,9 +304,13 @@ boost::asio::awaitable<http::Response> DownstreamCallRoutes::client(http::Reques
     co_return http::unprocessable(http::ParamError{"priority", "must be one of low, normal, high"},
                                   version);
   }
+  // timeout_ms bounds the whole call, retries and their waits included (as Envoy's route
+  // timeout): a caller that asked for 200 ms got three attempts of 200 ms each, and more.
+  const core::TimePoint call_deadline =
+      std::min(context.deadline, clock_->now() + std::chrono::milliseconds(*timeout_ms));
   const CallOutcome outcome =
       co_await call(fmt::format("/upstream?ms={}&fail_rate={}", *ms, *fail_rate),
-                    std::chrono::milliseconds(*timeout_ms), context.deadline);
+                    std::chrono::milliseconds(*timeout_ms), call_deadline);
   if (outcome.result == UpstreamResult::ok) {
     co_return http::json_response(http::Status::ok,
                                   {{"result", "ok"},

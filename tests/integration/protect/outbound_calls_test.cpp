@@ -118,15 +118,25 @@ TEST(OutboundCalls, CarryTheRemainingDeadlineWithTimeouts) {
   RecordingDownstream downstream;
   auto target = start_target(downstream, "timeouts");
   ASSERT_EQ(get_client(target, 5000).status, 200);
-  ASSERT_EQ(get_client(target).status, 200);  // the default deadline, 30 s
+  HttpCall long_call;  // timeout_ms above the default deadline, 30 s: the deadline is the limit
+  long_call.target = "/client?ms=1&timeout_ms=60000";
+  long_call.timeout = 20s;
+  ASSERT_EQ(http_request(target.host(), target.port(), long_call).status, 200);
+  HttpCall short_call;  // timeout_ms below the deadline: the call gives up first, and says so
+  short_call.target = "/client?ms=1&timeout_ms=2000";
+  short_call.timeout = 20s;
+  ASSERT_EQ(http_request(target.host(), target.port(), short_call).status, 200);
   const auto seen = downstream.seen();
-  ASSERT_EQ(seen.size(), 2u);
+  ASSERT_EQ(seen.size(), 3u);
   const long long given = header_ms(seen[0]);
   EXPECT_GT(given, 0);
   EXPECT_LE(given, 5000);  // what remains, never more than the caller had
   const long long by_default = header_ms(seen[1]);
   EXPECT_GT(by_default, 5000);
   EXPECT_LE(by_default, 30000);
+  const long long by_timeout_ms = header_ms(seen[2]);
+  EXPECT_GT(by_timeout_ms, 0);
+  EXPECT_LE(by_timeout_ms, 2000);
 }
 
 TEST(OutboundCalls, NakedCallsCarryNoDeadline) {
@@ -168,6 +178,19 @@ TEST(OutboundCalls, NoRetryWhenRetryAfterPassesTheDeadline) {
   auto target = start_target(downstream, "retry,timeouts");
   const auto answer = get_client(target, 1500);
   EXPECT_EQ(answer.status, 502) << answer.body;  // the failure, at once
+  EXPECT_EQ(downstream.seen().size(), 1u);
+}
+
+TEST(OutboundCalls, TimeoutMsBoundsTheWholeCallRetriesIncluded) {
+  // timeout_ms=500 and a 503 asking for a retry after 1 s: the retry would end after the caller's
+  // 500 ms, so there is none. timeout_ms used to bound each attempt only (two attempts, 200).
+  RecordingDownstream downstream({{http::Status::service_unavailable, "1"}});
+  auto target = start_target(downstream, "retry");
+  HttpCall call;
+  call.target = "/client?ms=1&timeout_ms=500";
+  call.timeout = 20s;
+  const auto answer = http_request(target.host(), target.port(), call);
+  EXPECT_EQ(answer.status, 502) << answer.body;
   EXPECT_EQ(downstream.seen().size(), 1u);
 }
 
