@@ -294,6 +294,40 @@ asio::awaitable<beast::error_code> continue_when_ready(Connection* connection,
   }
 }
 
+// After an error response that ends the connection while the client may still be sending (a 413
+// for a body on its way, a 400 mid-request): closing with unread input makes the kernel answer
+// with a RST, and a RST can destroy the response in the client's receive queue before it is read.
+// So the response is followed by a FIN, and what still arrives is read and thrown away until the
+// client closes too, for at most kLingeringTime (nginx's lingering close, RFC 9112 §9.6).
+constexpr std::chrono::milliseconds kLingeringTime{2'000};
+constexpr std::size_t kLingeringBytes = 64UL * 1024 * 1024;
+
+struct DiscardInput {
+  Connection* connection;
+  std::vector<char>* scratch;
+  std::size_t discarded = 0;
+
+  beast::error_code operator()() {
+    beast::error_code error;
+    while (discarded < kLingeringBytes) {
+      const std::size_t n = connection->read_some(asio::buffer(*scratch), error);
+      if (error) return error;  // would_block: wait for more; the end of the stream: done
+      discarded += n;
+    }
+    return error;
+  }
+};
+
+asio::awaitable<void> close_lingering(Connection* connection, std::vector<char>* scratch) {
+  if (!connection->socket.is_open()) co_return;
+  ::shutdown(connection->socket.fd(), SHUT_WR);
+  connection->expire_after(kLingeringTime);  // the watchdog ends the wait at the latest
+  DiscardInput discard{connection, scratch};
+  if (would_block(discard())) {
+    co_await continue_when_ready(connection, Connection::Awaiting::readable, discard);
+  }
+}
+
 // A request that arrives whole (nearly all do) is parsed straight from the shard's input scratch
 // buffer; only what is left of it (a partial request, or the next pipelined one) is copied into
 // the connection's own buffer, where the next read goes on. So a connection holds no read buffer
@@ -506,6 +540,7 @@ asio::awaitable<void> run_session(tcp::socket socket, SessionEnvironment* enviro
 
   beast::flat_buffer buffer;
   bool first_request = true;
+  bool linger_on_close = false;  // the last response answered a request that was not read whole
   while (!connection->finished) {
     // The next request's first byte, under the idle deadline (the header-read one at first).
     // This wait is the one most requests do make, so it is written out here rather than in a
@@ -544,6 +579,7 @@ asio::awaitable<void> run_session(tcp::socket socket, SessionEnvironment* enviro
     Request& request = parser.get();
     Response& response = state.response;
     bool keep_alive = false;
+    linger_on_close = static_cast<bool>(read_error);
     if (read_error) {
       const std::optional<Status> status = status_for_read_error(read_error);
       if (!status || connection->timed_out) break;
@@ -596,7 +632,13 @@ asio::awaitable<void> run_session(tcp::socket socket, SessionEnvironment* enviro
             co_await continue_when_ready(connection.get(), Connection::Awaiting::writable, write);
       }
     }
-    if (write_error || !keep_alive) break;
+    if (write_error || !keep_alive) {
+      linger_on_close = linger_on_close && !write_error;
+      break;
+    }
+  }
+  if (linger_on_close && !connection->timed_out && !connection->reset_on_close) {
+    co_await close_lingering(connection.get(), &shard->input_scratch);
   }
 
   connection->finished = true;

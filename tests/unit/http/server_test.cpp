@@ -363,6 +363,23 @@ TEST(Server, AnExpectedContinueIsSentBeforeTheBodyIsRead) {
   EXPECT_EQ(refused.find("100 Continue"), std::string::npos) << refused;
 }
 
+TEST(Server, A413ReachesAClientStillSendingItsBody) {
+  // The server answers 413 after the head and closes. Closing with the body still arriving
+  // made the kernel send a RST, which could destroy the 413 before the client read it; the
+  // server now half-closes and reads the rest away (lingering close).
+  TestServer server;
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    RawSocket socket(host, server.port());
+    ASSERT_TRUE(socket.connected());
+    const std::string body(4 * 1024 * 1024, 'b');
+    const bool sent = socket.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: " +
+                                  std::to_string(body.size()) + "\r\n\r\n" + body);
+    EXPECT_TRUE(sent) << "the connection was reset while the body was on its way";
+    const std::string answer = socket.read_until_closed(seconds(10));
+    ASSERT_EQ(status_of(answer), 413) << "attempt " << attempt << ": '" << answer << "'";
+  }
+}
+
 TEST(Server, BodyWithinLimitIsRead) {
   TestServer server;
   HttpCall call;
