@@ -1,11 +1,13 @@
 // Converting yaml-cpp nodes into nlohmann::json values.
 #include "load/yaml_json.hpp"
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <charconv>
+#include <optional>
+#include <sstream>
 #include <stdexcept>
-#include <vector>
 
 namespace loadlab::load {
 
@@ -75,21 +77,69 @@ nlohmann::json convert(const YAML::Node& node, int depth, std::size_t& budget) {
   return nullptr;
 }
 
+// Counts a document's nodes and keeps where the first one is.
+class DocumentProbe final : public YAML::EventHandler {
+ public:
+  [[nodiscard]] bool empty() const noexcept { return nodes_ == 0; }
+  [[nodiscard]] const YAML::Mark& first() const noexcept { return first_; }
+
+  void OnDocumentStart(const YAML::Mark& /*mark*/) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& /*mark*/, YAML::anchor_t /*anchor*/) override {}
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t /*anchor*/) override { node(mark); }
+  void OnScalar(const YAML::Mark& mark, const std::string& /*tag*/, YAML::anchor_t /*anchor*/,
+                const std::string& /*value*/) override {
+    node(mark);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string& /*tag*/,
+                       YAML::anchor_t /*anchor*/, YAML::EmitterStyle::value /*style*/) override {
+    node(mark);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& mark, const std::string& /*tag*/, YAML::anchor_t /*anchor*/,
+                  YAML::EmitterStyle::value /*style*/) override {
+    node(mark);
+  }
+  void OnMapEnd() override {}
+
+ private:
+  void node(const YAML::Mark& mark) {
+    if (nodes_++ == 0) first_ = mark;
+  }
+  std::size_t nodes_ = 0;
+  YAML::Mark first_ = YAML::Mark::null_mark();
+};
+
+// A plan is one document: a second one after '---' (two plans pasted together) used to be
+// dropped without a word. Where one starts, if any; empty documents (a trailing '---') do not
+// count. At most kMaxDocuments are looked at: on some malformed input yaml-cpp reports empty
+// documents without end (YAML::LoadAll never returns there; the fuzzer found one in 10 bytes).
+std::optional<YAML::Mark> second_document(std::string_view text) {
+  constexpr int kMaxDocuments = 64;
+  std::istringstream in{std::string(text)};
+  YAML::Parser parser(in);
+  bool seen_one = false;
+  for (int document = 0; document < kMaxDocuments; ++document) {
+    DocumentProbe probe;
+    const bool more = parser.HandleNextDocument(probe);
+    if (!probe.empty()) {
+      if (seen_one) return probe.first();
+      seen_one = true;
+    }
+    if (!more) break;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 core::Expected<nlohmann::json, std::string> yaml_to_json(std::string_view text) {
   try {
-    // A plan is one document: a second one after '---' (two plans pasted together) used to be
-    // dropped without a word. Empty documents (a trailing '---') do not count.
-    const std::vector<YAML::Node> documents = YAML::LoadAll(std::string(text));
-    YAML::Node root;
-    for (const auto& document : documents) {
-      if (document.IsNull()) continue;
-      if (root.IsDefined() && !root.IsNull()) {
-        throw ConversionError(position(document) +
-                              "a second YAML document ('---'): a plan is one document");
-      }
-      root = document;
+    const YAML::Node root = YAML::Load(std::string(text));
+    if (const auto second = second_document(text)) {
+      throw ConversionError("line " + std::to_string(second->line + 1) + ", column " +
+                            std::to_string(second->column + 1) +
+                            ": a second YAML document ('---'): a plan is one document");
     }
     std::size_t budget = 100000;
     return convert(root, 0, budget);

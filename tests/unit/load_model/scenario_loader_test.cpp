@@ -395,6 +395,13 @@ TEST(ScenarioLoader, ASecondDocumentOrADuplicateJsonKeyIsAnError) {
   const std::string plan = "vus: 1\nduration: 1s\nrequests: [{url: /}]\n";
   EXPECT_NE(load_error(plan + "---\nvus: 5\n").find("a second YAML document"), std::string::npos);
   EXPECT_EQ(load_ok("---\n" + plan + "---\n").scenarios.size(), 1U);  // empty documents are fine
+  EXPECT_NE(
+      load_error(plan + "---\n---\nvus: 5\n").find("line 6, column 1: a second YAML document"),
+      std::string::npos);
+  // yaml-cpp reports empty documents without end after these ten bytes (found by the fuzzer):
+  // YAML::LoadAll never returned. Whatever the verdict, the loader must give one.
+  const std::string endless("\x2c\x7b\x01\x00\x61\x5a\x00\xf1\x62\x19", 10);
+  (void)load_plan_text(endless, "", no_env());
   EXPECT_NE(load_error(R"({"vus": 1, "duration": "1s", "vus": 5, "requests": [{"url": "/"}]})")
                 .find("duplicate key 'vus'"),
             std::string::npos);
