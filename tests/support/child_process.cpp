@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <regex>
 #include <stdexcept>
@@ -34,6 +36,20 @@ int decode_status(int status) {
 
 std::string loadlab_binary() {
   return std::string(LOADLAB_BINARY_DIR) + "/src/cli/loadlab";
+}
+
+ShellOutcome run_shell(const std::string& command) {
+  ShellOutcome outcome;
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (pipe == nullptr) return outcome;
+  std::array<char, 4096> buffer{};
+  std::size_t n = 0;
+  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) {
+    outcome.output.append(buffer.data(), n);
+  }
+  const int status = ::pclose(pipe);
+  outcome.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return outcome;
 }
 
 ChildProcess ChildProcess::spawn(const std::vector<std::string>& argv,

@@ -15,6 +15,13 @@ namespace loadlab::testing {
 // Path of the built executable (LOADLAB_BINARY_DIR "/src/cli/loadlab" in the test's build).
 std::string loadlab_binary();
 
+struct ShellOutcome {
+  int exit_code = -1;  // -1: killed by a signal
+  std::string output;  // what the command wrote to stdout (add 2>&1 for stderr)
+};
+// Runs a command line through /bin/sh and waits for it (the command bounds its own time).
+ShellOutcome run_shell(const std::string& command);
+
 class ChildProcess {
  public:
   // Spawns argv (argv[0] is the program path) with the parent's environment plus `extra_env`

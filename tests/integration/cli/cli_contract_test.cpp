@@ -1,35 +1,18 @@
 // Runs the real `loadlab` binary on bad command lines: exit 2 and a readable message (the
 // documented contract), never a parser's own code, a crash or a run.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <cstdio>
 #include <string>
 
+#include "child_process.hpp"
+
 namespace loadlab::cli {
 namespace {
 
-struct Outcome {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr
-};
-
-// Runs a shell command line; exit_code is -1 when it was killed by a signal.
-Outcome run_shell(const std::string& command) {
-  Outcome outcome;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr) return outcome;
-  char buffer[4096];
-  std::size_t n = 0;
-  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) outcome.output.append(buffer, n);
-  const int status = ::pclose(pipe);
-  outcome.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return outcome;
-}
-
-std::string loadlab_binary() {
-  return std::string(LOADLAB_BINARY_DIR) + "/src/cli/loadlab";
-}
+using Outcome = testing::ShellOutcome;
+using testing::loadlab_binary;
+using testing::run_shell;
 
 // No server is needed: every command line here must be refused before a connection is made
 // (the URL's port 9 is discard, closed on loopback anyway).

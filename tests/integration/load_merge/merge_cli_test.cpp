@@ -1,12 +1,12 @@
 // Runs the real `loadlab merge` on shard results: exact merge, exit 0/99 by thresholds, errors.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
+#include <unistd.h>
 
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
+#include "child_process.hpp"
 #include "load/recorder.hpp"
 #include "load/result.hpp"
 #include "load/scenario_loader.hpp"
@@ -19,23 +19,10 @@ using std::chrono::microseconds;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-struct Outcome {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr
-};
+using Outcome = testing::ShellOutcome;
 
 Outcome run_loadlab(const std::string& arguments) {
-  const std::string command =
-      std::string(LOADLAB_BINARY_DIR) + "/src/cli/loadlab " + arguments + " 2>&1";
-  Outcome outcome;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr) return outcome;
-  char buffer[4096];
-  std::size_t n = 0;
-  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) outcome.output.append(buffer, n);
-  const int status = ::pclose(pipe);
-  outcome.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return outcome;
+  return testing::run_shell(testing::loadlab_binary() + " " + arguments + " 2>&1");
 }
 
 class MergeCli : public ::testing::Test {
