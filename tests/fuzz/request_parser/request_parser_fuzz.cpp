@@ -1,6 +1,7 @@
 // libFuzzer target: the server's request parsing (Beast's parser with the server's limits, fed in
 // two arbitrary pieces) and the query-string and parameter parsing of every handler must never
 // crash, and the split must never change the message parsed (see the check at the end).
+#include <algorithm>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -58,6 +59,12 @@ Verdict parse(std::string_view data, std::size_t split) {
   return verdict;
 }
 
+std::size_t characters(std::string_view utf8) {
+  return static_cast<std::size_t>(std::count_if(utf8.begin(), utf8.end(), [](char c) {
+    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  }));
+}
+
 void exercise_query(std::string_view target) {
   const std::size_t question = target.find('?');
   const std::string_view query_text =
@@ -70,7 +77,9 @@ void exercise_query(std::string_view target) {
     const auto number = loadlab::http::parse_double_param(query, name, std::nullopt, 0.0, 30.0);
     if (number && !(*number >= 0.0 && *number <= 30.0)) std::abort();
     const auto text = loadlab::http::parse_string_param(query, name, std::nullopt, 64);
-    if (text && text->size() > 64) std::abort();
+    // The limit counts characters (code points), not bytes: an accepted value is valid UTF-8,
+    // whose characters are its bytes that are not continuation bytes (10xxxxxx).
+    if (text && characters(*text) > 64) std::abort();
     if (!integer) (void)loadlab::http::unprocessable(integer.error());
   }
 }
