@@ -131,7 +131,8 @@ report::Table findings_table(const LabResult& result) {
           {experiment.name, run_label(run), run.offered_load,
            format_quantity(total.throughput, "req/s"), format_quantity(total.goodput, "req/s"),
            format_quantity(total.p50_ms, "ms"), format_quantity(total.p95_ms, "ms"),
-           format_quantity(total.p99_ms, "ms"), report::format_statuses(errors), restarts_text(run),
+           format_quantity(total.p99_ms, "ms"),
+           report::format_statuses(errors, total.no_response_causes), restarts_text(run),
            measured(run, "peak_cpu", "cores"), measured(run, "peak_rss_mb", "MiB"),
            measured(run, "protection_events", "")});
     }

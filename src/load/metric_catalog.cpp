@@ -7,8 +7,9 @@
 namespace loadlab::load {
 
 namespace {
-constexpr std::array<std::string_view, 5> kRequestTags{"expected_response", "method", "name",
-                                                       "scenario", "status"};
+constexpr std::array<std::string_view, 6> kRequestTags{
+    "error_code", "expected_response", "method", "name", "scenario", "status",
+};
 constexpr std::array<std::string_view, 1> kScenarioTags{"scenario"};
 constexpr std::array<std::string_view, 3> kCheckTags{"method", "name", "scenario"};
 

@@ -2,6 +2,7 @@
 #include "load/metrics_data.hpp"
 
 #include <algorithm>
+#include <set>
 #include <stdexcept>
 
 #include "load/scenario.hpp"
@@ -214,6 +215,10 @@ std::optional<MetricValues> MetricsData::resolve(const MetricSelector& selector,
       if (tag == "name" && (request == nullptr || request->name != value)) return false;
       if (tag == "method" && (request == nullptr || request->method != value)) return false;
       if (tag == "status" && std::to_string(key.status) != value) return false;
+      if (tag == "error_code") {  // as in k6, requests without an error have no error_code
+        const int code = request_error_code(key.status, key.error);
+        if (code == 0 || std::to_string(code) != value) return false;
+      }
       if (tag == "expected_response" && (stats.failed == 0 ? "true" : "false") != value)
         return false;
       if (!is_builtin_tag(tag) && (request == nullptr || !tagged(request->tags, tag, value)))
@@ -303,6 +308,22 @@ std::optional<MetricValues> MetricsData::resolve(const MetricSelector& selector,
 
 MetricResolver MetricsData::resolver(core::Duration elapsed) const {
   return [this, elapsed](const MetricSelector& selector) { return resolve(selector, elapsed); };
+}
+
+std::vector<ErrorCodeSeen> error_codes_seen(const MetricsData& metrics) {
+  std::map<int, std::set<std::string>> causes;
+  for (const auto& [key, stats] : metrics.requests) {
+    const int code = request_error_code(key.status, key.error);
+    if (code != 0 && stats.requests > 0)
+      causes[code].insert(describe_failure(key.status, key.error));
+  }
+  std::vector<ErrorCodeSeen> seen;
+  for (const auto& [code, words] : causes) {
+    std::string joined;
+    for (const auto& word : words) joined += (joined.empty() ? "" : ", ") + word;
+    seen.push_back({code, std::move(joined)});
+  }
+  return seen;
 }
 
 }  // namespace loadlab::load

@@ -2,11 +2,11 @@
 // and status, phase histograms, and the per-second series. Recorders fill one per worker thread;
 // merge() adds them exactly (counts added, histograms added, never averaged percentiles).
 //
-// Memory bound (documented in docs/scenario-format.md): per (scenario, request, status) key two
-// 3-digit histograms (~190 KiB each); four phase and one iteration histogram per run; per series
-// point two sparse 2-digit histograms (16 bytes per non-empty bucket, typically 50..400 buckets).
-// The series keeps at most kMaxSeriesPoints points: when a run outlives them, adjacent points
-// are merged pairwise and the interval doubles (1 s, 2 s, 4 s, ...), so memory does not grow
+// Memory bound (documented in docs/scenario-format.md): per (scenario, request, status, error) key
+// two 3-digit histograms (~190 KiB each); four phase and one iteration histogram per run; per
+// series point two sparse 2-digit histograms (16 bytes per non-empty bucket, typically 50..400
+// buckets). The series keeps at most kMaxSeriesPoints points: when a run outlives them, adjacent
+// points are merged pairwise and the interval doubles (1 s, 2 s, 4 s, ...), so memory does not grow
 // with test length.
 #pragma once
 
@@ -20,6 +20,7 @@
 
 #include "core/clock.hpp"
 #include "core/hdr_histogram.hpp"
+#include "load/request_error.hpp"
 #include "load/sparse_histogram.hpp"
 #include "load/threshold.hpp"
 
@@ -42,11 +43,12 @@ struct ScenarioNames {
 };
 [[nodiscard]] std::vector<ScenarioNames> names_of(const TestPlan& plan);
 
-// status 0 = no HTTP response (connect error, timeout, reset), as in k6.
+// status 0 = no HTTP response (connect error, timeout, reset), as in k6; `error` says which.
 struct RequestKey {
   std::uint32_t scenario = 0;
   std::uint32_t request = 0;
   int status = 0;
+  RequestError error = RequestError::none;
   // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 misreads a defaulted <=>
   friend auto operator<=>(const RequestKey&, const RequestKey&) = default;
 };
@@ -158,6 +160,16 @@ struct MetricsData {
 
   friend bool operator==(const MetricsData&, const MetricsData&) = default;
 };
+
+// An `error_code` some recorded request carries, and what it stands for here ("request timeout";
+// "connection closed early, bad response" when several causes share k6's generic code).
+struct ErrorCodeSeen {
+  int code = 0;
+  std::string causes;
+  friend bool operator==(const ErrorCodeSeen&, const ErrorCodeSeen&) = default;
+};
+// The error codes of the recorded requests, in increasing order.
+[[nodiscard]] std::vector<ErrorCodeSeen> error_codes_seen(const MetricsData& metrics);
 
 // One series point in the form of MetricsData::to_json's "series.points" entries. The reader
 // throws std::invalid_argument naming the field under `path`; `scenario_count` bounds the

@@ -54,6 +54,24 @@ SparseHistogram sparse_field(const Json& object, const char* name, const std::st
   }
 }
 
+// Optional `error` (absent when the request got a response, and in results written before errors
+// were recorded), with `error_code`, which must then be k6's code for it.
+RequestError error_field(const Json& object, int status, const std::string& path) {
+  if (!object.contains("error")) return RequestError::none;
+  const auto error = request_error_from_json_name(string_field(object, "error", path));
+  if (!error || *error == RequestError::interrupted) {
+    fail(path + ".error", "unknown request error");
+  }
+  if (*error != RequestError::none && status != 0) {
+    fail(path + ".error", "a request with an error has status 0");
+  }
+  if (object.contains("error_code") &&
+      int_field(object, "error_code", path) != request_error_code(status, *error)) {
+    fail(path + ".error_code", "not the code of error " + std::string(json_name(*error)));
+  }
+  return *error;
+}
+
 // Optional `tags`: a mapping of strings (absent in results written before tags were recorded).
 std::map<std::string, std::string> tags_field(const Json& object, const std::string& path) {
   std::map<std::string, std::string> tags;
@@ -90,17 +108,22 @@ nlohmann::json MetricsData::to_json() const {
   }
   Json requests_json = Json::array();
   for (const auto& [key, stats] : requests) {
-    requests_json.push_back({{"scenario", key.scenario},
-                             {"request", key.request},
-                             {"status", key.status},
-                             {"requests", stats.requests},
-                             {"failed", stats.failed},
-                             {"bytes_sent", stats.bytes_sent},
-                             {"bytes_received", stats.bytes_received},
-                             {"checks_passed", stats.checks_passed},
-                             {"checks_failed", stats.checks_failed},
-                             {"duration", stats.duration.to_json()},
-                             {"latency", stats.latency.to_json()}});
+    Json entry{{"scenario", key.scenario},
+               {"request", key.request},
+               {"status", key.status},
+               {"requests", stats.requests},
+               {"failed", stats.failed},
+               {"bytes_sent", stats.bytes_sent},
+               {"bytes_received", stats.bytes_received},
+               {"checks_passed", stats.checks_passed},
+               {"checks_failed", stats.checks_failed},
+               {"duration", stats.duration.to_json()},
+               {"latency", stats.latency.to_json()}};
+    if (key.error != RequestError::none) {
+      entry["error"] = json_name(key.error);
+      entry["error_code"] = k6_error_code(key.error);
+    }
+    requests_json.push_back(std::move(entry));
   }
   Json scenarios_json = Json::array();
   for (const auto& stats : scenarios) {
@@ -150,6 +173,7 @@ MetricsData MetricsData::from_json(const nlohmann::json& json) {
     key.scenario = static_cast<std::uint32_t>(int_field(entry, "scenario", path));
     key.request = static_cast<std::uint32_t>(int_field(entry, "request", path));
     key.status = static_cast<int>(int_field(entry, "status", path));
+    key.error = error_field(entry, key.status, path);
     if (key.scenario >= data.names.size() ||
         key.request >= data.names[key.scenario].requests.size()) {
       fail(path, "scenario/request index out of range of metrics.names");

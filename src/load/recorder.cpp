@@ -96,7 +96,8 @@ void Recorder::record_request(const RequestSample& sample, core::TimePoint now) 
   const std::int64_t duration_us = micros(sample.duration);
   const std::int64_t latency_us = micros(sample.latency);
 
-  RequestStats& stats = data_.requests[RequestKey{sample.scenario, sample.request, sample.status}];
+  RequestStats& stats =
+      data_.requests[RequestKey{sample.scenario, sample.request, sample.status, sample.error}];
   stats.requests += 1;
   stats.failed += sample.failed ? 1 : 0;
   stats.bytes_sent += sample.bytes_sent;

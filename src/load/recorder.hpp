@@ -8,6 +8,7 @@
 #include "core/clock.hpp"
 #include "core/hdr_histogram.hpp"
 #include "load/metrics_data.hpp"
+#include "load/request_error.hpp"
 
 namespace loadlab::load {
 
@@ -17,6 +18,8 @@ struct RequestSample {
   std::uint32_t request = 0;   // index into that scenario's requests
   int status = 0;              // 0 = no response (connect error, timeout, reset)
   bool failed = false;         // status not expected (http_req_failed)
+  // Why there was no usable response (status 0).
+  RequestError error = RequestError::none;
   core::Duration duration{0};  // first byte sent .. last byte received (http_req_duration)
   core::Duration latency{0};   // intended start .. last byte (http_req_latency); closed: = duration
   // Phases, when measured (negative = not measured, not recorded).

@@ -113,6 +113,10 @@ nlohmann::json summary_json(const MetricsData& metrics, core::Duration elapsed) 
   for (auto metric : {"http_reqs", "http_req_duration", "http_req_latency"}) {
     add(metric, "expected_response", "true");
   }
+  // What failed and why, as k6's error codes: http_reqs{error_code:1050} counts the timeouts.
+  for (const auto& seen : error_codes_seen(metrics)) {
+    add("http_reqs", "error_code", std::to_string(seen.code));
+  }
   if (metrics.names.size() > 1) {
     for (const auto& scenario : metrics.names) {
       for (auto metric : kPerRequest) add(metric, "scenario", scenario.name);

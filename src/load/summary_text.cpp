@@ -171,7 +171,22 @@ std::string summary_text(const RunResult& result, SummaryStyle style) {
         if (std::find(subs.begin(), subs.end(), s) == subs.end()) subs.push_back(s);
       }
     }
-    for (const auto& s : subs) {
+    // The requests that failed, by k6's error code, with what each code stands for here.
+    std::vector<std::string> notes(subs.size());
+    if (info.name == "http_reqs") {
+      for (const auto& seen : error_codes_seen(metrics)) {
+        MetricSelector s{std::string(info.name), {{"error_code", std::to_string(seen.code)}}};
+        const auto found = std::find(subs.begin(), subs.end(), s);
+        if (found != subs.end()) {
+          notes[static_cast<std::size_t>(found - subs.begin())] = seen.causes;
+          continue;
+        }
+        subs.push_back(std::move(s));
+        notes.push_back(seen.causes);
+      }
+    }
+    for (std::size_t k = 0; k < subs.size(); ++k) {
+      const MetricSelector& s = subs[k];
       auto sub_values = metrics.resolve(s, elapsed);
       if (!sub_values) continue;
       std::string label = "{ ";
@@ -179,7 +194,9 @@ std::string summary_text(const RunResult& result, SummaryStyle style) {
         label += (i ? ", " : "") + s.tags[i].first + ":" + s.tags[i].second;
       }
       label += " }";
-      out += "  " + mark(s.key()) + dotted(label, 2) + value_line(info.name, *sub_values) + "\n";
+      const std::string note = notes[k].empty() ? "" : "  " + notes[k];
+      out += "  " + mark(s.key()) + dotted(label, 2) + value_line(info.name, *sub_values) + note +
+             "\n";
     }
   }
   return out;

@@ -22,4 +22,4 @@ add_library(loadlab_report_html
   ${LOADLAB_HTML_ASSETS_CPP})
 target_include_directories(loadlab_report_html PUBLIC ${PROJECT_SOURCE_DIR}/src)
 target_link_libraries(loadlab_report_html PUBLIC loadlab_core nlohmann_json::nlohmann_json
-  PRIVATE loadlab_warnings)
+  PRIVATE loadlab_load_model loadlab_warnings)

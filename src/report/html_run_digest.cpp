@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "core/hdr_histogram.hpp"
+#include "load/request_error.hpp"
 
 namespace loadlab::report {
 namespace {
@@ -120,10 +121,17 @@ core::Expected<RunDigest, std::string> digest_run_result(const Json& result) {
       const auto& histogram_json =
           request.contains("latency") ? request["latency"] : request.at("duration");
       const auto histogram = core::HdrHistogram::from_json(histogram_json);
+      // Results written before causes were recorded have no `error`.
+      const auto error =
+          request.contains("error") && request["error"].is_string()
+              ? load::request_error_from_json_name(request["error"].get<std::string>())
+              : std::nullopt;
       for (auto* target : {&scenario, &digest.total}) {
         target->requests += requests;
         target->failed += failed;
         target->statuses[status] += requests;
+        if (status == 0 && error)
+          target->no_response_causes[std::string(to_string(*error))] += requests;
       }
       add(latencies[index], histogram);
       add(all_latency, histogram);
@@ -152,15 +160,34 @@ core::Expected<RunDigest, std::string> digest_run_result(const Json& result) {
   return digest;
 }
 
-std::string format_statuses(const std::map<int, std::int64_t>& statuses) {
-  std::vector<std::pair<int, std::int64_t>> sorted(statuses.begin(), statuses.end());
-  std::sort(sorted.begin(), sorted.end(),
-            [](const auto& a, const auto& b) { return a.second > b.second; });
+namespace {
+
+// Most frequent first; equal counts keep the map's order.
+template <typename Key>
+std::vector<std::pair<Key, std::int64_t>> most_frequent_first(
+    const std::map<Key, std::int64_t>& counts) {
+  std::vector<std::pair<Key, std::int64_t>> sorted(counts.begin(), counts.end());
+  std::stable_sort(sorted.begin(), sorted.end(),
+                   [](const auto& a, const auto& b) { return a.second > b.second; });
+  return sorted;
+}
+
+}  // namespace
+
+std::string format_statuses(const std::map<int, std::int64_t>& statuses,
+                            const std::map<std::string, std::int64_t>& no_response_causes) {
+  std::string causes;
+  for (const auto& [cause, count] : most_frequent_first(no_response_causes)) {
+    causes += (causes.empty() ? "" : ", ") + cause + ": " + std::to_string(count);
+  }
   std::string text;
-  for (const auto& [status, count] : sorted) {
+  for (const auto& [status, count] : most_frequent_first(statuses)) {
     if (!text.empty()) text += ", ";
-    text += (status == 0 ? std::string("no response") : std::to_string(status)) + ": " +
-            std::to_string(count);
+    if (status != 0) {
+      text += std::to_string(status) + ": " + std::to_string(count);
+    } else {
+      text += "no response: " + std::to_string(count) + (causes.empty() ? "" : " (" + causes + ")");
+    }
   }
   return text.empty() ? "none" : text;
 }

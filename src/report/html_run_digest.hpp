@@ -27,6 +27,8 @@ struct ScenarioDigest {
   // The same over answered requests with a 1xx..3xx status only (what admitted clients saw).
   double ok_p50_ms = 0, ok_p95_ms = 0, ok_p99_ms = 0;
   std::map<int, std::int64_t> statuses;  // 0 = no response (timeout, reset)
+  // What ended the requests without a response, by cause ("request timeout": 3).
+  std::map<std::string, std::int64_t> no_response_causes;
 };
 
 struct SeriesDigest {
@@ -49,7 +51,9 @@ struct RunDigest {
 // Errors name what is missing ("series.points[3]: ..."); never throws on bad input.
 core::Expected<RunDigest, std::string> digest_run_result(const nlohmann::json& result);
 
-// "503: 12, 0 (no response): 3" style listing, most frequent first.
-std::string format_statuses(const std::map<int, std::int64_t>& statuses);
+// "503: 12, no response: 3 (request timeout: 2, connection refused: 1)" style listing, most
+// frequent first; the causes of the status-0 requests in brackets when known.
+std::string format_statuses(const std::map<int, std::int64_t>& statuses,
+                            const std::map<std::string, std::int64_t>& no_response_causes = {});
 
 }  // namespace loadlab::report

@@ -52,7 +52,7 @@ std::vector<std::pair<std::string, std::string>> run_facts(const ScenarioDigest&
           {"p95", format_number(digest.p95_ms) + " ms"},
           {"p99", format_number(digest.p99_ms) + " ms"},
           {"errors", format_number(digest.error_rate * 100, 2) + " %"},
-          {"statuses", format_statuses(digest.statuses)}};
+          {"statuses", format_statuses(digest.statuses, digest.no_response_causes)}};
 }
 
 Table scenario_table(const RunDigest& digest) {
@@ -70,7 +70,7 @@ Table scenario_table(const RunDigest& digest) {
                                     format_number(s.max_ms, 2),
                                     format_number(s.error_rate * 100, 2) + " %",
                                     std::to_string(s.dropped_iterations),
-                                    format_statuses(s.statuses)};
+                                    format_statuses(s.statuses, s.no_response_causes)};
   };
   for (const auto& scenario : digest.scenarios) table.rows.push_back(row(scenario));
   if (digest.scenarios.size() != 1) table.rows.push_back(row(digest.total));

@@ -23,33 +23,26 @@ using boost::system::error_code;
 
 using http::would_block;
 
-std::string_view to_string(ExchangeError error) noexcept {
-  switch (error) {
-    case ExchangeError::none:
-      return "none";
-    case ExchangeError::connect_failed:
-      return "connect failed";
-    case ExchangeError::connect_timeout:
-      return "connect timeout";
-    case ExchangeError::tls_failed:
-      return "TLS handshake failed";
-    case ExchangeError::request_timeout:
-      return "request timeout";
-    case ExchangeError::write_failed:
-      return "write failed";
-    case ExchangeError::read_failed:
-      return "read failed";
-    case ExchangeError::closed:
-      return "connection closed early";
-    case ExchangeError::protocol:
-      return "bad response";
-    case ExchangeError::no_endpoint:
-      return "request could not be built";
-    case ExchangeError::interrupted:
-      return "interrupted";
-  }
-  return "unknown";
+namespace {
+
+bool is_errno(const error_code& ec, int error_number) noexcept {
+  return ec.value() == error_number && ec.category() == boost::system::system_category();
 }
+
+// The errors users tell apart (k6 gives each its own code); the rest stay generic.
+ExchangeError connect_error(const error_code& ec) noexcept {
+  return is_errno(ec, ECONNREFUSED) ? ExchangeError::connect_refused
+                                    : ExchangeError::connect_failed;
+}
+ExchangeError write_error(const error_code& ec) noexcept {
+  if (is_errno(ec, EPIPE)) return ExchangeError::broken_pipe;
+  return is_errno(ec, ECONNRESET) ? ExchangeError::reset : ExchangeError::write_failed;
+}
+ExchangeError read_error(const error_code& ec) noexcept {
+  return is_errno(ec, ECONNRESET) ? ExchangeError::reset : ExchangeError::read_failed;
+}
+
+}  // namespace
 
 asio::ssl::context make_client_tls_context(bool verify) {
   asio::ssl::context tls(asio::ssl::context::tls_client);
@@ -143,7 +136,7 @@ void Connection::on_connected(const error_code& ec) {
   if (pending_abort_ != ExchangeError::none) return finish(pending_abort_, now);
   if (ec) {
     close();
-    return finish(ExchangeError::connect_failed, now);
+    return finish(connect_error(ec), now);
   }
   report_.connecting = now - report_.started;
   if (request_.endpoint->tls) return start_tls(now);
@@ -253,7 +246,7 @@ void Connection::write_tls() {
                       if (ec) {
                         if (retry_on_fresh_connection()) return;
                         close();
-                        return finish(ExchangeError::write_failed, context_.clock.now());
+                        return finish(write_error(ec), context_.clock.now());
                       }
                       report_.sending = context_.clock.now() - report_.send_start;
                       state_ = State::reading;
@@ -294,7 +287,7 @@ void Connection::write() {
           return finish(pending_abort_, context_.clock.now());
         if (result) {
           close();
-          return finish(ExchangeError::write_failed, context_.clock.now());
+          return finish(write_error(result), context_.clock.now());
         }
         write();
       });
@@ -303,7 +296,7 @@ void Connection::write() {
     if (ec) {
       if (retry_on_fresh_connection()) return;
       close();
-      return finish(ExchangeError::write_failed, context_.clock.now());
+      return finish(write_error(ec), context_.clock.now());
     }
     written_ += n;
     report_.bytes_sent += static_cast<std::int64_t>(n);
@@ -360,7 +353,7 @@ void Connection::on_read(const error_code& ec, std::size_t bytes) {
     if (error) {
       if (retry_on_fresh_connection()) return;
       close();
-      return finish(ExchangeError::read_failed, now);
+      return finish(read_error(error), now);
     }
     if (!first_byte_seen_) {
       first_byte_seen_ = true;

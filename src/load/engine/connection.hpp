@@ -22,23 +22,12 @@
 #include "load/engine/deadline_alarm.hpp"
 #include "load/engine/endpoints.hpp"
 #include "load/engine/response_parser.hpp"
+#include "load/request_error.hpp"
 
 namespace loadlab::load::engine {
 
-enum class ExchangeError : std::uint8_t {
-  none,
-  connect_failed,  // refused, unreachable
-  connect_timeout,
-  tls_failed,       // the TLS handshake failed (e.g. the certificate did not verify)
-  request_timeout,  // the exchange's deadline passed
-  write_failed,
-  read_failed,  // reset and other socket errors while reading
-  closed,       // the peer closed before the response ended
-  protocol,     // the response could not be parsed
-  no_endpoint,  // the request could not be built or its host is unknown
-  interrupted,  // ended by the engine (gracefulStop, abort)
-};
-[[nodiscard]] std::string_view to_string(ExchangeError error) noexcept;
+// Why an exchange ended without a usable response (load/request_error.hpp: words, k6 codes).
+using ExchangeError = RequestError;
 
 // What an exchange measured. Phases follow k6: connecting (when a connection was opened),
 // sending, waiting (to the first byte) and receiving; duration = sending+waiting+receiving.

@@ -54,6 +54,7 @@ void Vu::on_exchange_done(const ExchangeReport& report, const ResponseParser& pa
   sample.scenario = scenario_.index;
   sample.request = static_cast<std::uint32_t>(current_);
   sample.status = report.status;
+  sample.error = report.error;
   sample.failed = verdict.failed;
   sample.duration = report.end - report.send_start;
   // Only an iteration's first request can be late: the later ones start when they may.

@@ -53,6 +53,8 @@ TEST_F(RunOverHttps, AnUntrustedCertificateFailsEveryRequestWithoutStoppingTheRu
   ASSERT_EQ(outcome.exit_code, 0) << outcome.output;
   EXPECT_GT(summary_value(outcome.result, "http_reqs", "count"), 0);
   EXPECT_EQ(summary_value(outcome.result, "http_req_failed", "rate"), 1);
+  EXPECT_EQ(summary_value(outcome.result, "http_reqs{error_code:1300}", "count"),
+            summary_value(outcome.result, "http_reqs", "count"));
   // No response at all (status 0), and so no data received beyond nothing.
   EXPECT_EQ(summary_value(outcome.result, "data_received", "count"), 0);
 }

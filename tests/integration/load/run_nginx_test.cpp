@@ -170,6 +170,11 @@ TEST_F(RunAgainstNginx, RefusedConnectionsAreFailedRequestsNotACrash) {
   ASSERT_EQ(run.exit_code, 0) << run.output;
   EXPECT_GT(summary_value(run.result, "http_reqs", "count"), 0);
   EXPECT_EQ(summary_value(run.result, "http_req_failed", "rate"), 1);
+  // Every one of them says why, with k6's code for a refused connection.
+  EXPECT_EQ(summary_value(run.result, "http_reqs{error_code:1212}", "count"),
+            summary_value(run.result, "http_reqs", "count"));
+  EXPECT_NE(run.output.find("{ error_code:1212 }"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("connection refused"), std::string::npos) << run.output;
 }
 
 TEST_F(RunAgainstNginx, BadInputIsAOneLineErrorAndNonZeroExit) {

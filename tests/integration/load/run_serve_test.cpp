@@ -122,6 +122,9 @@ TEST(RunAgainstServe, ARequestTimesOutAtItsTimeoutNotAtTheNextSweep) {
   EXPECT_GE(summary_value(run.result, "http_reqs", "count"), 40) << run.output;
   EXPECT_EQ(summary_value(run.result, "http_req_failed", "rate"), 1) << run.output;
   EXPECT_LT(summary_value(run.result, "http_req_duration", "max"), 80) << run.output;
+  EXPECT_EQ(summary_value(run.result, "http_reqs{error_code:1050}", "count"),
+            summary_value(run.result, "http_reqs", "count"))
+      << run.output;
 }
 
 }  // namespace

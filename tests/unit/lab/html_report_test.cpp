@@ -112,6 +112,36 @@ TEST(RunDigest, ReadsTotalsExactPercentilesStatusesAndSeries) {
   EXPECT_EQ(format_statuses(digest->total.statuses), "200: 100, 503: 10");
 }
 
+TEST(RunDigest, NamesWhatEndedTheRequestsWithoutAResponse) {
+  auto result = run_result();
+  auto& requests = result["metrics"]["requests"];
+  core::HdrHistogram slow;
+  slow.record(2'000'000, 4);
+  for (const auto& [error, count] : {std::pair{"request_timeout", 3}, {"connect_refused", 1}}) {
+    requests.push_back({{"scenario", 0},
+                        {"request", 0},
+                        {"status", 0},
+                        {"error", error},
+                        {"requests", count},
+                        {"failed", count},
+                        {"latency", slow.to_json()}});
+  }
+  // An entry written before causes were recorded counts, without a cause.
+  requests.push_back({{"scenario", 0},
+                      {"request", 0},
+                      {"status", 0},
+                      {"requests", 2},
+                      {"failed", 2},
+                      {"latency", slow.to_json()}});
+  const auto digest = digest_run_result(result);
+  ASSERT_TRUE(digest.has_value()) << digest.error();
+  EXPECT_EQ(digest->total.statuses.at(0), 6);
+  EXPECT_EQ(format_statuses(digest->total.statuses, digest->total.no_response_causes),
+            "200: 100, 503: 10, no response: 6 (request timeout: 3, connection refused: 1)");
+  EXPECT_EQ(format_statuses({{0, 5}}), "no response: 5");
+  EXPECT_EQ(format_statuses({}), "none");
+}
+
 TEST(RunDigest, RejectsWhatIsNotARunResult) {
   EXPECT_FALSE(digest_run_result(nlohmann::json::array()).has_value());
   EXPECT_FALSE(digest_run_result(nlohmann::json{{"metrics", 1}}).has_value());
