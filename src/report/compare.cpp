@@ -165,15 +165,27 @@ Json comparison_json(const Comparison& comparison) {
 Json scenario_digest_json(const ScenarioDigest& d) {
   Json statuses = Json::object();
   for (const auto& [status, count] : d.statuses) statuses[std::to_string(status)] = count;
-  return {{"name", d.name},           {"requests", d.requests},
-          {"failed", d.failed},       {"dropped_iterations", d.dropped_iterations},
-          {"elapsed_s", d.elapsed_s}, {"throughput", d.throughput},
-          {"goodput", d.goodput},     {"error_rate", d.error_rate},
-          {"p50_ms", d.p50_ms},       {"p90_ms", d.p90_ms},
-          {"p95_ms", d.p95_ms},       {"p99_ms", d.p99_ms},
-          {"max_ms", d.max_ms},       {"mean_ms", d.mean_ms},
-          {"ok_p50_ms", d.ok_p50_ms}, {"ok_p95_ms", d.ok_p95_ms},
-          {"ok_p99_ms", d.ok_p99_ms}, {"statuses", std::move(statuses)}};
+  Json causes = Json::object();
+  for (const auto& [cause, count] : d.no_response_causes) causes[cause] = count;
+  return {{"name", d.name},
+          {"requests", d.requests},
+          {"failed", d.failed},
+          {"dropped_iterations", d.dropped_iterations},
+          {"elapsed_s", d.elapsed_s},
+          {"throughput", d.throughput},
+          {"goodput", d.goodput},
+          {"error_rate", d.error_rate},
+          {"p50_ms", d.p50_ms},
+          {"p90_ms", d.p90_ms},
+          {"p95_ms", d.p95_ms},
+          {"p99_ms", d.p99_ms},
+          {"max_ms", d.max_ms},
+          {"mean_ms", d.mean_ms},
+          {"ok_p50_ms", d.ok_p50_ms},
+          {"ok_p95_ms", d.ok_p95_ms},
+          {"ok_p99_ms", d.ok_p99_ms},
+          {"statuses", std::move(statuses)},
+          {"no_response_causes", std::move(causes)}};
 }
 
 ScenarioDigest scenario_digest_from_json(const Json& j) {
@@ -198,6 +210,11 @@ ScenarioDigest scenario_digest_from_json(const Json& j) {
   const Json statuses_json = j.value("statuses", Json::object());  // items() must not outlive it
   for (const auto& [status, count] : statuses_json.items()) {
     d.statuses[std::stoi(status)] = count.get<std::int64_t>();
+  }
+  // Absent in digests written before the causes were recorded.
+  const Json causes_json = j.value("no_response_causes", Json::object());
+  for (const auto& [cause, count] : causes_json.items()) {
+    d.no_response_causes[cause] = count.get<std::int64_t>();
   }
   return d;
 }

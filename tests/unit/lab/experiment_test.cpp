@@ -173,6 +173,22 @@ TEST(LabResult, RoundTripsAndRendersFindingsFromMeasurements) {
   EXPECT_EQ(report::chart_count(document), 2u * 4);
 }
 
+TEST(LabResult, TheFindingsNameWhatEndedTheRequestsWithoutAResponse) {
+  ExperimentResult result;
+  result.experiment = experiment_catalog().at(2);
+  RunMeasurements naked = run_with("naked", 900, 0, 0);
+  naked.load.total.statuses = {{200, 960}, {0, 40}};
+  naked.load.total.no_response_causes = {{"request timeout", 30}, {"connection refused", 10}};
+  result.measured = measured(naked, run_with("protected", 80, 0, 0));
+  // The findings are rendered from lab.json, so the causes must survive it.
+  const auto back =
+      lab_result_from_json(nlohmann::json::parse(lab_result_json(LabRunInfo{}, {result}).dump()));
+  ASSERT_TRUE(back.has_value()) << back.error();
+  const auto table = findings_table(*back);
+  ASSERT_EQ(table.rows.size(), 2u);
+  EXPECT_EQ(table.rows[0][8], "no response: 40 (request timeout: 30, connection refused: 10)");
+}
+
 TEST(LabResult, AVariantNamedAfterItsModelIsNotLabelledTwice) {
   ExperimentResult result;
   result.experiment = experiment_catalog().at(2);
