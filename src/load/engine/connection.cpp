@@ -195,8 +195,9 @@ void Connection::on_ready(std::uint32_t events) {
   if (awaiting_ == Awaiting::readable && polled_.output_error()) {
     awaiting_ = Awaiting::nothing;  // the ring's send of the request failed
     if (retry_on_fresh_connection()) return;
+    const ExchangeError error = write_error(polled_.output_error());  // before close() clears it
     close();
-    return finish(ExchangeError::write_failed, context_.clock.now());
+    return finish(error, context_.clock.now());
   }
   if (awaiting_ == Awaiting::readable && polled_.input_pending()) {
     awaiting_ = Awaiting::nothing;

@@ -366,6 +366,10 @@ TEST_P(WatchedSocketTest, AFailedSendIsReportedAsAnOutputError) {
   EXPECT_NE(watcher.seen.front() & EPOLLERR, 0u);
   EXPECT_EQ(socket.output_error(), boost::asio::error::broken_pipe);
   EXPECT_TRUE(socket.input_pending());
+  boost::system::error_code error;
+  std::array<char, 16> buffer{};
+  EXPECT_EQ(socket.receive(buffer.data(), buffer.size(), error), 0u);
+  EXPECT_EQ(error, boost::asio::error::broken_pipe) << "a read says why";
 }
 
 // A pattern whose every byte says where it belongs, for checking what a peer received.
@@ -472,6 +476,36 @@ TEST_P(ReadinessPollerTest, ClosingWhileSendingNeverCorruptsWhatThePeerReceives)
   EXPECT_TRUE(response.compare(0, received.size(), received) == 0)
       << "what arrived is the start of the response, nothing else";
   EXPECT_EQ(watcher.inputs(), 0u);
+}
+
+TEST_P(WatchedSocketTest, AnAnswerThatComesBeforeTheSendIsDoneWaitsForIt) {
+  // A peer may answer before it read the whole request (an early 413, say); the owner must not
+  // hear of the answer, and reuse outgoing(), while the kernel still takes bytes from it.
+  if (GetParam() == PollerBackend::epoll) GTEST_SKIP() << "the caller sends itself with epoll";
+  const std::string request = numbered_bytes(1'000'000);
+  socket.outgoing() = request;
+  ASSERT_TRUE(socket.send_outgoing_then_want_input());
+  io.restart();
+  io.run_for(std::chrono::milliseconds{10});  // the socket took only part of it
+  pair.send("early answer");
+  io.restart();
+  io.run_for(std::chrono::milliseconds{20});
+  EXPECT_EQ(watcher.inputs(), 0u) << "held back while the send goes on";
+  std::string received;
+  std::array<char, 65536> buffer{};
+  run_until(io, [&] {
+    for (;;) {
+      const ssize_t n = ::recv(pair.fds[1], buffer.data(), buffer.size(), 0);
+      if (n <= 0) break;
+      received.append(buffer.data(), static_cast<std::size_t>(n));
+    }
+    return received.size() >= request.size() && watcher.inputs() >= 1;
+  });
+  EXPECT_TRUE(received == request);
+  ASSERT_GE(watcher.inputs(), 1u);
+  boost::system::error_code error;
+  EXPECT_EQ(read_all(socket, error), "early answer");
+  EXPECT_FALSE(socket.output_error());
 }
 
 TEST_P(ReadinessPollerTest, RefusesADescriptorThatIsNotOpen) {
