@@ -205,7 +205,9 @@ class ResettingServer {
     thread_.join();
     ::close(listener_);
   }
-  [[nodiscard]] std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/"; }
+  [[nodiscard]] std::string url() const {
+    return "http://127.0.0.1:" + std::to_string(port_) + "/";
+  }
 
  private:
   void serve() {
@@ -236,10 +238,10 @@ TEST_P(RunAgainstAResettingServer, ARequestWhoseSendIsResetSaysConnectionReset) 
   std::ofstream(body, std::ios::binary) << std::string(16u << 20, 'b');
   ResettingServer server(300ms);
   const auto json = dir.file("reset.json");
-  const auto run = run_loadlab({"run", server.url(), "-m", "POST", "--body", body, "-c", "1", "-t",
-                                "1", "-d", "1s", "--timeout", "5s", "-q", "--io-backend",
-                                GetParam(), "--out", "json=" + json},
-                               json, 60s);
+  const auto run = run_loadlab(
+      {"run", server.url(), "-m", "POST", "--body", body, "-c", "1", "-t", "1", "-d", "1s",
+       "--timeout", "5s", "-q", "--io-backend", GetParam(), "--out", "json=" + json},
+      json, 60s);
   if (run.exit_code == 2 && run.output.find("does not allow io_uring") != std::string::npos) {
     GTEST_SKIP() << run.output;
   }
