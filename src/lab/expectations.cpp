@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <optional>
 
 #include "lab/measures.hpp"
 
@@ -109,6 +110,56 @@ Check check_versus(const Quantity& quantity, Relation relation, double factor,
 Check check_versus(const Quantity& quantity, Relation relation, double factor,
                    const std::string& other_variant) {
   return check_versus(quantity, relation, factor, other_variant, quantity);
+}
+
+namespace {
+// The mean of quantity over the runs, and how the evidence shows it ("mean of naked 56,482 and
+// naked (2nd run) 60,100"); nullopt with the verdict to give when a run or a number is missing.
+struct RunsMean {
+  double mean = 0;
+  std::string shown;
+};
+std::optional<RunsMean> mean_over(const ExperimentMeasurements& measured, const Quantity& quantity,
+                                  const std::vector<std::string>& runs, Verdict& failed) {
+  RunsMean result;
+  for (const auto& label : runs) {
+    std::string why;
+    const auto* run = ran(measured, label, why);
+    if (run == nullptr) {
+      failed = {Outcome::skipped, why};
+      return std::nullopt;
+    }
+    const auto value = measure(*run, quantity.key, quantity.scenario);
+    if (!value) {
+      failed = missing(label + " " + quantity.label);
+      return std::nullopt;
+    }
+    result.mean += *value / static_cast<double>(runs.size());
+    result.shown += (result.shown.empty() ? "" : " and ") + label + " " +
+                    format_quantity(*value, quantity.unit);
+  }
+  if (runs.size() > 1) result.shown = "mean of " + result.shown;
+  return result;
+}
+}  // namespace
+
+Check check_alternated(const Quantity& quantity, Relation relation, double factor,
+                       const std::vector<std::string>& runs,
+                       const std::vector<std::string>& other_runs) {
+  return [=](const ExperimentMeasurements& measured, const std::string&) -> Verdict {
+    if (runs.empty() || other_runs.empty()) return {Outcome::skipped, "no runs to compare"};
+    Verdict failed;
+    const auto value = mean_over(measured, quantity, runs, failed);
+    if (!value) return failed;
+    const auto reference = mean_over(measured, quantity, other_runs, failed);
+    if (!reference) return failed;
+    const bool ok = holds(value->mean, relation, factor * reference->mean);
+    return {ok ? Outcome::confirmed : Outcome::refuted,
+            quantity.label + " = " + format_quantity(value->mean, quantity.unit) + ", " +
+                value->shown + " (expected " + symbol(relation) + " " +
+                (factor == 1 ? "" : format_quantity(factor, "") + " x ") +
+                format_quantity(reference->mean, quantity.unit) + ", " + reference->shown + ")"};
+  };
 }
 
 Check check_p99_growth(Relation relation, double factor) {

@@ -29,6 +29,12 @@ Check check_versus(const Quantity& quantity, Relation relation, double factor,
                    const std::string& other_variant);
 Check check_versus(const Quantity& quantity, Relation relation, double factor,
                    const std::string& other_variant, const Quantity& other_quantity);
+// The mean of quantity over `runs` REL factor x its mean over `other_runs`, where the runs are
+// the same two variants run more than once in turn (A B A B): a slow spell of the machine during
+// one run then weighs half, and one that lasts weighs on both variants alike.
+Check check_alternated(const Quantity& quantity, Relation relation, double factor,
+                       const std::vector<std::string>& runs,
+                       const std::vector<std::string>& other_runs);
 // late p99 (last third of the run) REL factor x early p99 (first third): growth over the run.
 Check check_p99_growth(Relation relation, double factor);
 

@@ -22,13 +22,19 @@ const Variant kProtected{"protected", "protected", "async", 0, 1, false};
 const Variant kNakedThreaded{"naked", "naked", "threaded", 8, 1, false};
 const Variant kProtectedThreaded{"protected", "protected", "threaded", 8, 1, false};
 const Variant kNakedAsync{"naked (async)", "naked", "async", 0, 1, false};
+// The same runs once more, after the first pair (naked, protected, naked, protected): a
+// comparison of throughput between two runs is otherwise at the mercy of the machine's speed
+// during each (the quick lab once measured protected at 0.799 of naked in a slow spell, and at
+// 1.01 and 1.15 in two other runs of the same build).
+const Variant kNakedAgain{"naked (2nd run)", "naked", "async", 0, 1, false};
+const Variant kProtectedAgain{"protected (2nd run)", "protected", "async", 0, 1, false};
 
 Experiment baseline() {
   Experiment e{"baseline",
                "1. Baseline",
                "Capacity and latency of cheap routes under ramping users.",
                "baseline.yaml",
-               {kNaked, kProtected},
+               {kNaked, kProtected, kNakedAgain, kProtectedAgain},
                false,
                "",
                {},
@@ -40,7 +46,9 @@ Experiment baseline() {
              {check_value(all("p99_ms", "p99", "ms"), R::less, 250)}),
       expect("protected", "protections cost little on a healthy service",
              {check_value(all("error_rate", "error rate", "%"), R::less, 1),
-              check_versus(all("throughput", "throughput", "req/s"), R::at_least, 0.8, "naked")}),
+              check_alternated(all("throughput", "throughput", "req/s"), R::at_least, 0.8,
+                               {"protected", "protected (2nd run)"},
+                               {"naked", "naked (2nd run)"})}),
   };
   return e;
 }

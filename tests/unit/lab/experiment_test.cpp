@@ -88,6 +88,44 @@ TEST(Expectations, ConfirmedAndRefutedFromTheNumbersWithEvidence) {
   EXPECT_NE(refuted.evidence.find("naked's 900 ms"), std::string::npos) << refuted.evidence;
 }
 
+TEST(Expectations, AlternatedRunsAreComparedByTheirMeans) {
+  // The quick lab's numbers from a slow spell: protected's first run alone made 0.799 of naked's.
+  ExperimentMeasurements m;
+  const auto with_throughput = [](const std::string& label, double throughput) {
+    auto run = run_with(label, 1, 0, 0);
+    run.load.total.throughput = throughput;
+    return run;
+  };
+  m.runs["naked"] = with_throughput("naked", 54638);
+  m.runs["protected"] = with_throughput("protected", 43639);
+  m.runs["naked (2nd run)"] = with_throughput("naked (2nd run)", 66000);
+  m.runs["protected (2nd run)"] = with_throughput("protected (2nd run)", 67000);
+  const Quantity throughput{"throughput", "", "throughput", "req/s"};
+  const auto single = expect("protected", "one pair",
+                             {check_versus(throughput, Relation::at_least, 0.8, "naked")});
+  EXPECT_EQ(single.judge(m).outcome, Outcome::refuted);
+  const auto alternated =
+      expect("protected", "two pairs in turn",
+             {check_alternated(throughput, Relation::at_least, 0.8,
+                               {"protected", "protected (2nd run)"}, {"naked", "naked (2nd run)"})});
+  const auto verdict = alternated.judge(m);
+  EXPECT_EQ(verdict.outcome, Outcome::confirmed) << verdict.evidence;
+  EXPECT_EQ(verdict.evidence,
+            "throughput = 55320 req/s, mean of protected 43639 req/s and protected (2nd run) "
+            "67000 req/s (expected >= 0.80 x 60319 req/s, mean of naked 54638 req/s and naked "
+            "(2nd run) 66000 req/s)");
+
+  // A real cost shows in both pairs, and refutes.
+  m.runs["protected (2nd run)"] = with_throughput("protected (2nd run)", 40000);
+  EXPECT_EQ(alternated.judge(m).outcome, Outcome::refuted);
+
+  // A pair that did not run leaves the comparison undecided, and says which.
+  m.runs.erase("naked (2nd run)");
+  const auto undecided = alternated.judge(m);
+  EXPECT_EQ(undecided.outcome, Outcome::skipped);
+  EXPECT_NE(undecided.evidence.find("naked (2nd run)"), std::string::npos) << undecided.evidence;
+}
+
 TEST(Expectations, SkippedWhenARunDidNotHappen) {
   auto m = measured(run_with("naked", 900, 0.1, 1), run_with("protected", 80, 0.2, 0));
   m.runs["protected"].ran = false;
