@@ -44,11 +44,11 @@ Experiment baseline() {
              {check_value(all("error_rate", "error rate", "%"), R::less, 1)}),
       expect("naked", "p99 stays low under ramping users",
              {check_value(all("p99_ms", "p99", "ms"), R::less, 250)}),
-      expect("protected", "protections cost little on a healthy service",
-             {check_value(all("error_rate", "error rate", "%"), R::less, 1),
-              check_alternated(all("throughput", "throughput", "req/s"), R::at_least, 0.8,
-                               {"protected", "protected (2nd run)"},
-                               {"naked", "naked (2nd run)"})}),
+      expect(
+          "protected", "protections cost little on a healthy service",
+          {check_value(all("error_rate", "error rate", "%"), R::less, 1),
+           check_alternated(all("throughput", "throughput", "req/s"), R::at_least, 0.8,
+                            {"protected", "protected (2nd run)"}, {"naked", "naked (2nd run)"})}),
   };
   return e;
 }

@@ -101,13 +101,13 @@ TEST(Expectations, AlternatedRunsAreComparedByTheirMeans) {
   m.runs["naked (2nd run)"] = with_throughput("naked (2nd run)", 66000);
   m.runs["protected (2nd run)"] = with_throughput("protected (2nd run)", 67000);
   const Quantity throughput{"throughput", "", "throughput", "req/s"};
-  const auto single = expect("protected", "one pair",
-                             {check_versus(throughput, Relation::at_least, 0.8, "naked")});
+  const auto single =
+      expect("protected", "one pair", {check_versus(throughput, Relation::at_least, 0.8, "naked")});
   EXPECT_EQ(single.judge(m).outcome, Outcome::refuted);
-  const auto alternated =
-      expect("protected", "two pairs in turn",
-             {check_alternated(throughput, Relation::at_least, 0.8,
-                               {"protected", "protected (2nd run)"}, {"naked", "naked (2nd run)"})});
+  const auto alternated = expect(
+      "protected", "two pairs in turn",
+      {check_alternated(throughput, Relation::at_least, 0.8, {"protected", "protected (2nd run)"},
+                        {"naked", "naked (2nd run)"})});
   const auto verdict = alternated.judge(m);
   EXPECT_EQ(verdict.outcome, Outcome::confirmed) << verdict.evidence;
   EXPECT_EQ(verdict.evidence,
