@@ -103,6 +103,13 @@ struct TwoWatchedSockets {
   ReadinessPoller::Socket socket_b;
 };
 
+// A pattern whose every byte says where it belongs, for checking what a peer received.
+std::string numbered_bytes(std::size_t size) {
+  std::string bytes(size, '\0');
+  for (std::size_t i = 0; i < size; ++i) bytes[i] = static_cast<char>('a' + i % 23);
+  return bytes;
+}
+
 class ReadinessPollerTest : public ::testing::TestWithParam<PollerBackend> {
  protected:
   void SetUp() override {
@@ -120,6 +127,17 @@ class WatchedSocketTest : public ReadinessPollerTest {
     if (IsSkipped()) return;
     poller.emplace(io, GetParam());
     ASSERT_FALSE(poller->watch(socket, pair.give_away(), &watcher));
+  }
+
+  // Starts a send of 1 MB, more than the pair takes at once, and lets the loop submit it: the
+  // kernel then still holds part of it. Returns the bytes sent.
+  std::string start_a_send_larger_than_the_socket_takes() {
+    std::string bytes = numbered_bytes(1'000'000);
+    socket.outgoing() = bytes;
+    EXPECT_TRUE(socket.send_outgoing_then_want_input());
+    io.restart();
+    io.run_for(std::chrono::milliseconds{10});
+    return bytes;
   }
 
   boost::asio::io_context io;
@@ -372,13 +390,6 @@ TEST_P(WatchedSocketTest, AFailedSendIsReportedAsAnOutputError) {
   EXPECT_EQ(error, boost::asio::error::broken_pipe) << "a read says why";
 }
 
-// A pattern whose every byte says where it belongs, for checking what a peer received.
-std::string numbered_bytes(std::size_t size) {
-  std::string bytes(size, '\0');
-  for (std::size_t i = 0; i < size; ++i) bytes[i] = static_cast<char>('a' + i % 23);
-  return bytes;
-}
-
 // What the peer end `fd` receives while the loop runs, until the end of the stream (or a reset).
 std::string receive_until_the_end(boost::asio::io_context& io, int fd, bool* ended) {
   std::string received;
@@ -399,11 +410,7 @@ TEST_P(WatchedSocketTest, AShutDownWaitsForTheSendInFlight) {
   // The server's watchdog and drain shut idle sockets down; with io_uring an idle socket may
   // still be sending its last response, which must go out whole before the end of the stream.
   if (GetParam() == PollerBackend::epoll) GTEST_SKIP() << "the caller sends itself with epoll";
-  const std::string response = numbered_bytes(1'000'000);
-  socket.outgoing() = response;
-  ASSERT_TRUE(socket.send_outgoing_then_want_input());
-  io.restart();
-  io.run_for(std::chrono::milliseconds{10});  // submitted; the socket takes only part of it
+  const std::string response = start_a_send_larger_than_the_socket_takes();
   socket.shut_down();
   bool ended = false;
   const std::string received = receive_until_the_end(io, pair.fds[1], &ended);
@@ -482,11 +489,7 @@ TEST_P(WatchedSocketTest, AnAnswerThatComesBeforeTheSendIsDoneWaitsForIt) {
   // A peer may answer before it read the whole request (an early 413, say); the owner must not
   // hear of the answer, and reuse outgoing(), while the kernel still takes bytes from it.
   if (GetParam() == PollerBackend::epoll) GTEST_SKIP() << "the caller sends itself with epoll";
-  const std::string request = numbered_bytes(1'000'000);
-  socket.outgoing() = request;
-  ASSERT_TRUE(socket.send_outgoing_then_want_input());
-  io.restart();
-  io.run_for(std::chrono::milliseconds{10});  // the socket took only part of it
+  const std::string request = start_a_send_larger_than_the_socket_takes();
   pair.send("early answer");
   io.restart();
   io.run_for(std::chrono::milliseconds{20});
