@@ -140,6 +140,16 @@ class WatchedSocketTest : public ReadinessPollerTest {
     return bytes;
   }
 
+  // Appends to `received` what the peer end can read now.
+  void receive_at_the_peer(std::string& received) {
+    std::array<char, 65536> buffer{};
+    for (;;) {
+      const ssize_t n = ::recv(pair.fds[1], buffer.data(), buffer.size(), 0);
+      if (n <= 0) return;
+      received.append(buffer.data(), static_cast<std::size_t>(n));
+    }
+  }
+
   boost::asio::io_context io;
   std::optional<ReadinessPoller> poller;
   SocketPair pair;
@@ -355,13 +365,8 @@ TEST_P(WatchedSocketTest, SendThenWaitSendsEverythingAndDeliversTheAnswer) {
     return;
   }
   std::string received;
-  std::array<char, 65536> buffer{};
   run_until(io, [&] {
-    for (;;) {
-      const ssize_t n = ::recv(pair.fds[1], buffer.data(), buffer.size(), 0);
-      if (n <= 0) break;
-      received.append(buffer.data(), static_cast<std::size_t>(n));
-    }
+    receive_at_the_peer(received);
     return received.size() >= request.size();
   });
   EXPECT_EQ(received, request);
@@ -495,13 +500,8 @@ TEST_P(WatchedSocketTest, AnAnswerThatComesBeforeTheSendIsDoneWaitsForIt) {
   io.run_for(std::chrono::milliseconds{20});
   EXPECT_EQ(watcher.inputs(), 0u) << "held back while the send goes on";
   std::string received;
-  std::array<char, 65536> buffer{};
   run_until(io, [&] {
-    for (;;) {
-      const ssize_t n = ::recv(pair.fds[1], buffer.data(), buffer.size(), 0);
-      if (n <= 0) break;
-      received.append(buffer.data(), static_cast<std::size_t>(n));
-    }
+    receive_at_the_peer(received);
     return received.size() >= request.size() && watcher.inputs() >= 1;
   });
   EXPECT_TRUE(received == request);
