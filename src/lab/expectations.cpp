@@ -3,8 +3,8 @@
 
 #include <cmath>
 #include <cstdio>
-#include <optional>
 
+#include "core/expected.hpp"
 #include "lab/measures.hpp"
 
 namespace loadlab::lab {
@@ -113,27 +113,22 @@ Check check_versus(const Quantity& quantity, Relation relation, double factor,
 }
 
 namespace {
-// The mean of quantity over the runs, and how the evidence shows it ("mean of naked 56,482 and
-// naked (2nd run) 60,100"); nullopt with the verdict to give when a run or a number is missing.
+// The mean of quantity over the runs, and how the evidence shows it ("mean of naked 56482 req/s
+// and naked (2nd run) 60100 req/s"), or the verdict to give when a run or a number is missing.
 struct RunsMean {
   double mean = 0;
   std::string shown;
 };
-std::optional<RunsMean> mean_over(const ExperimentMeasurements& measured, const Quantity& quantity,
-                                  const std::vector<std::string>& runs, Verdict& failed) {
+core::Expected<RunsMean, Verdict> mean_over(const ExperimentMeasurements& measured,
+                                            const Quantity& quantity,
+                                            const std::vector<std::string>& runs) {
   RunsMean result;
   for (const auto& label : runs) {
     std::string why;
     const auto* run = ran(measured, label, why);
-    if (run == nullptr) {
-      failed = {Outcome::skipped, why};
-      return std::nullopt;
-    }
+    if (run == nullptr) return core::unexpected(Verdict{Outcome::skipped, why});
     const auto value = measure(*run, quantity.key, quantity.scenario);
-    if (!value) {
-      failed = missing(label + " " + quantity.label);
-      return std::nullopt;
-    }
+    if (!value) return core::unexpected(missing(label + " " + quantity.label));
     result.mean += *value / static_cast<double>(runs.size());
     result.shown += (result.shown.empty() ? "" : " and ") + label + " " +
                     format_quantity(*value, quantity.unit);
@@ -148,11 +143,10 @@ Check check_alternated(const Quantity& quantity, Relation relation, double facto
                        const std::vector<std::string>& other_runs) {
   return [=](const ExperimentMeasurements& measured, const std::string&) -> Verdict {
     if (runs.empty() || other_runs.empty()) return {Outcome::skipped, "no runs to compare"};
-    Verdict failed;
-    const auto value = mean_over(measured, quantity, runs, failed);
-    if (!value) return failed;
-    const auto reference = mean_over(measured, quantity, other_runs, failed);
-    if (!reference) return failed;
+    const auto value = mean_over(measured, quantity, runs);
+    if (!value) return value.error();
+    const auto reference = mean_over(measured, quantity, other_runs);
+    if (!reference) return reference.error();
     const bool ok = holds(value->mean, relation, factor * reference->mean);
     return {ok ? Outcome::confirmed : Outcome::refuted,
             quantity.label + " = " + format_quantity(value->mean, quantity.unit) + ", " +
