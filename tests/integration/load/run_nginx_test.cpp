@@ -1,8 +1,6 @@
 // `loadlab run` against Debian's nginx on loopback: open-model request counts, closed model,
 // failures as results, thresholds (exit 0 / 99, abortOnFail) and shards merged exactly.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -16,6 +14,7 @@
 #include <vector>
 
 #include "load_fixtures.hpp"
+#include "loopback.hpp"
 #include "wait.hpp"
 
 namespace loadlab::testing {
@@ -188,33 +187,25 @@ TEST_F(RunAgainstNginx, RefusedConnectionsAreFailedRequestsNotACrash) {
 // (SO_LINGER 0): a client still sending a large body has its send fail with ECONNRESET.
 class ResettingServer {
  public:
-  explicit ResettingServer(std::chrono::milliseconds hold) : hold_(hold) {
-    listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof address;
-    EXPECT_EQ(::bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-    EXPECT_EQ(::listen(listener_, 16), 0);
-    EXPECT_EQ(::getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &length), 0);
-    port_ = ntohs(address.sin_port);
+  explicit ResettingServer(std::chrono::milliseconds hold)
+      : hold_(hold), listener_(listen_on_loopback(16)) {
     thread_ = std::thread([this] { serve(); });
   }
   ~ResettingServer() {
     stop_ = true;
     thread_.join();
-    ::close(listener_);
+    ::close(listener_.fd);
   }
   [[nodiscard]] std::string url() const {
-    return "http://127.0.0.1:" + std::to_string(port_) + "/";
+    return "http://127.0.0.1:" + std::to_string(listener_.port) + "/";
   }
 
  private:
   void serve() {
     while (!stop_) {
-      pollfd waiting{listener_, POLLIN, 0};
+      pollfd waiting{listener_.fd, POLLIN, 0};
       if (::poll(&waiting, 1, 50) <= 0) continue;
-      const int connection = ::accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
+      const int connection = ::accept4(listener_.fd, nullptr, nullptr, SOCK_CLOEXEC);
       if (connection < 0) continue;
       for (auto left = hold_; left > 0ms && !stop_; left -= 10ms) std::this_thread::sleep_for(10ms);
       const linger reset{1, 0};
@@ -223,8 +214,7 @@ class ResettingServer {
     }
   }
   std::chrono::milliseconds hold_;
-  int listener_ = -1;
-  std::uint16_t port_ = 0;
+  LoopbackListener listener_;
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };

@@ -20,6 +20,8 @@
 #include <string>
 #include <vector>
 
+#include "loopback.hpp"
+
 namespace loadlab::http {
 namespace {
 
@@ -426,18 +428,12 @@ TEST_P(WatchedSocketTest, AShutDownWaitsForTheSendInFlight) {
 
 // A connected loopback TCP pair (non-blocking), for what depends on TCP's own behaviour.
 std::array<int, 2> tcp_pair() {
-  const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof address;
-  EXPECT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-  EXPECT_EQ(::listen(listener, 1), 0);
-  EXPECT_EQ(::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length), 0);
+  const auto listener = testing::listen_on_loopback(1);
+  const sockaddr_in address = testing::loopback_address(listener.port);
   const int client = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  EXPECT_EQ(::connect(client, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-  const int server = ::accept4(listener, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-  ::close(listener);
+  EXPECT_EQ(::connect(client, reinterpret_cast<const sockaddr*>(&address), sizeof address), 0);
+  const int server = ::accept4(listener.fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+  ::close(listener.fd);
   return {server, client};
 }
 
