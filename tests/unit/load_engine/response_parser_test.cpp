@@ -92,6 +92,32 @@ TEST(ResponseParser, KeepAliveRules) {
   EXPECT_TRUE(parser.keep_alive());
 }
 
+TEST(ResponseParser, FramingFieldNamesMatchInAnyCaseAndOnlyThoseNames) {
+  ResponseParser parser;
+  parser.reset();
+  auto step = parser.feed("HTTP/1.1 200 OK\r\nCONTENT-LENGTH:2\r\nCONNECTION: Close\r\n\r\nok");
+  EXPECT_EQ(step.progress, Progress::complete);
+  EXPECT_FALSE(parser.keep_alive());
+  EXPECT_EQ(parser.body_bytes(), 2U);
+
+  parser.reset();
+  step = parser.feed(
+      "HTTP/1.1 200 OK\r\ntransfer-ENCODING: gzip, Chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n");
+  EXPECT_EQ(step.progress, Progress::complete);
+  EXPECT_EQ(parser.body_bytes(), 2U);
+
+  // Other fields frame nothing, whether they have the length of Content-Length (14),
+  // Transfer-Encoding (17) or Connection (10), or extend one: the body runs to the close.
+  parser.reset();
+  step = parser.feed(
+      "HTTP/1.1 200 OK\r\nContent-Lengths: 2\r\nX-Request-Time: 2\r\n"
+      "X-Transfer-Chunks: chunked\r\nConnectio-: close\r\n\r\nok");
+  EXPECT_EQ(step.progress, Progress::need_more);
+  EXPECT_FALSE(parser.keep_alive());  // close-delimited
+  EXPECT_EQ(parser.finish_on_eof(), Progress::complete);
+  EXPECT_EQ(parser.body_bytes(), 2U);
+}
+
 TEST(ResponseParser, HeadAndNoContentHaveNoBody) {
   ResponseParser parser;
   parser.reset(/*head_request=*/true);
@@ -120,6 +146,12 @@ TEST(ResponseParser, RejectsMalformedInput) {
       {"HTTP/1.1 200OK\r\n\r\n", ParseError::bad_status_line},
       {"HTTP/1.1 200 OK\r\nNo colon\r\n\r\n", ParseError::bad_header},
       {"HTTP/1.1 200 OK\r\nBad Name: x\r\n\r\n", ParseError::bad_header},
+      {"HTTP/1.1 200 OK\r\nContent-Length : 1\r\n\r\n", ParseError::bad_header},
+      {"HTTP/1.1 200 OK\r\n: x\r\n\r\n", ParseError::bad_header},
+      {"HTTP/1.1 200 OK\r\nX-A\r\n\r\n", ParseError::bad_header},
+      {"HTTP/1.1 200 OK\r\nX-(A): x\r\n\r\n", ParseError::bad_header},
+      {std::string("HTTP/1.1 200 OK\r\nX-") + '\0' + "A: x\r\n\r\n", ParseError::bad_header},
+      {"HTTP/1.1 200 OK\r\nX-\x80: x\r\n\r\n", ParseError::bad_header},
       {"HTTP/1.1 200 OK\r\nContent-Length: 1x\r\n\r\n", ParseError::bad_content_length},
       {"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
        ParseError::bad_content_length},
