@@ -38,7 +38,7 @@ std::string_view trim(std::string_view s) noexcept {
 }
 
 // RFC 9110 §5.6.2 tchar, as a table: every byte of every field name is checked, and the
-// parser is most of the load generator's own instructions per request.
+// parser is about half of the load generator's own instructions per request (callgrind).
 constexpr std::array<bool, 256> kTokenChars = [] {
   std::array<bool, 256> table{};
   for (int c = 'a'; c <= 'z'; ++c) table[static_cast<std::size_t>(c)] = true;
