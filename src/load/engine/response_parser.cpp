@@ -23,14 +23,6 @@ bool iequals(std::string_view a, std::string_view b) noexcept {
   return true;
 }
 
-// name (any case) equals lowercase_name, whose size the caller has already matched.
-bool equals_lowercase(std::string_view name, std::string_view lowercase_name) noexcept {
-  for (std::size_t i = 0; i < name.size(); ++i) {
-    if (lower(name[i]) != lowercase_name[i]) return false;
-  }
-  return true;
-}
-
 std::string_view trim(std::string_view s) noexcept {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
@@ -281,26 +273,17 @@ bool ResponseParser::on_header_line(std::string_view line) {
     return false;
   }
   const auto name = line.substr(0, colon);
-  // Only three fields frame the message; the others (Date, Server, ...) are checked for a valid
-  // name and skipped. The name's length picks the one comparison worth making.
-  constexpr std::string_view kContentLength = "content-length";
-  constexpr std::string_view kTransferEncoding = "transfer-encoding";
-  constexpr std::string_view kConnection = "connection";
-  const auto is = [name](std::string_view lowercase_name) {
-    return name.size() == lowercase_name.size() && equals_lowercase(name, lowercase_name);
-  };
-  if (name.size() != kContentLength.size() && name.size() != kTransferEncoding.size() &&
-      name.size() != kConnection.size()) {
-    return true;
-  }
-  const auto value = trim(line.substr(colon + 1));
-  if (is(kContentLength)) {
-    if (value.empty() || value.size() > 18) {
+  // Only three fields frame the message: the value is read for those alone, and the others
+  // (Date, Server, ...) are skipped once their name is known to be valid.
+  const auto value = [line, colon] { return trim(line.substr(colon + 1)); };
+  if (iequals(name, "content-length")) {
+    const auto digits = value();
+    if (digits.empty() || digits.size() > 18) {
       error_ = ParseError::bad_content_length;
       return false;
     }
     std::uint64_t length = 0;
-    for (const char c : value) {
+    for (const char c : digits) {
       if (c < '0' || c > '9') {
         error_ = ParseError::bad_content_length;
         return false;
@@ -313,16 +296,16 @@ bool ResponseParser::on_header_line(std::string_view line) {
     }
     has_content_length_ = true;
     content_length_ = length;
-  } else if (is(kTransferEncoding)) {
+  } else if (iequals(name, "transfer-encoding")) {
     bool last_is_chunked = false;
-    for_each_token(value,
+    for_each_token(value(),
                    [&](std::string_view coding) { last_is_chunked = iequals(coding, "chunked"); });
     // Transfer-Encoding overrides Content-Length; without a final "chunked" the body ends at
     // close (RFC 9112 §6.3).
     transfer_encoding_ = true;
     chunked_ = last_is_chunked;
-  } else if (is(kConnection)) {
-    for_each_token(value, [&](std::string_view option) {
+  } else if (iequals(name, "connection")) {
+    for_each_token(value(), [&](std::string_view option) {
       if (iequals(option, "close")) keep_alive_ = false;
       if (http10_ && iequals(option, "keep-alive")) keep_alive_ = true;
     });
