@@ -74,7 +74,7 @@ Connection::Connection(ConnectionContext& context, ExchangeObserver& observer)
 
 Connection::~Connection() = default;  // polled_ closes itself
 
-void Connection::start(const ExchangeRequest& request) {
+void Connection::start(const ExchangeRequest& request, core::TimePoint now) {
   assert(state_ == State::idle);
   request_ = request;
   if (context_.deadlines != nullptr) context_.deadlines->note(request.deadline);
@@ -86,7 +86,6 @@ void Connection::start(const ExchangeRequest& request) {
   parser_.set_limits(
       {.max_header_bytes = context_.max_header_bytes, .max_body_capture = request.body_capture});
   parser_.reset(request.head);
-  const auto now = context_.clock.now();
   report_.started = now;
   report_.send_start = now;
   if (request.endpoint == nullptr) {

@@ -102,7 +102,8 @@ class Connection final : private http::ReadinessPoller::Watcher {
   Connection& operator=(const Connection&) = delete;
   ~Connection();
 
-  void start(const ExchangeRequest& request);
+  // now: the clock's reading just before, the exchange's start (its caller's, shared).
+  void start(const ExchangeRequest& request, core::TimePoint now);
   // Ends the running exchange as a timeout when now is past its deadline.
   void expire_if_due(core::TimePoint now);
   // When the running exchange would time out (nullopt: none running, or already ending).

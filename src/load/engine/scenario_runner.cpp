@@ -51,9 +51,8 @@ void ScenarioRunner::start(Vu& vu, core::TimePoint intended, bool open_model) {
   vu.start_iteration(intended, open_model);
 }
 
-void ScenarioRunner::on_iteration_done(Vu& vu) {
+void ScenarioRunner::on_iteration_done(Vu& vu, core::TimePoint now) {
   --busy_;
-  const auto now = worker_.clock.now();
   if (!ended_) on_vu_free(vu, now);
   maybe_finish(now);
 }

@@ -37,7 +37,7 @@ class ScenarioRunner : public VuOwner {
     return static_cast<std::int64_t>(vus_.size());
   }
 
-  void on_iteration_done(Vu& vu) final;
+  void on_iteration_done(Vu& vu, core::TimePoint now) final;
   void on_iteration_interrupted(Vu& vu) final;
 
  protected:

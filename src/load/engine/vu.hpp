@@ -20,7 +20,8 @@ class Vu;
 // The scenario runner, as a VU sees it.
 class VuOwner {
  public:
-  virtual void on_iteration_done(Vu& vu) = 0;
+  // now: when the iteration ended (the answer's arrival, or the end of its last pause).
+  virtual void on_iteration_done(Vu& vu, core::TimePoint now) = 0;
   virtual void on_iteration_interrupted(Vu& vu) = 0;
 
  protected:
@@ -54,10 +55,10 @@ class Vu final : public ExchangeObserver {
  private:
   void send_current();
   void on_exchange_done(const ExchangeReport& report, const ResponseParser& parser) override;
-  void pause_then(core::Duration pause, bool end_of_iteration);
-  void after_pause(bool end_of_iteration);
+  void pause_then(core::Duration pause, bool end_of_iteration, core::TimePoint now);
+  void after_pause(bool end_of_iteration, core::TimePoint now);
   void next_step();
-  void end_iteration();
+  void end_iteration(core::TimePoint now);
   [[nodiscard]] core::Duration think(const ThinkTime& think_time) noexcept;
 
   WorkerContext& worker_;
