@@ -70,9 +70,9 @@ class Vu final : public ExchangeObserver {
   std::int64_t id_;
   std::size_t slot_;
   std::int64_t iteration_ = 0;
-  std::size_t step_ = 0;     // position in a sequence
-  std::size_t current_ = 0;  // request being sent
-  core::TimePoint iteration_start_;
+  std::size_t step_ = 0;             // position in a sequence
+  std::size_t current_ = 0;          // request being sent
+  core::TimePoint iteration_start_;  // its first exchange's start (after the request was built)
   core::TimePoint intended_;
   bool open_model_ = false;
   bool in_iteration_ = false;
