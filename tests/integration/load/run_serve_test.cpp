@@ -79,6 +79,30 @@ TEST(RunAgainstServe, SlowRouteMedianIsItsDelay) {
   EXPECT_LE(median, 55) << run.output;
 }
 
+TEST(RunAgainstServe, AnIterationLastsFromItsFirstSendToTheEndOfItsLastPause) {
+  // A sequence of 50 ms and 30 ms requests with a 20 ms pause after the first and 100 ms at the
+  // end of the iteration: iteration_duration is the sum, about 200 ms. The iteration's start is
+  // its first exchange's start and its end the last answer (or pause) without a clock reading of
+  // its own, so a mix-up of those shared readings shows here.
+  auto server = start_loadlab_serve({"--protect", "naked"});
+  TempDir dir;
+  const auto path = dir.file("journey.yaml");
+  std::ofstream(path)
+      << "scenarios:\n  journey:\n    executor: per-vu-iterations\n    vus: 2\n"
+         "    iterations: 3\n    mix: sequence\n    thinkTime: 100ms\n"
+         "    requests:\n      - url: /api/slow?delay=0.05\n        thinkTime: 20ms\n"
+         "      - url: /api/slow?delay=0.03\n";
+  const auto json = dir.file("journey.json");
+  const auto run = run_loadlab(
+      {"run", path, "--target", server.base_url(), "-t", "1", "-q", "--out", "json=" + json}, json,
+      60s);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_EQ(summary_value(run.result, "iterations", "count"), 6) << run.output;
+  EXPECT_EQ(summary_value(run.result, "http_reqs", "count"), 12) << run.output;
+  EXPECT_GE(summary_value(run.result, "iteration_duration", "min"), 200) << run.output;
+  EXPECT_LE(summary_value(run.result, "iteration_duration", "max"), 260) << run.output;
+}
+
 TEST(RunAgainstServe, ClosedModelIterationsUnderWayFinishWithinGracefulStop) {
   // k6: when a constant-vus or ramping-vus scenario ends, iterations under way may finish within
   // gracefulStop. Each VU starts its second 700 ms iteration at 0.7 s, before the 1 s end; with
