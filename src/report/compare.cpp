@@ -171,6 +171,7 @@ Json scenario_digest_json(const ScenarioDigest& d) {
           {"requests", d.requests},
           {"failed", d.failed},
           {"dropped_iterations", d.dropped_iterations},
+          {"interrupted_iterations", d.interrupted_iterations},
           {"elapsed_s", d.elapsed_s},
           {"throughput", d.throughput},
           {"goodput", d.goodput},
@@ -194,6 +195,7 @@ ScenarioDigest scenario_digest_from_json(const Json& j) {
   d.requests = j.value("requests", std::int64_t{0});
   d.failed = j.value("failed", std::int64_t{0});
   d.dropped_iterations = j.value("dropped_iterations", std::int64_t{0});
+  d.interrupted_iterations = j.value("interrupted_iterations", std::int64_t{0});  // absent before
   d.elapsed_s = j.value("elapsed_s", 0.0);
   d.throughput = j.value("throughput", 0.0);
   d.goodput = j.value("goodput", 0.0);

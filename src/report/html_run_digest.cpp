@@ -142,9 +142,12 @@ core::Expected<RunDigest, std::string> digest_run_result(const Json& result) {
     }
     const auto& scenario_stats = metrics->value("scenarios", Json::array());
     for (std::size_t i = 0; i < digest.scenarios.size(); ++i) {
-      if (i < scenario_stats.size())
+      if (i < scenario_stats.size()) {
         digest.scenarios[i].dropped_iterations = scenario_stats[i].value("dropped_iterations", 0);
+        digest.scenarios[i].interrupted_iterations = scenario_stats[i].value("interrupted", 0);
+      }
       digest.total.dropped_iterations += digest.scenarios[i].dropped_iterations;
+      digest.total.interrupted_iterations += digest.scenarios[i].interrupted_iterations;
       if (latencies[i]) fill_percentiles(digest.scenarios[i], *latencies[i]);
       if (ok_latencies[i]) fill_ok_percentiles(digest.scenarios[i], *ok_latencies[i]);
       finish_rates(digest.scenarios[i], digest.elapsed_s);

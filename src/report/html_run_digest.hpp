@@ -29,6 +29,9 @@ struct ScenarioDigest {
   std::map<int, std::int64_t> statuses;  // 0 = no response (timeout, reset)
   // What ended the requests without a response, by cause ("request timeout": 3).
   std::map<std::string, std::int64_t> no_response_causes;
+  // Cut at the end (gracefulStop, gracefulRampDown, an abort) while waiting for an answer: in no
+  // request count and no latency, so a report must say how many there were.
+  std::int64_t interrupted_iterations = 0;
 };
 
 struct SeriesDigest {

@@ -4,9 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "core/hdr_histogram.hpp"
+#include "report/compare.hpp"
 #include "report/html_assets.hpp"
 #include "report/html_run_document.hpp"
 
@@ -80,7 +82,7 @@ nlohmann::json run_result() {
                {"requests", 10},
                {"failed", 10},
                {"latency", failed.to_json()}}}},
-            {"scenarios", {{{"dropped_iterations", 3}}}}}},
+            {"scenarios", {{{"dropped_iterations", 3}, {"interrupted", 2}}}}}},
           {"series",
            {{"interval_s", 1},
             {"points",
@@ -140,6 +142,36 @@ TEST(RunDigest, NamesWhatEndedTheRequestsWithoutAResponse) {
             "200: 100, 503: 10, no response: 6 (request timeout: 3, connection refused: 1)");
   EXPECT_EQ(format_statuses({{0, 5}}), "no response: 5");
   EXPECT_EQ(format_statuses({}), "none");
+}
+
+TEST(RunDigest, SaysHowManyIterationsWereCutAtTheEnd) {
+  // Cut iterations are in no request count and no latency: a report that left them out would
+  // show a queue that never answered within the run as fewer requests.
+  auto digest = digest_run_result(run_result());
+  ASSERT_TRUE(digest.has_value()) << digest.error();
+  EXPECT_EQ(digest->scenarios[0].interrupted_iterations, 2);
+  EXPECT_EQ(digest->total.interrupted_iterations, 2);
+  const auto facts = run_facts(digest->total);
+  const auto fact = std::find_if(facts.begin(), facts.end(),
+                                 [](const auto& f) { return f.first == "interrupted at the end"; });
+  ASSERT_NE(fact, facts.end());
+  EXPECT_EQ(fact->second, "2");
+  const auto table = document_from_run(*digest, "run").sections[0].tables[0];
+  const auto column = std::find(table.header.begin(), table.header.end(), "interrupted");
+  ASSERT_NE(column, table.header.end());
+  EXPECT_EQ(table.rows[0][static_cast<std::size_t>(column - table.header.begin())], "2");
+  // Kept through the lab's JSON (lab.json, `loadlab compare`).
+  EXPECT_EQ(scenario_digest_from_json(scenario_digest_json(digest->total)).interrupted_iterations,
+            2);
+
+  auto none = run_result();
+  none["metrics"]["scenarios"][0].erase("interrupted");  // also how older results read
+  digest = digest_run_result(none);
+  ASSERT_TRUE(digest.has_value()) << digest.error();
+  EXPECT_EQ(digest->total.interrupted_iterations, 0);
+  for (const auto& [name, value] : run_facts(digest->total)) {
+    EXPECT_NE(name, "interrupted at the end") << "only when some were";
+  }
 }
 
 TEST(RunDigest, RejectsWhatIsNotARunResult) {
