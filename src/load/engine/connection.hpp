@@ -102,7 +102,8 @@ class Connection final : private http::ReadinessPoller::Watcher {
   Connection& operator=(const Connection&) = delete;
   ~Connection();
 
-  // now: the clock's reading just before, the exchange's start (its caller's, shared).
+  // now: the exchange's start, read by the caller just before (which also sets the deadline
+  // and, for an iteration's first request, the iteration's start from it).
   void start(const ExchangeRequest& request, core::TimePoint now);
   // Ends the running exchange as a timeout when now is past its deadline.
   void expire_if_due(core::TimePoint now);

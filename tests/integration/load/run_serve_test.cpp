@@ -83,7 +83,9 @@ TEST(RunAgainstServe, AnIterationLastsFromItsFirstSendToTheEndOfItsLastPause) {
   // A sequence of 50 ms and 30 ms requests with a 20 ms pause after the first and 100 ms at the
   // end of the iteration: iteration_duration is the sum, about 200 ms. The iteration's start is
   // its first exchange's start and its end the last answer (or pause) without a clock reading of
-  // its own, so a mix-up of those shared readings shows here.
+  // its own, so a mix-up of those shared readings shows here: started at a later step, an
+  // iteration is 130 ms; started at an earlier iteration's reading, 400 ms or more. The bounds
+  // are those, not a speed expectation: the sleeps set the floor, one iteration the ceiling.
   auto server = start_loadlab_serve({"--protect", "naked"});
   TempDir dir;
   const auto path = dir.file("journey.yaml");
@@ -100,7 +102,7 @@ TEST(RunAgainstServe, AnIterationLastsFromItsFirstSendToTheEndOfItsLastPause) {
   EXPECT_EQ(summary_value(run.result, "iterations", "count"), 6) << run.output;
   EXPECT_EQ(summary_value(run.result, "http_reqs", "count"), 12) << run.output;
   EXPECT_GE(summary_value(run.result, "iteration_duration", "min"), 200) << run.output;
-  EXPECT_LE(summary_value(run.result, "iteration_duration", "max"), 260) << run.output;
+  EXPECT_LT(summary_value(run.result, "iteration_duration", "max"), 400) << run.output;
 }
 
 TEST(RunAgainstServe, ClosedModelIterationsUnderWayFinishWithinGracefulStop) {
